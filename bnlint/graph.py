@@ -1,0 +1,190 @@
+"""The typed graph: the one contract between readers and consumers.
+
+Readers (saved models, source code) produce :class:`Model` objects; the
+summarizer, the rules and the exporters only read them.  Every number here is
+either exact (``int``) or symbolic (:class:`~bnlint.symbolic.Sym`, serialised as
+its expression text); a layer bnlint cannot model says so in ``unknown``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, computed_field
+
+from bnlint.symbolic import Size, Sym, fmt_size, product, total
+
+
+def _ser_size(v: Any) -> Any:
+    return str(v) if isinstance(v, Sym) else v
+
+
+# A dimension: an int, None (the batch axis, or a size Keras itself leaves open),
+# or a symbolic size such as ``num_classes``.
+Dim = Annotated[int | Sym | None, PlainSerializer(_ser_size)]
+Count = Annotated[int | Sym, PlainSerializer(_ser_size)]
+Shape = tuple[Dim, ...]
+
+
+def fmt_shape(shape: Shape | None) -> str:
+    if shape is None:
+        return "?"
+    if len(shape) == 1:
+        return f"({fmt_size(shape[0])},)"
+    return "(" + ", ".join(fmt_size(d) for d in shape) + ")"
+
+
+def shape_size(shape: Shape) -> Size:
+    """Number of elements; weight shapes never hold ``None``."""
+    return product(d if d is not None else Sym.atom("None") for d in shape)
+
+
+class _Base(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=False)
+
+
+class Location(_Base):
+    """Where something was written: a source position or a config path."""
+
+    file: str
+    line: int | None = None
+    column: int | None = None
+    cell: int | None = None  # notebook cell number (1-based) when reading .ipynb
+    config_path: str | None = None  # e.g. "config.layers[3]" for saved models
+
+    def __str__(self) -> str:
+        if self.cell is not None:
+            return f"{self.file}:cell {self.cell}:{self.line}"
+        if self.line is not None:
+            return f"{self.file}:{self.line}" + (f":{self.column}" if self.column else "")
+        if self.config_path:
+            return f"{self.file}:{self.config_path}"
+        return self.file
+
+
+class Weight(_Base):
+    """One array of ``layer.weights`` / ``get_weights()``."""
+
+    name: str  # "kernel", "gamma", "moving_variance", ...
+    path: str  # Keras-3 style variable path, e.g. "batch_normalization/gamma"
+    shape: Shape
+    trainable: bool  # effective: False when the layer (or an enclosing model) is frozen
+    dtype: str = "float32"
+    index: int | None = None  # position in the enclosing top-level model.get_weights()
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def size(self) -> Count:
+        return shape_size(self.shape)
+
+
+class TensorRef(_Base):
+    """A tensor in a functional graph, as Keras serialises ``keras_history``."""
+
+    layer: str
+    node_index: int = 0
+    tensor_index: int = 0
+
+
+class CallNode(_Base):
+    """One call of a layer inside its model (shared layers have several)."""
+
+    inputs: list[TensorRef] = Field(default_factory=list)
+    input_shapes: list[Shape] = Field(default_factory=list)
+    output_shapes: list[Shape] = Field(default_factory=list)
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+
+
+class Layer(_Base):
+    name: str
+    class_name: str
+    config: dict[str, Any] = Field(default_factory=dict)  # values bnlint understood
+    trainable: bool = True
+    nodes: list[CallNode] = Field(default_factory=list)
+    weights: list[Weight] = Field(default_factory=list)  # in layer.weights order
+    built: bool = True
+    unknown: str | None = None  # why bnlint cannot model this layer (None when it can)
+    model: Model | None = None  # a nested model used as a layer
+    location: Location | None = None
+    notes: list[str] = Field(default_factory=list)
+
+    @property
+    def output_shapes(self) -> list[Shape]:
+        return self.nodes[0].output_shapes if self.nodes else []
+
+    @property
+    def output_shape(self) -> Shape | None:
+        shapes = self.output_shapes
+        return shapes[0] if len(shapes) == 1 else None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def params(self) -> Count | None:
+        if self.unknown is not None or not self.built:
+            return None
+        return total(w.size for w in self.weights)
+
+
+class Model(_Base):
+    name: str
+    class_name: str  # "Sequential", "Functional", or a subclass name
+    variable: str | None = None  # Python name bound to the model, where known
+    keras_version: int = 3
+    trainable: bool = True
+    layers: list[Layer] = Field(default_factory=list)  # model.layers order
+    inputs: list[TensorRef] = Field(default_factory=list)
+    outputs: list[TensorRef] = Field(default_factory=list)
+    input_shapes: list[Shape] = Field(default_factory=list)
+    output_shapes: list[Shape] = Field(default_factory=list)
+    built: bool = True
+    location: Location | None = None
+    source: str | None = None  # file the model was read from
+    notes: list[str] = Field(default_factory=list)
+
+    def layer(self, name: str) -> Layer:
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise KeyError(name)
+
+    def all_weights(self) -> list[Weight]:
+        """``model.weights`` in order (nested models flattened in place)."""
+        out: list[Weight] = []
+        for layer in self.layers:
+            out.extend(layer.weights)
+        return out
+
+    @property
+    def unknown_layers(self) -> list[Layer]:
+        out = []
+        for layer in self.layers:
+            if layer.unknown is not None:
+                out.append(layer)
+            if layer.model is not None:
+                out.extend(layer.model.unknown_layers)
+        return out
+
+    def _count(self, trainable: bool | None) -> Count | None:
+        if self.unknown_layers or not all(layer.built for layer in self.layers):
+            return None
+        ws = self.all_weights()
+        return total(w.size for w in ws if trainable is None or w.trainable == trainable)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def total_params(self) -> Count | None:
+        return self._count(None)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def trainable_params(self) -> Count | None:
+        return self._count(True)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def non_trainable_params(self) -> Count | None:
+        return self._count(False)
+
+
+Layer.model_rebuild()
+Model.model_rebuild()

@@ -1,0 +1,468 @@
+"""Build Keras models abstractly, the way Keras does, without Keras.
+
+Both readers drive this module: the saved-model reader replays a config
+(``from_config``), the source interpreter replays the program.  Layers,
+calls (nodes) and tensors mirror Keras's own objects closely enough that the
+orderings Keras derives from them — ``model.layers`` by graph depth,
+``get_weights()`` per layer — come out the same.  :func:`to_graph` turns the
+result into the typed graph of :mod:`bnlint.graph`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from bnlint import graph
+from bnlint.keras.catalogue import Built, Shape, Unknown, build_layer, ordered_weights
+
+# Dims never exceed this in a model bnlint will allocate nothing for, but a
+# graph walk over a hostile config must still end: every loop below is bounded
+# by the number of nodes it was given.
+
+
+@dataclass(eq=False)
+class KTensor:
+    shape: Shape | None  # None: unknown (an upstream layer could not be modelled)
+    node: KNode
+    index: int
+    dtype: str = "float32"
+
+
+@dataclass(eq=False)
+class KNode:
+    layer: KLayer
+    inputs: list[KTensor]
+    outputs: list[KTensor] = field(default_factory=list)
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    is_input: bool = False
+    list_input: bool = False
+    first_count: int | None = None
+
+    @property
+    def index(self) -> int:
+        return self.layer.nodes.index(self)
+
+
+@dataclass(eq=False)
+class KLayer:
+    name: str
+    class_name: str
+    config: dict[str, Any]
+    version: int
+    trainable: bool = True
+    location: graph.Location | None = None
+    nodes: list[KNode] = field(default_factory=list)
+    built: Built | None = None
+    unknown: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def is_model(self) -> bool:
+        return False
+
+
+@dataclass(eq=False)
+class KModel(KLayer):
+    kind: str = "Functional"  # "Functional" | "Sequential" | subclass name
+    inputs: list[KTensor] = field(default_factory=list)
+    outputs: list[KTensor] = field(default_factory=list)
+    seq_layers: list[KLayer] = field(default_factory=list)  # Sequential only
+    input_layer: KLayer | None = None  # Sequential's InputLayer, when it has one
+    is_built: bool = True
+    variable: str | None = None
+
+    @property
+    def is_model(self) -> bool:
+        return True
+
+    @property
+    def layers(self) -> list[KLayer]:
+        if self.kind == "Sequential":
+            return list(self.seq_layers)
+        return functional_layers(self.inputs, self.outputs)
+
+
+# --------------------------------------------------------------------------- creation
+
+
+def make_input(
+    name: str, batch_shape: Shape, version: int, dtype: str = "float32",
+    location: graph.Location | None = None,
+) -> KTensor:
+    layer = KLayer(name, "InputLayer", {"batch_shape": list(batch_shape), "name": name}, version,
+                   location=location)
+    node = KNode(layer, [], is_input=True)
+    tensor = KTensor(tuple(batch_shape), node, 0, dtype)
+    node.outputs = [tensor]
+    layer.nodes.append(node)
+    layer.built = Built([tuple(batch_shape)])
+    return tensor
+
+
+def call_layer(
+    layer: KLayer, inputs: list[KTensor], kwargs: dict[str, Any] | None = None,
+    list_input: bool = False, n_outputs_hint: int = 1, first_count: int | None = None,
+) -> list[KTensor]:
+    """Call ``layer`` on tensors: infer output shapes, build weights on first call."""
+    node = KNode(layer, list(inputs), kwargs=dict(kwargs or {}), list_input=list_input,
+                 first_count=first_count)
+    layer.nodes.append(node)
+    shapes = [t.shape for t in inputs]
+    outputs: list[Shape | None]
+    if any(s is None for s in shapes):
+        if layer.built is None and layer.unknown is None:
+            bad = next(t for t in inputs if t.shape is None)
+            layer.unknown = f"input shape unknown (comes from `{bad.node.layer.name}`)"
+        outputs = [None] * _n_outputs(layer, n_outputs_hint)
+    elif isinstance(layer, KModel):
+        outputs = list(_call_model(layer, [s for s in shapes if s is not None]))
+    else:
+        try:
+            built = build_layer(
+                layer.class_name, layer.config, [s for s in shapes if s is not None],
+                layer.version, node.kwargs, list_input, first_count,
+            )
+        except Unknown as exc:
+            if layer.built is None:
+                layer.unknown = layer.unknown or str(exc)
+            else:
+                layer.notes.append(f"call #{len(layer.nodes)}: {exc}")
+            outputs = [None] * _n_outputs(layer, n_outputs_hint)
+        else:
+            if layer.built is None:
+                layer.built = built
+            outputs = list(built.outputs)
+    node.outputs = [KTensor(s, node, i) for i, s in enumerate(outputs)]
+    return node.outputs
+
+
+def _n_outputs(layer: KLayer, hint: int) -> int:
+    if layer.built is not None:
+        return len(layer.built.outputs)
+    if isinstance(layer, KModel) and layer.outputs:
+        return len(layer.outputs)
+    return hint
+
+
+def _call_model(model: KModel, shapes: list[Shape]) -> list[Shape | None]:
+    """Output shapes of a nested model called on new inputs (replays its graph)."""
+    if model.kind == "Sequential":
+        if not model.is_built:
+            return [None]
+        cur: list[Shape | None] = list(shapes)
+        for layer in model.seq_layers:
+            if any(s is None for s in cur):
+                return [None]
+            try:
+                built = build_layer(layer.class_name, layer.config, cur, layer.version)  # type: ignore[arg-type]
+            except Unknown:
+                return [None]
+            cur = list(built.outputs)
+        return cur
+    if [tuple(t.shape or ()) for t in model.inputs] == [tuple(s) for s in shapes]:
+        return [t.shape for t in model.outputs]
+    # New input shapes: re-run every node of the nested graph in depth order.
+    values: dict[int, Shape | None] = {}
+    for t, s in zip(model.inputs, shapes, strict=False):
+        values[id(t)] = s
+    for node in _nodes_in_order(model.inputs, model.outputs):
+        if node.is_input:
+            continue
+        ins = [values.get(id(t), t.shape) for t in node.inputs]
+        if any(s is None for s in ins):
+            outs: list[Shape | None] = [None] * len(node.outputs)
+        else:
+            try:
+                if isinstance(node.layer, KModel):
+                    outs = _call_model(node.layer, ins)  # type: ignore[arg-type]
+                else:
+                    outs = list(build_layer(node.layer.class_name, node.layer.config, ins,  # type: ignore[arg-type]
+                                            node.layer.version, node.kwargs, node.list_input,
+                                            node.first_count).outputs)
+            except Unknown:
+                outs = [None] * len(node.outputs)
+        for t, s in zip(node.outputs, outs, strict=False):
+            values[id(t)] = s
+    return [values.get(id(t), t.shape) for t in model.outputs]
+
+
+def sequential(
+    name: str, layers: list[KLayer], version: int, input_tensor: KTensor | None,
+    trainable: bool = True, location: graph.Location | None = None,
+) -> KModel:
+    """A Sequential model; built when ``input_tensor`` is given (an Input / input_shape)."""
+    model = KModel(name, "Sequential", {"name": name}, version, trainable=trainable,
+                   location=location, kind="Sequential", seq_layers=list(layers))
+    if input_tensor is None:
+        model.is_built = False
+        return model
+    model.input_layer = input_tensor.node.layer
+    x = [input_tensor]
+    for layer in layers:
+        x = call_layer(layer, x)
+        if len(x) != 1:
+            layer.unknown = layer.unknown or "a Sequential layer must have one output"
+            x = x[:1]
+    model.inputs = [input_tensor]
+    model.outputs = x
+    return model
+
+
+def functional(
+    name: str, inputs: list[KTensor], outputs: list[KTensor], version: int,
+    trainable: bool = True, location: graph.Location | None = None, kind: str = "Functional",
+) -> KModel:
+    return KModel(name, kind, {"name": name}, version, trainable=trainable, location=location,
+                  kind=kind, inputs=list(inputs), outputs=list(outputs))
+
+
+# --------------------------------------------------------------------------- ordering
+
+
+def _nodes_in_order(inputs: list[KTensor], outputs: list[KTensor]) -> list[KNode]:
+    """Keras's ``_build_map``: depth-first topological order from the outputs."""
+    finished: set[int] = set()
+    in_progress: set[int] = set()
+    ordered: list[KNode] = []
+    input_ids = {id(t) for t in inputs}
+
+    # Iterative DFS (a hostile graph must not exhaust the Python stack).
+    for out in outputs:
+        stack: list[tuple[KTensor, int]] = [(out, 0)]
+        while stack:
+            tensor, state = stack.pop()
+            node = tensor.node
+            if id(node) in finished:
+                continue
+            if state == 0:
+                if not node.is_input and id(tensor) in input_ids:
+                    finished.add(id(node))
+                    continue
+                if id(node) in in_progress:
+                    raise Unknown(f"graph has a cycle through `{node.layer.name}`")
+                in_progress.add(id(node))
+                stack.append((tensor, 1))
+                if not node.is_input:
+                    for t in reversed(node.inputs):
+                        stack.append((t, 0))
+            else:
+                finished.add(id(node))
+                in_progress.discard(id(node))
+                ordered.append(node)
+    return ordered
+
+
+def _traversal_indices(inputs: list[KTensor], outputs: list[KTensor]) -> dict[int, int]:
+    """Order in which Keras's DFS first *sees* each operation (pre-order)."""
+    seen: dict[int, int] = {}
+    finished: set[int] = set()
+    input_ids = {id(t) for t in inputs}
+    for out in outputs:
+        stack = [out]
+        while stack:
+            tensor = stack.pop()
+            node = tensor.node
+            if id(node) in finished:
+                continue
+            if not node.is_input and id(tensor) in input_ids:
+                finished.add(id(node))
+                continue
+            finished.add(id(node))
+            seen.setdefault(id(node.layer), len(seen))
+            if not node.is_input:
+                stack.extend(reversed(node.inputs))
+    return seen
+
+
+def functional_layers(inputs: list[KTensor], outputs: list[KTensor]) -> list[KLayer]:
+    """``Functional.layers``: operations by decreasing depth, ties by traversal order."""
+    nodes = _nodes_in_order(inputs, outputs)
+    in_graph = {id(n) for n in nodes}
+    node_depth: dict[int, int] = {}
+    layer_depth: dict[int, int] = {}
+    layers_by_id: dict[int, KLayer] = {}
+    for node in reversed(nodes):
+        depth = node_depth.setdefault(id(node), 0)
+        depth = max(depth, layer_depth.get(id(node.layer), 0))
+        layer_depth[id(node.layer)] = depth
+        layers_by_id[id(node.layer)] = node.layer
+        node_depth[id(node)] = depth
+        if not node.is_input:
+            for t in node.inputs:
+                parent = t.node
+                if id(parent) not in in_graph:
+                    continue
+                node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
+    indices = _traversal_indices(inputs, outputs)
+    for t in inputs:
+        layer = t.node.layer
+        if id(layer) not in layer_depth and t.node.is_input:
+            layer_depth[id(layer)] = 0
+            layers_by_id[id(layer)] = layer
+            indices[id(layer)] = -1
+    by_depth: dict[int, list[KLayer]] = defaultdict(list)
+    for lid, depth in layer_depth.items():
+        by_depth[depth].append(layers_by_id[lid])
+    ordered: list[KLayer] = []
+    for depth in sorted(by_depth, reverse=True):
+        ordered.extend(sorted(by_depth[depth], key=lambda la: indices.get(id(la), 0)))
+    return ordered
+
+
+# --------------------------------------------------------------------------- to graph
+
+
+_BYTES = {"float16": 2, "bfloat16": 2, "float32": 4, "float64": 8, "int32": 4, "int64": 8,
+          "int8": 1, "uint8": 1, "int16": 2, "bool": 1}
+
+
+def variable_dtype(config: dict[str, Any]) -> str:
+    """A layer's variable dtype from its dtype policy (mixed policies keep float32 variables)."""
+    dtype = config.get("dtype")
+    name = dtype
+    if isinstance(dtype, dict):
+        name = (dtype.get("config") or {}).get("name")
+    if not isinstance(name, str):
+        return "float32"
+    if name.startswith("mixed_"):
+        return "float32"
+    return name if name in _BYTES else "float32"
+
+
+def dtype_bytes(dtype: str) -> int:
+    return _BYTES.get(dtype, 4)
+
+
+def _layer_weights(layer: KLayer, frozen: bool) -> list[graph.Weight]:
+    if isinstance(layer, KModel):
+        out: list[graph.Weight] = []
+        seen: set[int] = set()
+        for sub in layer.layers:
+            if id(sub) in seen:
+                continue
+            seen.add(id(sub))
+            out.extend(_layer_weights(sub, frozen or not layer.trainable or not sub.trainable))
+        return out
+    if layer.built is None:
+        return []
+    dtype = variable_dtype(layer.config)
+    frozen = frozen or not layer.trainable
+    return [
+        graph.Weight(
+            name=spec.name,
+            path=f"{layer.name}/{path}",
+            shape=tuple(spec.shape),
+            trainable=spec.trainable and not frozen,
+            dtype=spec.dtype or dtype,
+        )
+        for path, spec in ordered_weights(layer.built, layer.version)
+    ]
+
+
+def _refs(tensors: list[KTensor], node_index: dict[int, int]) -> list[graph.TensorRef]:
+    return [
+        graph.TensorRef(layer=t.node.layer.name, node_index=node_index.get(id(t.node), 0),
+                        tensor_index=t.index)
+        for t in tensors
+    ]
+
+
+def to_graph(model: KModel, source: str | None = None) -> graph.Model:
+    """The typed graph of a top-level model; ``weights[].index`` = ``get_weights()`` position."""
+    g = _to_graph(model, source, frozen=False)
+    for i, w in enumerate(g.all_weights()):
+        w.index = i
+    _copy_indices(g)
+    return g
+
+
+def _copy_indices(g: graph.Model) -> None:
+    for layer in g.layers:
+        if layer.model is not None:
+            for inner, outer in zip(layer.model.all_weights(), layer.weights, strict=False):
+                inner.index = outer.index
+            _copy_indices(layer.model)
+
+
+def _to_graph(model: KModel, source: str | None, frozen: bool) -> graph.Model:
+    layers = model.layers
+    # Node indices as Keras serialises them: per layer, counting only this model's nodes.
+    if model.kind == "Sequential" or not model.is_built:
+        model_nodes = [n for la in layers for n in la.nodes]
+        if model.input_layer is not None:
+            model_nodes = [*model.input_layer.nodes, *model_nodes]
+    else:
+        model_nodes = _nodes_in_order(model.inputs, model.outputs)
+    node_ids = {id(n) for n in model_nodes}
+    node_index: dict[int, int] = {}
+    per_layer: dict[int, list[KNode]] = defaultdict(list)
+    for la in ([model.input_layer] if model.input_layer else []) + layers:
+        for n in la.nodes:
+            if id(n) in node_ids:
+                node_index[id(n)] = len(per_layer[id(la)])
+                per_layer[id(la)].append(n)
+
+    g_layers: list[graph.Layer] = []
+    frozen_model = frozen or not model.trainable
+    for la in layers:
+        nested = None
+        if isinstance(la, KModel):
+            nested = _to_graph(la, source, frozen_model or not la.trainable)
+        nodes = [
+            graph.CallNode(
+                inputs=_refs(n.inputs, node_index),
+                input_shapes=[t.shape for t in n.inputs if t.shape is not None],
+                output_shapes=[t.shape for t in n.outputs if t.shape is not None],
+                kwargs={k: v for k, v in n.kwargs.items() if _jsonable(v)},
+            )
+            for n in (per_layer.get(id(la)) or la.nodes[:1])
+        ]
+        unknown = la.unknown
+        built = la.built is not None or isinstance(la, KModel) or unknown is not None
+        if model.kind == "Sequential" and not model.is_built:
+            built = False
+        if isinstance(la, KModel) and nested is not None and not nested.built:
+            built = False
+        g_layers.append(
+            graph.Layer(
+                name=la.name,
+                class_name=la.class_name,
+                config={k: v for k, v in la.config.items() if _jsonable(v)},
+                trainable=la.trainable,
+                nodes=nodes,
+                weights=_layer_weights(la, frozen_model) if built else [],
+                built=built,
+                unknown=unknown,
+                model=nested,
+                location=la.location,
+                notes=list(la.notes),
+            )
+        )
+    return graph.Model(
+        name=model.name,
+        class_name=model.kind,
+        variable=model.variable,
+        keras_version=model.version,
+        trainable=model.trainable,
+        layers=g_layers,
+        inputs=_refs(model.inputs, node_index),
+        outputs=_refs(model.outputs, node_index),
+        input_shapes=[t.shape for t in model.inputs if t.shape is not None],
+        output_shapes=[t.shape for t in model.outputs if t.shape is not None],
+        built=model.is_built,
+        location=model.location,
+        source=source,
+        notes=list(model.notes),
+    )
+
+
+def _jsonable(v: Any) -> bool:
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return True
+    if isinstance(v, (list, tuple)):
+        return all(_jsonable(x) for x in v)
+    if isinstance(v, dict):
+        return all(isinstance(k, str) and _jsonable(x) for k, x in v.items())
+    return False

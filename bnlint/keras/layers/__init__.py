@@ -1,0 +1,1 @@
+"""Layer families: each module registers its rules with ``@layer_rule``."""

@@ -1,0 +1,122 @@
+"""Saved models without TensorFlow: ``.keras`` zips, legacy ``.h5`` files, ``to_json()`` files.
+
+Only the architecture JSON is read here (h5 attributes / zip members, with
+size bounds); weights are never loaded, nothing is unpickled or unmarshalled
+(a Lambda layer's serialized bytecode stays an opaque string).
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from bnlint import graph
+from bnlint.readers.config import ConfigError, model_from_config
+
+SAVED_SUFFIXES = (".keras", ".h5", ".hdf5", ".json")
+MAX_CONFIG_BYTES = 64 * 1024 * 1024  # an architecture JSON larger than this is not a model
+
+
+class ReadError(Exception):
+    """A file bnlint cannot read as a Keras model; the message is one line."""
+
+
+def _loads(text: str | bytes, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ReadError(f"{what} is not valid JSON ({exc.__class__.__name__}: {exc})") from None
+
+
+def _read_keras_zip(path: Path) -> tuple[dict[str, Any], str | None]:
+    if not zipfile.is_zipfile(path):
+        raise ReadError("not a .keras archive (not a zip file; truncated or another format?)")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+            if "config.json" not in names:
+                raise ReadError("the .keras archive has no config.json")
+            info = zf.getinfo("config.json")
+            if info.file_size > MAX_CONFIG_BYTES:
+                raise ReadError(f"config.json is {info.file_size} bytes; refusing to read")
+            config = _loads(zf.read("config.json"), "config.json")
+            version = None
+            if "metadata.json" in names and zf.getinfo("metadata.json").file_size < 1 << 20:
+                meta = _loads(zf.read("metadata.json"), "metadata.json")
+                if isinstance(meta, dict):
+                    version = meta.get("keras_version")
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise ReadError(f"damaged .keras archive ({exc})") from None
+    return config, version if isinstance(version, str) else None
+
+
+def _attr_text(value: Any) -> str | None:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, str):
+        return value
+    return None
+
+
+def _read_h5(path: Path) -> tuple[dict[str, Any], str | None]:
+    try:
+        import h5py
+    except ImportError:  # pragma: no cover - h5py is a runtime dependency
+        raise ReadError("reading .h5 files needs h5py") from None
+    try:
+        with h5py.File(path, "r") as f:
+            raw = f.attrs.get("model_config")
+            version = _attr_text(f.attrs.get("keras_version"))
+    except OSError as exc:
+        raise ReadError(f"not a readable HDF5 file ({exc})") from None
+    text = _attr_text(raw)
+    if text is None:
+        raise ReadError("the .h5 file has no model_config (a weights-only file?)")
+    if len(text) > MAX_CONFIG_BYTES:
+        raise ReadError("model_config is too large")
+    return _loads(text, "model_config"), version
+
+
+def _read_json(path: Path) -> tuple[dict[str, Any], str | None]:
+    if path.stat().st_size > MAX_CONFIG_BYTES:
+        raise ReadError("file too large for a model config")
+    data = _loads(path.read_bytes(), "the file")
+    if not isinstance(data, dict):
+        raise ReadError("not a Keras model config (top level is not an object)")
+    version = data.get("keras_version")
+    return data, version if isinstance(version, str) else None
+
+
+def read_config(path: str | Path) -> tuple[dict[str, Any], str | None]:
+    """The architecture JSON of a saved model and the Keras version that wrote it."""
+    p = Path(path)
+    try:
+        if not p.is_file():
+            raise ReadError("no such file" if not p.exists() else "not a regular file")
+        suffix = p.suffix.lower()
+        if suffix == ".keras":
+            return _read_keras_zip(p)
+        if suffix in (".h5", ".hdf5"):
+            return _read_h5(p)
+        if suffix == ".json":
+            return _read_json(p)
+    except PermissionError:
+        raise ReadError("permission denied") from None
+    except OSError as exc:
+        raise ReadError(f"cannot read ({exc.strerror or exc})") from None
+    raise ReadError(f"unsupported file type `{p.suffix}` (expected {', '.join(SAVED_SUFFIXES)})")
+
+
+def read_saved_model(path: str | Path) -> graph.Model:
+    """The typed graph of a saved model file. Raises :class:`ReadError` with one line."""
+    config, version = read_config(path)
+    if "class_name" not in config or "config" not in config:
+        raise ReadError("not a Keras model config (expected `class_name` and `config`)")
+    try:
+        return model_from_config(config, str(path), version)
+    except ConfigError as exc:
+        raise ReadError(str(exc)) from None
+    except RecursionError:
+        raise ReadError("model config is nested too deeply") from None
