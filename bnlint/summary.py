@@ -1,0 +1,141 @@
+"""The summary as data: counts, get_weights() indices, BatchNormalization explained.
+
+Renderers (``bnlint/report``) only format what is computed here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bnlint import graph
+from bnlint.keras.builder import dtype_bytes
+from bnlint.symbolic import Size, Sym, fmt_count, mul, total
+
+BN_CLASSES = ("BatchNormalization", "SyncBatchNormalization")
+
+# What each BatchNormalization array is, in the words a user needs.
+BN_ROLES = {
+    "gamma": "scale (trainable)",
+    "beta": "offset (trainable)",
+    "moving_mean": "running mean of the inputs, used at inference (not trained by gradient)",
+    "moving_variance": "running VARIANCE (not std) of the inputs, used at inference",
+    "moving_stddev": "running standard deviation (batch renormalization)",
+    "renorm_mean": "batch renormalization mean",
+    "renorm_stddev": "batch renormalization standard deviation",
+}
+
+BN_FORMULA = "y = gamma * (x - moving_mean) / sqrt(moving_variance + epsilon) + beta"
+
+
+def readable_memory_size(n_bytes: float) -> str:
+    """Keras 3's ``summary_utils.readable_memory_size``: 1024-based, two decimals."""
+    units = ["B", "KB", "MB", "GB", "TB", "PB"]
+    for unit in units:
+        if n_bytes / 1024 < 1:
+            return f"{n_bytes:.2f} {unit}"
+        n_bytes /= 1024
+    return f"{n_bytes:.2f} {units[-1]}"
+
+
+def weights_bytes(weights: list[graph.Weight]) -> Size:
+    return total(mul(w.size, dtype_bytes(w.dtype)) for w in weights)
+
+
+def count_line(label: str, count: Size | None, weights: list[graph.Weight]) -> str:
+    """``Total params: 718,270 (2.74 MB)`` exactly as Keras prints it."""
+    if count is None:
+        return f"{label}: unknown (see the layers marked unknown)"
+    size = weights_bytes(weights)
+    if isinstance(size, int) and isinstance(count, int):
+        return f"{label}: {fmt_count(count)} ({readable_memory_size(size)})"
+    return f"{label}: {fmt_count(count)} (symbolic)"
+
+
+@dataclass
+class BatchNormInfo:
+    layer_index: int
+    layer: graph.Layer
+    epsilon: Any
+    momentum: Any
+    axis: Any
+    arrays: dict[str, graph.Weight]  # role name -> weight (with its global index)
+
+    @property
+    def formula(self) -> str:
+        gamma = "gamma * " if "gamma" in self.arrays else ""
+        beta = " + beta" if "beta" in self.arrays else ""
+        return f"y = {gamma}(x - moving_mean) / sqrt(moving_variance + {self.epsilon}){beta}"
+
+
+@dataclass
+class ModelSummary:
+    model: graph.Model
+    batch_norms: list[BatchNormInfo] = field(default_factory=list)
+    nested: list[ModelSummary] = field(default_factory=list)
+
+    @property
+    def totals(self) -> list[str]:
+        ws = self.model.all_weights()
+        return [
+            count_line("Total params", self.model.total_params, ws),
+            count_line("Trainable params", self.model.trainable_params,
+                       [w for w in ws if w.trainable]),
+            count_line("Non-trainable params", self.model.non_trainable_params,
+                       [w for w in ws if not w.trainable]),
+        ]
+
+
+def layer_trainability(layer: graph.Layer) -> str:
+    """"yes", "no", "partly" (BN: gamma/beta trained, moving stats not) or "-" (no weights)."""
+    if not layer.weights:
+        return "-"
+    flags = {w.trainable for w in layer.weights}
+    if flags == {True}:
+        return "yes"
+    if flags == {False}:
+        return "no"
+    return "partly"
+
+
+def summarize(model: graph.Model) -> ModelSummary:
+    out = ModelSummary(model)
+    for i, layer in enumerate(model.layers):
+        if layer.class_name in BN_CLASSES and layer.unknown is None:
+            out.batch_norms.append(
+                BatchNormInfo(
+                    layer_index=i,
+                    layer=layer,
+                    epsilon=_cfg(layer, "epsilon", model.keras_version),
+                    momentum=_cfg(layer, "momentum", model.keras_version),
+                    axis=_cfg(layer, "axis", model.keras_version),
+                    arrays={w.name: w for w in layer.weights},
+                )
+            )
+        if layer.model is not None:
+            out.nested.append(summarize(layer.model))
+    return out
+
+
+def _cfg(layer: graph.Layer, key: str, version: int) -> Any:
+    if key in layer.config:
+        return layer.config[key]
+    from bnlint.keras.signatures import defaults_for
+
+    return defaults_for(layer.class_name, version).get(key)
+
+
+def fmt_params(value: Size | None) -> str:
+    if value is None:
+        return "?"
+    return fmt_count(value)
+
+
+def json_count(value: Size | None) -> int | str | None:
+    if value is None or isinstance(value, int):
+        return value
+    return str(value)
+
+
+def is_symbolic(value: Any) -> bool:
+    return isinstance(value, Sym)
