@@ -28,9 +28,9 @@ BN_ROLES = {
 BN_FORMULA = "y = gamma * (x - moving_mean) / sqrt(moving_variance + epsilon) + beta"
 
 
-def readable_memory_size(n_bytes: float) -> str:
-    """Keras 3's ``summary_utils.readable_memory_size``: 1024-based, two decimals."""
-    units = ["B", "KB", "MB", "GB", "TB", "PB"]
+def readable_memory_size(n_bytes: float, version: int = 3) -> str:
+    """``readable_memory_size`` of Keras 3 (``B``) / tf-keras (``Byte``): 1024-based, 2 decimals."""
+    units = ["B" if version == 3 else "Byte", "KB", "MB", "GB", "TB", "PB"]
     for unit in units:
         if n_bytes / 1024 < 1:
             return f"{n_bytes:.2f} {unit}"
@@ -42,13 +42,14 @@ def weights_bytes(weights: list[graph.Weight]) -> Size:
     return total(mul(w.size, dtype_bytes(w.dtype)) for w in weights)
 
 
-def count_line(label: str, count: Size | None, weights: list[graph.Weight]) -> str:
-    """``Total params: 718,270 (2.74 MB)`` exactly as Keras prints it."""
+def count_line(label: str, count: Size | None, weights: list[graph.Weight], version: int) -> str:
+    """``Total params: 718,270 (2.74 MB)`` (Keras 3) / ``718270 (2.74 MB)`` (tf-keras)."""
     if count is None:
         return f"{label}: unknown (see the layers marked unknown)"
     size = weights_bytes(weights)
     if isinstance(size, int) and isinstance(count, int):
-        return f"{label}: {fmt_count(count)} ({readable_memory_size(size)})"
+        number = fmt_count(count) if version == 3 else str(count)
+        return f"{label}: {number} ({readable_memory_size(size, version)})"
     return f"{label}: {fmt_count(count)} (symbolic)"
 
 
@@ -76,13 +77,14 @@ class ModelSummary:
 
     @property
     def totals(self) -> list[str]:
-        ws = self.model.all_weights()
+        m = self.model
+        ws = m.all_weights()
+        v = m.keras_version
         return [
-            count_line("Total params", self.model.total_params, ws),
-            count_line("Trainable params", self.model.trainable_params,
-                       [w for w in ws if w.trainable]),
-            count_line("Non-trainable params", self.model.non_trainable_params,
-                       [w for w in ws if not w.trainable]),
+            count_line("Total params", m.total_params, ws, v),
+            count_line("Trainable params", m.trainable_params, [w for w in ws if w.trainable], v),
+            count_line("Non-trainable params", m.non_trainable_params,
+                       [w for w in ws if not w.trainable], v),
         ]
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from bnlint import graph
 from bnlint.keras.catalogue import Built, Shape, Unknown, build_layer, ordered_weights
+from bnlint.keras.naming import NameCounters
 
 # Dims never exceed this in a model bnlint will allocate nothing for, but a
 # graph walk over a hostile config must still end: every loop below is bounded
@@ -57,10 +58,17 @@ class KLayer:
     built: Built | None = None
     unknown: str | None = None
     notes: list[str] = field(default_factory=list)
+    # A Keras 3 operation that is not a Layer (``x + y`` on KerasTensors): part of
+    # the graph, absent from ``model.layers`` and the summary.
+    is_op: bool = False
 
     @property
     def is_model(self) -> bool:
         return False
+
+    @property
+    def rule_name(self) -> str:
+        return f"op:{self.class_name}" if self.is_op else self.class_name
 
 
 @dataclass(eq=False)
@@ -84,6 +92,20 @@ class KModel(KLayer):
         return functional_layers(self.inputs, self.outputs)
 
 
+def self_node_offset(layer: KLayer) -> int:
+    """1 when Keras gives a model a pre-existing node linking its inputs to its outputs.
+
+    Serialized node indices count that node (Keras 3: Functional models; tf-keras:
+    Functional models and Sequential models built from an input), so the n-th call of
+    such a nested model is ``inbound_nodes`` index n + 1.
+    """
+    if not isinstance(layer, KModel) or not layer.is_built:
+        return 0
+    if layer.kind == "Sequential":
+        return 1 if layer.version == 2 else 0
+    return 1
+
+
 # --------------------------------------------------------------------------- creation
 
 
@@ -104,6 +126,7 @@ def make_input(
 def call_layer(
     layer: KLayer, inputs: list[KTensor], kwargs: dict[str, Any] | None = None,
     list_input: bool = False, n_outputs_hint: int = 1, first_count: int | None = None,
+    names: NameCounters | None = None,
 ) -> list[KTensor]:
     """Call ``layer`` on tensors: infer output shapes, build weights on first call."""
     node = KNode(layer, list(inputs), kwargs=dict(kwargs or {}), list_input=list_input,
@@ -121,7 +144,7 @@ def call_layer(
     else:
         try:
             built = build_layer(
-                layer.class_name, layer.config, [s for s in shapes if s is not None],
+                layer.rule_name, layer.config, [s for s in shapes if s is not None],
                 layer.version, node.kwargs, list_input, first_count,
             )
         except Unknown as exc:
@@ -133,9 +156,20 @@ def call_layer(
         else:
             if layer.built is None:
                 layer.built = built
+                if names is not None and layer.version == 3:
+                    _name_anonymous_weights(built, names)
             outputs = list(built.outputs)
     node.outputs = [KTensor(s, node, i) for i, s in enumerate(outputs)]
     return node.outputs
+
+
+def _name_anonymous_weights(built: Built, names: NameCounters) -> None:
+    """Keras 3 names a weight created without a name from a session counter: variable_<n>."""
+    for spec in built.weights:
+        if spec.name == "variable":
+            spec.name = names.uniquify("variable")
+    for sub in built.sublayers:
+        _name_anonymous_weights(sub.built, names)
 
 
 def _n_outputs(layer: KLayer, hint: int) -> int:
@@ -156,7 +190,7 @@ def _call_model(model: KModel, shapes: list[Shape]) -> list[Shape | None]:
             if any(s is None for s in cur):
                 return [None]
             try:
-                built = build_layer(layer.class_name, layer.config, cur, layer.version)  # type: ignore[arg-type]
+                built = build_layer(layer.rule_name, layer.config, cur, layer.version)  # type: ignore[arg-type]
             except Unknown:
                 return [None]
             cur = list(built.outputs)
@@ -178,7 +212,7 @@ def _call_model(model: KModel, shapes: list[Shape]) -> list[Shape | None]:
                 if isinstance(node.layer, KModel):
                     outs = _call_model(node.layer, ins)  # type: ignore[arg-type]
                 else:
-                    outs = list(build_layer(node.layer.class_name, node.layer.config, ins,  # type: ignore[arg-type]
+                    outs = list(build_layer(node.layer.rule_name, node.layer.config, ins,  # type: ignore[arg-type]
                                             node.layer.version, node.kwargs, node.list_input,
                                             node.first_count).outputs)
             except Unknown:
@@ -308,7 +342,7 @@ def functional_layers(inputs: list[KTensor], outputs: list[KTensor]) -> list[KLa
     ordered: list[KLayer] = []
     for depth in sorted(by_depth, reverse=True):
         ordered.extend(sorted(by_depth[depth], key=lambda la: indices.get(id(la), 0)))
-    return ordered
+    return [la for la in ordered if not la.is_op]
 
 
 # --------------------------------------------------------------------------- to graph
@@ -401,7 +435,7 @@ def _to_graph(model: KModel, source: str | None, frozen: bool) -> graph.Model:
     for la in ([model.input_layer] if model.input_layer else []) + layers:
         for n in la.nodes:
             if id(n) in node_ids:
-                node_index[id(n)] = len(per_layer[id(la)])
+                node_index[id(n)] = len(per_layer[id(la)]) + self_node_offset(la)
                 per_layer[id(la)].append(n)
 
     g_layers: list[graph.Layer] = []

@@ -14,6 +14,7 @@ from bnlint import graph
 from bnlint.keras import builder as kb
 from bnlint.keras.builder import KLayer, KModel, KTensor
 from bnlint.keras.catalogue import TensorArg
+from bnlint.keras.naming import NameCounters
 
 MODEL_CLASSES = {"Sequential", "Functional", "Model"}
 
@@ -53,6 +54,8 @@ class Replayer:
     def __init__(self, version: int, source: str):
         self.version = version
         self.source = source
+        # Names Keras gives to anonymous weights while it rebuilds the model in a fresh session.
+        self.names = NameCounters(version)
 
     def loc(self, path: str) -> graph.Location:
         return graph.Location(file=self.source, config_path=path)
@@ -127,8 +130,10 @@ class Replayer:
             model.class_name = "Functional" if class_name == "Model" else class_name
             return model
         name = str(ld.get("name") or cfg.get("name") or class_name.lower())
+        module = ld.get("module")
+        is_op = isinstance(module, str) and module.startswith(("keras.src.ops", "keras.ops"))
         return KLayer(name, class_name, dict(cfg), self.version, trainable=self._trainable(cfg),
-                      location=self.loc(path))
+                      location=self.loc(path), is_op=is_op)
 
     def functional(self, class_name: str, cfg: dict[str, Any], path: str) -> KModel:
         name = str(cfg.get("name") or "model")
@@ -166,7 +171,7 @@ class Replayer:
                         break
                     inputs, kwargs, list_input, first_count = args
                     kb.call_layer(created[lname], inputs, kwargs, list_input,
-                                  first_count=first_count)
+                                  first_count=first_count, names=self.names)
                     queue.pop(0)
                     progressed = True
             if not progressed:
@@ -190,6 +195,9 @@ class Replayer:
         ni, ti = ref[1], ref[2]
         if not isinstance(ni, int) or not isinstance(ti, int):
             raise ConfigError(f"bad tensor reference {ref!r:.80}")
+        ni -= kb.self_node_offset(layer)
+        if ni < 0:
+            raise ConfigError(f"tensor reference {ref!r:.80} points at a model's own graph node")
         if ni >= len(layer.nodes):
             return None  # not created yet
         node = layer.nodes[ni]
@@ -262,6 +270,9 @@ class Replayer:
         return inputs, kwargs, list_input, len(first)
 
     def _node_args_k2(self, node: list[Any], created: dict[str, KLayer]):
+        # Layers that keep their input structure (TFOpLambda) write one bare entry.
+        if node and isinstance(node[0], str):
+            node = [node]
         inputs: list[KTensor] = []
         kwargs: dict[str, Any] = {}
         for entry in node:

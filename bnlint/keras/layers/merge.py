@@ -14,13 +14,33 @@ def elementwise(call: Call) -> Built:
         raise Unknown(f"Subtract takes exactly 2 inputs, got {len(shapes)}")
     if len(shapes) < 1:
         raise Unknown("merge layer called without inputs")
-    # Keras keeps the batch axis as given and broadcasts the rest.
-    ranks = {len(s) for s in shapes}
-    if len(ranks) == 1:
-        out = broadcast(shapes)
-    else:
-        out = broadcast(shapes)
-    return Built([out])
+    return Built([broadcast(shapes)])
+
+
+# tf-keras wraps TensorFlow ops applied to Keras tensors in TFOpLambda layers; only the
+# weightless element-wise ops keras.applications uses are modelled.
+TF_ELEMENTWISE_OPS = {"__operators__.add", "math.add", "math.multiply", "math.subtract"}
+
+
+@layer_rule("TFOpLambda")
+def tf_op_lambda(call: Call) -> Built:
+    function = call.cfg.values.get("function")
+    if function not in TF_ELEMENTWISE_OPS:
+        raise Unknown(f"TFOpLambda `{function}`: TensorFlow op not modelled")
+    if len(call.inputs) == 1 and isinstance(call.kwargs.get("y"), (int, float)):
+        return Built([call.input])  # tensor op Python scalar
+    if len(call.inputs) != 2:
+        raise Unknown(f"TFOpLambda `{function}` with {len(call.inputs)} tensor inputs")
+    return Built([broadcast(call.inputs)])
+
+
+@layer_rule("op:Add", "op:Subtract", "op:Multiply", "op:Divide", "op:TrueDivide",
+            "op:Maximum", "op:Minimum")
+def elementwise_op(call: Call) -> Built:
+    """Keras 3 ``keras.ops`` arithmetic on tensors (Python scalars broadcast away)."""
+    if not call.inputs:
+        raise Unknown("operation without tensor inputs")
+    return Built([broadcast(call.inputs)])
 
 
 @layer_rule("Concatenate")
