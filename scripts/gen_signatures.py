@@ -33,11 +33,42 @@ arrive through ``**kwargs`` in most layers; when a class takes ``**kwargs`` and
 does not name one of them explicitly, its effective default (read from the
 ``Layer`` base class's own signature) is added to ``defaults`` and the name is
 listed under ``base_kwargs``.
+
+Other parameters can reach a parent ``__init__`` through ``**kwargs`` too
+(``renorm`` of Keras 2 ``BatchNormalization`` is a parameter of
+``BatchNormalizationBase``; ``lora_rank`` of Keras 3 ``Conv2D`` one of
+``BaseConv``).  When a class takes ``**kwargs``, its MRO is walked up to (not
+including) the ``Layer`` base class; every parameter with a default of a
+parent's own ``__init__`` that the class does not name itself (and that is not
+a base-Layer kwarg) is a candidate, the nearest parent's default winning.  The
+walk stops after a parent whose ``__init__`` takes no ``**kwargs`` (nothing
+further up can be reached).  Each candidate is then checked on real instances
+built with minimal required arguments (``REQUIRED_ARGS`` by parameter name,
+``CLASS_ARGS`` per class):
+
+* passing it explicitly with the parent's default must be accepted (a class
+  that passes the parameter up itself, such as ``pool_mode`` of the pooling
+  layers, rejects it: the candidate is dropped altogether);
+* its effective value on ``cls(**minimal_args)``, read from ``get_config()``
+  or else from an instance attribute of the same name, must equal the
+  parent's default;
+* for a bool default, passing the other value must change what is read (when
+  that construction succeeds at all).
+
+A candidate that passes is added to ``defaults`` and listed under
+``inherited``; one that cannot be checked (no minimal arguments known, the
+construction fails, nothing of that name to read, or a value that differs from
+the parent's default) is listed under ``inherited_unverified`` and left out of
+``defaults``.  Both lists are sorted and present (maybe empty) in every record.
+The introspection runs with ``KERAS_HOME`` pointing at an empty temporary
+directory, so no ``keras.json`` setting (``image_data_format`` ...) leaks into
+the values the instances report.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import enum
 import functools
@@ -48,7 +79,10 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import types
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -65,6 +99,72 @@ TARGETS: dict[int, tuple[str, Path]] = {
 
 # Base-Layer keyword arguments recorded as effective defaults of **kwargs.
 BASE_KWARGS: tuple[str, ...] = ("trainable", "dtype", "name")
+
+
+def _identity(x: Any) -> Any:
+    return x
+
+
+class _Make:
+    """A minimal argument built fresh for every construction: ``make(layers)``."""
+
+    def __init__(self, make: Callable[[types.ModuleType], Any]) -> None:
+        self.make = make
+
+
+# Minimal values of required constructor parameters, by parameter name, used
+# to build the instances on which inherited defaults are checked.  A class's
+# arguments are generated from its own required parameters through this table
+# (``CLASS_ARGS`` first); a class with a required parameter found in neither
+# gets no instance and its inherited candidates stay unverified.
+REQUIRED_ARGS: dict[str, Any] = {
+    "activation": "linear",
+    "axes": 1,
+    "cell": _Make(lambda layers: layers.SimpleRNNCell(1)),
+    "cells": _Make(lambda layers: [layers.SimpleRNNCell(1)]),
+    "dims": (1,),
+    "equation": "ab,bc->ac",
+    "factor": 0.1,
+    "filters": 1,
+    "function": _identity,
+    "head_dim": 1,
+    "height": 1,
+    "height_factor": 0.1,
+    "input_dim": 2,
+    "kernel_size": 1,
+    "key_dim": 1,
+    "layer": _Make(lambda layers: layers.Dense(1)),
+    "max_number": 1,
+    "n": 1,
+    "num_bins": 2,
+    "num_heads": 1,
+    "num_key_value_heads": 1,
+    "num_query_heads": 1,
+    "output_dim": 1,
+    "output_shape": 1,
+    "output_size": 1,
+    "pool_size": 2,
+    "rate": 0.5,
+    "scale": 1.0,
+    "stddev": 0.1,
+    "target_shape": (1,),
+    "units": 1,
+    "width": 1,
+    "width_factor": 0.1,
+}
+
+
+def _numeric_feature_columns(layers: types.ModuleType) -> list[Any]:
+    import tensorflow as tf  # only Keras 2's DenseFeatures needs it
+
+    return [tf.feature_column.numeric_column("x")]
+
+
+# Per-class values that win over REQUIRED_ARGS (class __name__ -> {param: value}).
+CLASS_ARGS: dict[str, dict[str, Any]] = {
+    "DenseFeatures": {"feature_columns": _Make(_numeric_feature_columns)},
+    "RandomPosterization": {"factor": 1},  # bits to keep, in [1, 8]
+}
 
 _ADDRESS = re.compile(r"\s+at\s+0x[0-9a-fA-F]+|0x[0-9a-fA-F]{6,}")
 
@@ -140,7 +240,146 @@ def _base_layer_defaults(layer_cls: type) -> dict[str, Any]:
     return out
 
 
-def _describe(cls: type, base_defaults: dict[str, Any]) -> dict[str, Any]:
+_MISSING = object()
+
+
+class _Unbuildable(Exception):
+    """A required constructor parameter of a class has no minimal value."""
+
+
+def _minimal_args(cls: type, layers: types.ModuleType) -> dict[str, Any]:
+    """Fresh minimal arguments for ``cls(**args)``; raises _Unbuildable if unknown."""
+    overrides = CLASS_ARGS.get(cls.__name__, {})
+    args: dict[str, Any] = {}
+    for p in list(inspect.signature(cls.__init__).parameters.values())[1:]:
+        if p.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+            continue
+        if p.name in overrides:
+            value = overrides[p.name]
+        elif p.default is not inspect.Parameter.empty:
+            continue
+        elif p.name in REQUIRED_ARGS:
+            value = REQUIRED_ARGS[p.name]
+        else:
+            raise _Unbuildable(f"no minimal value for required {p.name!r}")
+        args[p.name] = value.make(layers) if isinstance(value, _Make) else value
+    return args
+
+
+def _construct(cls: type, layers: types.ModuleType, extra: dict[str, Any]) -> Any:
+    """``cls(**minimal_args, **extra)``, quietly (stdout stays the JSON document)."""
+    with contextlib.redirect_stdout(sys.stderr), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return cls(**_minimal_args(cls, layers), **extra)
+
+
+def _observe(instance: Any, name: str, layer_cls: type) -> Any:
+    """The value of ``name`` on an instance: its config entry, else its attribute.
+
+    An attribute counts only if the instance holds it itself or it is a
+    property of a class below the ``Layer`` base (so ``Layer.weights`` is no
+    reading of a ``weights`` parameter).  ``_MISSING`` when there is neither.
+    """
+    try:
+        with contextlib.redirect_stdout(sys.stderr), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            config = instance.get_config()
+    except Exception:
+        config = None
+    if isinstance(config, Mapping) and name in config:
+        return config[name]
+    if name in vars(instance):
+        return vars(instance)[name]
+    mro = type(instance).__mro__
+    below = mro[: mro.index(layer_cls)] if layer_cls in mro else mro
+    for klass in below:
+        if isinstance(klass.__dict__.get(name), property):
+            try:
+                return getattr(instance, name)
+            except Exception:
+                return _MISSING
+    return _MISSING
+
+
+def _plain_value(value: Any) -> Any:
+    """Observed values in the shape of signature defaults (wrappers unwrapped)."""
+    if isinstance(value, (str, bytes)):
+        return value
+    if isinstance(value, Mapping):
+        return {k: _plain_value(v) for k, v in value.items()}
+    if isinstance(value, Sequence):
+        return [_plain_value(v) for v in value]
+    item = getattr(value, "item", None)
+    if callable(item) and type(value).__module__ == "numpy":
+        return item()
+    return value
+
+
+def _same_default(observed: Any, encoded_default: Any) -> bool:
+    if observed is _MISSING:
+        return False
+    a = json.dumps(encode_default(_plain_value(observed)), sort_keys=True)
+    return a == json.dumps(encoded_default, sort_keys=True)
+
+
+def _rejects(exc: BaseException, name: str) -> bool:
+    """Whether a construction error says the keyword ``name`` is not accepted."""
+    return isinstance(exc, (TypeError, ValueError)) and repr(name) in str(exc)
+
+
+def _inherited_candidates(cls: type, layer_cls: type, named: set[str]) -> dict[str, Any]:
+    """Parent ``__init__`` parameters with a default reachable through ``**kwargs``."""
+    out: dict[str, Any] = {}
+    for base in cls.__mro__[1:]:
+        if base is layer_cls or base is object:
+            break
+        if "__init__" not in vars(base):
+            continue
+        params = list(inspect.signature(base.__init__).parameters.values())[1:]
+        for p in params:
+            if p.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+                continue
+            if p.default is inspect.Parameter.empty or p.name in BASE_KWARGS:
+                continue
+            if p.name in named or p.name in out:
+                continue
+            out[p.name] = p.default
+        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+            break
+    return out
+
+
+def _check_inherited(
+    cls: type, layers: types.ModuleType, layer_cls: type, name: str, default: Any
+) -> str:
+    """``"verified"``, ``"unverified"`` or ``"rejected"`` (not forwarded at all)."""
+    encoded = encode_default(default)
+    try:
+        fresh = _construct(cls, layers, {})
+    except Exception:
+        return "unverified"
+    try:
+        explicit = _construct(cls, layers, {name: default})
+    except Exception as exc:
+        return "rejected" if _rejects(exc, name) else "unverified"
+    observed = _observe(fresh, name, layer_cls)
+    if not _same_default(observed, encoded):
+        return "unverified"
+    if not _same_default(_observe(explicit, name, layer_cls), encoded):
+        return "unverified"
+    if isinstance(default, bool):
+        try:
+            flipped = _construct(cls, layers, {name: not default})
+        except Exception as exc:
+            if _rejects(exc, name) and isinstance(exc, TypeError):
+                return "unverified"
+            return "verified"  # the other value is refused on its merits: inconclusive
+        if not _same_default(_observe(flipped, name, layer_cls), encode_default(not default)):
+            return "unverified"  # swallowed: passing it changes nothing
+    return "verified"
+
+
+def _describe(cls: type, base_defaults: dict[str, Any], layers: types.ModuleType) -> dict[str, Any]:
     sig = inspect.signature(cls.__init__)
     params: list[dict[str, Any]] = []
     defaults: dict[str, Any] = {}
@@ -164,11 +403,24 @@ def _describe(cls: type, base_defaults: dict[str, Any]) -> dict[str, Any]:
             if name not in named:
                 base_kwargs.append(name)
                 defaults[name] = base_defaults[name]
+    inherited: list[str] = []
+    unverified: list[str] = []
+    if var_kwargs:
+        layer_cls: type = layers.Layer
+        for name, default in _inherited_candidates(cls, layer_cls, named).items():
+            verdict = _check_inherited(cls, layers, layer_cls, name, default)
+            if verdict == "verified":
+                inherited.append(name)
+                defaults[name] = encode_default(default)
+            elif verdict == "unverified":
+                unverified.append(name)
     return {
         "qualname": _qualified_name(cls),
         "params": params,
         "var_kwargs": var_kwargs,
         "base_kwargs": base_kwargs,
+        "inherited": sorted(inherited),
+        "inherited_unverified": sorted(unverified),
         "defaults": dict(sorted(defaults.items())),
     }
 
@@ -205,7 +457,7 @@ def collect(version: int) -> dict[str, Any]:
         record = {
             "exports": sorted(exports),
             "aliases": sorted(names - {key}),
-            **_describe(cls, base_defaults),
+            **_describe(cls, base_defaults, layers),
         }
         classes[key] = dict(sorted(record.items()))
     return {
@@ -231,14 +483,18 @@ def generate(version: int) -> str:
     env["KERAS_BACKEND"] = "tensorflow"  # same classes whatever ~/.keras/keras.json says
     env["PYTHONHASHSEED"] = "0"
     env.pop("TF_USE_LEGACY_KERAS", None)
-    proc = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--dump", str(version)],
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        check=False,
-    )
+    # Instances are built to check inherited defaults: keep the user's
+    # keras.json (image_data_format, floatx ...) out of what they report.
+    with tempfile.TemporaryDirectory(prefix="gen_signatures_") as keras_home:
+        env["KERAS_HOME"] = keras_home
+        proc = subprocess.run(
+            [sys.executable, str(Path(__file__).resolve()), "--dump", str(version)],
+            env=env,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            check=False,
+        )
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr)
         raise SystemExit(f"introspection of Keras {version} failed (exit {proc.returncode})")
@@ -270,7 +526,11 @@ def _summarize(old_text: str, new_text: str, label: str) -> list[str]:
             if a.get(field) != b.get(field):
                 if field == "defaults":
                     da, db = a.get(field, {}), b.get(field, {})
-                    changed = sorted(k for k in set(da) | set(db) if da.get(k) != db.get(k))
+                    changed = [
+                        ("+" if k not in da else "-" if k not in db else "") + k
+                        for k in sorted(set(da) | set(db))
+                        if k not in da or k not in db or da[k] != db[k]
+                    ]
                     lines.append(f"{label}: ~ {name}.defaults: {', '.join(changed)}")
                 else:
                     lines.append(f"{label}: ~ {name}.{field}")

@@ -50,6 +50,18 @@ def _real_params(cls: type) -> list[inspect.Parameter]:
     return params
 
 
+def _parent_default(cls: type, layer_cls: type, pname: str) -> Any:
+    """The default of ``pname`` in the nearest parent ``__init__`` below ``layer_cls``."""
+    for base in cls.__mro__[1:]:
+        if base is layer_cls:
+            break
+        if "__init__" in vars(base):
+            param = inspect.signature(base.__init__).parameters.get(pname)
+            if param is not None:
+                return param.default
+    return inspect.Parameter.empty
+
+
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
         return True
@@ -111,6 +123,24 @@ def test_base_kwargs_recorded() -> None:
         assert name not in {p["name"] for p in sig["params"]}
 
 
+@pytest.mark.parametrize("version", [2, 3])
+def test_inherited_fields(version: int) -> None:
+    for name in signatures.class_names(version):
+        sig = signatures.signature(name, version)
+        assert sig is not None
+        inherited, unverified = sig["inherited"], sig["inherited_unverified"]
+        assert inherited == sorted(inherited) and unverified == sorted(unverified), name
+        assert not set(inherited) & set(unverified), name
+        own = {p["name"] for p in sig["params"]}
+        for pname in [*inherited, *unverified]:
+            assert sig["var_kwargs"], name
+            assert pname not in own and pname not in sig["base_kwargs"], (name, pname)
+        assert set(inherited) <= set(sig["defaults"]), name
+        assert not set(unverified) & set(sig["defaults"]), name
+        assert signatures.inherited_params(name, version) == (inherited, unverified)
+    assert signatures.inherited_params("NoSuchLayer", version) == ([], [])
+
+
 def test_decode_default() -> None:
     assert signatures.decode_default({"__float__": "inf"}) == math.inf
     assert signatures.decode_default({"__float__": "-inf"}) == -math.inf
@@ -165,7 +195,14 @@ def test_matches_real_signature(version: int, name: str) -> None:
     for pname in sig["base_kwargs"]:
         assert pname not in explicit
         assert _same(defaults[pname], base[pname]), (name, pname)
-    assert set(defaults) == set(explicit) | set(sig["base_kwargs"])
+
+    # inherited: the nearest parent __init__ (below Layer) that names it has that default
+    for pname in sig["inherited"]:
+        assert pname not in explicit
+        parent = _parent_default(cls, keras.layers.Layer, pname)
+        assert parent is not inspect.Parameter.empty, (name, pname)
+        assert _same(defaults[pname], _plain(parent)), (name, pname)
+    assert set(defaults) == set(explicit) | set(sig["base_kwargs"]) | set(sig["inherited"])
 
 
 @pytest.mark.parametrize("version", [3, 2])
@@ -178,6 +215,45 @@ def test_batchnorm_momentum_epsilon(version: int) -> None:
         assert isinstance(real, float)
         assert defaults[pname] == real
         assert type(defaults[pname]) is float
+
+
+@pytest.mark.parametrize(
+    ("version", "name", "pname", "args"),
+    [
+        (2, "BatchNormalization", "renorm", {}),
+        (3, "Conv2D", "lora_rank", {"filters": 1, "kernel_size": 1}),
+    ],
+)
+def test_inherited_default_matches_live_instance(
+    version: int, name: str, pname: str, args: dict[str, Any]
+) -> None:
+    """A parameter a parent __init__ receives through **kwargs has its default recorded."""
+    keras = _keras(version)
+    cls = getattr(keras.layers, name)
+    assert pname not in inspect.signature(cls.__init__).parameters  # really inherited
+    sig = signatures.signature(name, version)
+    assert sig is not None
+    assert pname in sig["inherited"]
+    defaults = signatures.defaults_for(name, version)
+    assert pname in defaults
+
+    live = getattr(cls(**args), pname)
+    assert _same(defaults[pname], _plain(live)), (name, pname, defaults[pname], live)
+    parent = _parent_default(cls, keras.layers.Layer, pname)
+    assert _same(defaults[pname], _plain(parent)), (name, pname, defaults[pname], parent)
+
+
+def test_parameter_passed_up_by_subclass_not_inherited() -> None:
+    """``pool_mode`` of BasePooling is fixed by MaxPooling2D: not a default of it."""
+    keras = _keras(3)
+    cls = keras.layers.MaxPooling2D
+    assert _parent_default(cls, keras.layers.Layer, "pool_mode") is not inspect.Parameter.empty
+    with pytest.raises(TypeError):
+        cls(pool_size=2, pool_mode="max")
+    sig = signatures.signature("MaxPooling2D", 3)
+    assert sig is not None
+    assert "pool_mode" not in sig["defaults"]
+    assert "pool_mode" not in sig["inherited"] + sig["inherited_unverified"]
 
 
 @pytest.mark.parametrize("version", [3, 2])

@@ -14,6 +14,14 @@ non-JSON forms: ``{"__float__": "inf"}`` becomes ``float("inf")`` (likewise
 neither plain data nor a float (a function, a class, an object) stays as the
 marker ``{"__repr__": "<qualified name>"}``; test it with :func:`is_opaque`.
 
+Besides its own parameters and the base-Layer ``trainable``/``dtype``/``name``
+(``base_kwargs``), a class's defaults include the parameters of a parent
+``__init__`` that reach it through ``**kwargs`` and whose default the generator
+verified on a live instance (``inherited``: ``renorm`` of Keras 2
+``BatchNormalization``, ``lora_rank`` of Keras 3 ``Conv2D`` ...).  Parameters
+that reach a parent the same way but whose default could not be verified are
+named by :func:`inherited_params` (``unverified``) and have no default here.
+
 This module must never import Keras or TensorFlow.
 """
 
@@ -29,6 +37,7 @@ __all__ = [
     "decode_default",
     "defaults_for",
     "export_paths",
+    "inherited_params",
     "is_opaque",
     "keras_version",
     "resolve_class",
@@ -74,13 +83,30 @@ def defaults_for(class_name: str, version: int) -> dict[str, Any]:
     """Every constructor default of a class, decoded; ``{}`` for an unknown class.
 
     Includes the base-Layer ``trainable``/``dtype``/``name`` that arrive through
-    ``**kwargs`` (the record's ``base_kwargs``).  Lists stay lists (a tuple
-    default such as ``strides=(1, 1)`` is ``[1, 1]``).
+    ``**kwargs`` (the record's ``base_kwargs``) and the verified defaults of
+    parent parameters reached through ``**kwargs`` (the record's ``inherited``;
+    the ``inherited_unverified`` ones are not included).  Lists stay lists (a
+    tuple default such as ``strides=(1, 1)`` is ``[1, 1]``).
     """
     sig = signature(class_name, version)
     if sig is None:
         return {}
     return {k: decode_default(v) for k, v in sig.get("defaults", {}).items()}
+
+
+def inherited_params(class_name: str, version: int) -> tuple[list[str], list[str]]:
+    """``(verified, unverified)``: parent-``__init__`` parameters reached through ``**kwargs``.
+
+    The verified ones have their default in :func:`defaults_for`; the unverified
+    ones exist as far as the MRO tells (the generator could not build the class,
+    or read the effective value, or it differed from the parent's default) and
+    have no default here.  Both lists are sorted; ``([], [])`` for an unknown
+    class.
+    """
+    sig = signature(class_name, version)
+    if sig is None:
+        return [], []
+    return list(sig.get("inherited", ())), list(sig.get("inherited_unverified", ()))
 
 
 def class_names(version: int) -> list[str]:
