@@ -1,0 +1,149 @@
+"""The command line as users run it: fresh processes, exit codes, one-line errors, no TensorFlow."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import h5py
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = ROOT / "fixtures" / "models"
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bnlint", *args], capture_output=True,
+                          text=True, cwd=ROOT, timeout=120)
+
+
+def test_summarize_never_imports_tensorflow_or_keras() -> None:
+    code = (
+        "import sys\n"
+        "from bnlint.cli import main\n"
+        f"sys.argv = ['bnlint', 'summarize', {str(MODELS / 'seed000_dnn_bn.keras')!r}, "
+        f"{str(MODELS / 'seed000_dnn_bn.k2.h5')!r}, '--format', 'json']\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('tensorflow', 'keras', 'tf_keras', 'torch', 'jax'))\n"
+        "assert not bad, bad\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_json_contract_matches_keras_golden() -> None:
+    golden = json.loads((MODELS / "seed000_dnn_bn.k3.golden.json").read_text())
+    proc = run("summarize", str(MODELS / "seed000_dnn_bn.keras"), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    (model,) = doc["models"]
+    for key in ("name", "class_name", "total_params", "trainable_params", "non_trainable_params"):
+        assert model[key] == golden[key], key
+    assert model["totals"] == golden["summary_totals"]
+    assert [la["name"] for la in model["layers"]] == [la["name"] for la in golden["layers"]]
+    flat = [w for la in model["layers"] for w in la["weights"]]
+    assert [w["index"] for w in flat] == list(range(len(golden["weights"])))
+    assert [(w["name"], w["shape"], w["trainable"]) for w in flat] == [
+        (w["name"], w["shape"], w["trainable"]) for w in golden["weights"]
+    ]
+    bns = model["batch_normalization"]
+    assert len(bns) == sum(la["class_name"] == "BatchNormalization" for la in golden["layers"])
+    for bn in bns:
+        layer = model["layers"][bn["layer_index"]]
+        assert layer["class_name"] == "BatchNormalization"
+        assert set(bn["arrays"]) == {w["name"] for w in layer["weights"]}
+
+
+def test_text_output_shows_keras_totals_and_bn_formula() -> None:
+    golden = json.loads((MODELS / "seed000_dnn_bn.k3.golden.json").read_text())
+    proc = run("summarize", str(MODELS / "seed000_dnn_bn.keras"))
+    assert proc.returncode == 0, proc.stderr
+    for line in golden["summary_totals"]:
+        assert line in proc.stdout
+    assert "sqrt(moving_variance + 0.001)" in proc.stdout
+    assert "moving_variance" in proc.stdout and "not a standard deviation" in proc.stdout
+
+
+def test_markdown_output() -> None:
+    proc = run("summarize", str(MODELS / "seed000_dnn_bn.k2.h5"), "--format", "markdown")
+    assert proc.returncode == 0, proc.stderr
+    assert "| # | Layer (type) |" in proc.stdout
+    golden = json.loads((MODELS / "seed000_dnn_bn.k2.golden.json").read_text())
+    for line in golden["summary_totals"]:
+        assert line in proc.stdout
+
+
+def _bad_inputs(tmp: Path) -> dict[str, Path]:
+    good = (MODELS / "seed000_dnn_bn.keras").read_bytes()
+    files = {
+        "truncated.keras": good[: len(good) // 3],
+        "not_a_zip.keras": b"hello, I am not a zip",
+        "not_keras.json": b'{"hello": "world"}',
+        "broken.json": b'{"class_name": ',
+    }
+    out = {}
+    for name, data in files.items():
+        (tmp / name).write_bytes(data)
+        out[name] = tmp / name
+    with h5py.File(tmp / "weights_only.h5", "w") as f:
+        f.create_dataset("x", data=[1, 2, 3])
+    out["weights_only.h5"] = tmp / "weights_only.h5"
+    with zipfile.ZipFile(tmp / "no_config.keras", "w") as zf:
+        zf.writestr("metadata.json", "{}")
+    out["no_config.keras"] = tmp / "no_config.keras"
+    out["missing.keras"] = tmp / "missing.keras"
+    out["directory.h5"] = tmp / "directory.h5"
+    (tmp / "directory.h5").mkdir()
+    return out
+
+
+def test_bad_inputs_give_one_line_each_and_the_run_goes_on(tmp_path: Path) -> None:
+    bad = _bad_inputs(tmp_path)
+    good = MODELS / "seed000_dnn_bn.keras"
+    proc = run("summarize", *map(str, bad.values()), str(good))
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == len(bad), proc.stderr
+    for path, line in zip(bad.values(), lines, strict=True):
+        assert line.startswith(f"bnlint: {path}: "), line
+    # The good file after the bad ones is still summarized.
+    assert 'Model: "' in proc.stdout
+
+
+@pytest.mark.parametrize("fmt", ["json"])
+def test_errors_are_part_of_the_json_document(tmp_path: Path, fmt: str) -> None:
+    (tmp_path / "x.json").write_text("[]")
+    proc = run("summarize", str(tmp_path / "x.json"), "--format", fmt)
+    assert proc.returncode == 2
+    doc = json.loads(proc.stdout)
+    assert doc["models"] == [] and doc["errors"][0]["path"].endswith("x.json")
+
+
+def test_lambda_bytecode_is_never_run(tmp_path: Path) -> None:
+    """A Lambda layer's serialized function stays data: the row is marked unknown."""
+    config = {
+        "class_name": "Sequential",
+        "config": {"name": "s", "layers": [
+            {"class_name": "InputLayer", "config": {"batch_shape": [None, 4], "name": "in"}},
+            {"class_name": "Lambda", "config": {
+                "name": "evil", "function": {"class_name": "__lambda__", "config": {
+                    "code": "4wEAAAAAAAAAAAAAAAEAAAADAAAA8wQAAACXAFkAcQGpAU4pAdoCb3M=",
+                    "defaults": None, "closure": None}}}},
+        ]},
+    }
+    path = tmp_path / "lambda.json"
+    path.write_text(json.dumps(config))
+    proc = run("summarize", str(path), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    layer = json.loads(proc.stdout)["models"][0]["layers"][0]
+    assert layer["class_name"] == "Lambda" and layer["unknown"] and layer["params"] is None
+
+
+def test_version_and_module_entry_point() -> None:
+    proc = run("version")
+    assert proc.returncode == 0 and proc.stdout.startswith("bnlint ")
