@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import sys
 from enum import Enum
-from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -29,24 +28,100 @@ def _error(path: str, message: str) -> dict[str, str]:
     return {"path": path, "message": message}
 
 
+def _pairs(items: list[str], what: str) -> dict[str, str]:
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise typer.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint=what)
+        out[name.strip()] = value.strip()
+    return out
+
+
+def _read_source_target(
+    target: str, defines: dict[str, str], args: dict[str, str], keras_version: int | None,
+) -> Any:
+    """``file.py``, ``notebook.ipynb`` or ``file.py::function``: read statically."""
+    from bnlint.readers.source import read_source
+
+    path, _, function = target.partition("::")
+    if path.endswith(".ipynb"):
+        from bnlint.readers.notebook import read_notebook
+
+        return read_notebook(path, defines=defines, keras_version=keras_version,
+                             function=function or None, args=args)
+    return read_source(path, defines=defines, keras_version=keras_version,
+                       function=function or None, args=args)
+
+
+def _print_functions(path: str, result: Any) -> None:
+    typer.echo(f"{path}: builds no model at import time.")
+    if not result.functions:
+        return
+    typer.echo("Functions that return a model (summarize one with FILE::NAME --arg NAME=VALUE):")
+    for fn in result.functions:
+        params = ", ".join(n if d is None else f"{n}={d}" for n, d in fn.parameters)
+        typer.echo(f"  line {fn.line}: {fn.name}({params})")
+        typer.echo(f"      bnlint summarize '{path}::{fn.name}'"
+                   + "".join(f" --arg {n}=..." for n, d in fn.parameters if d is None))
+
+
 @app.command()
 def summarize(
-    paths: Annotated[list[Path], typer.Argument(help="Saved models (.keras, .h5, .json).")],
+    paths: Annotated[list[str], typer.Argument(
+        help="Saved models (.keras, .h5, .json), Python sources (.py, FILE.py::function) "
+             "or notebooks (.ipynb).")],
     output_format: Annotated[
         SummaryFormat, typer.Option("--format", help="Output format.")
     ] = SummaryFormat.text,
+    define: Annotated[list[str], typer.Option(
+        "--define", "-D", help="Pin a value the code cannot know: NAME=VALUE, where NAME is a "
+        "name or an expression as the code writes it (num_classes=38, 'len(names)=5').")] = [],  # noqa: B006
+    arg: Annotated[list[str], typer.Option(
+        "--arg", help="Argument for FILE.py::function, NAME=EXPRESSION (evaluated statically).")
+    ] = [],  # noqa: B006
+    where: Annotated[bool, typer.Option(
+        "--where", help="Also list each get_weights()[k] / layers[i] / get_layer() expression "
+        "in the source and what it refers to.")] = False,
+    keras_version: Annotated[int | None, typer.Option(
+        "--keras-version", help="Keras semantics for source files (2 or 3); detected from "
+        "imports by default (Keras 3 unless tf_keras is imported).")] = None,
 ) -> None:
     """Per-layer parameter counts as Keras reports them, get_weights() indices, BN explained."""
     from bnlint.readers.saved import ReadError, read_saved_model
     from bnlint.summary import summarize as make_summary
 
+    if keras_version not in (None, 2, 3):
+        raise typer.BadParameter("must be 2 or 3", param_hint="--keras-version")
+    defines = _pairs(define, "--define")
+    args = _pairs(arg, "--arg")
     summaries = []
     errors: list[dict[str, str]] = []
-    for path in paths:
+    references: list[tuple[str, Any]] = []
+    for target in paths:
+        base = target.partition("::")[0]
+        if base.endswith((".py", ".ipynb")):
+            from bnlint.readers.source import SourceError
+
+            try:
+                result = _read_source_target(target, defines, args, keras_version)
+            except SourceError as exc:
+                errors.append(_error(target, str(exc)))
+                continue
+            except OSError as exc:
+                errors.append(_error(target, f"cannot read ({exc.strerror or exc})"))
+                continue
+            for note in result.notes:
+                typer.echo(f"bnlint: {target}: note: {note}", err=True)
+            if not result.models and output_format is SummaryFormat.text:
+                _print_functions(target, result)
+            summaries.extend(make_summary(m) for m in result.models)
+            references.extend((base, r) for r in result.references)
+            continue
         try:
-            model = read_saved_model(path)
+            model = read_saved_model(base)
         except ReadError as exc:
-            errors.append(_error(str(path), str(exc)))
+            errors.append(_error(target, str(exc)))
             continue
         summaries.append(make_summary(model))
 
@@ -63,6 +138,13 @@ def summarize(
 
         if summaries:
             sys.stdout.write(render(summaries))
+        if where:
+            sys.stdout.write("\nReferences in the source:\n" if references else
+                             "\nNo get_weights()/layers[i]/get_layer() expressions found.\n")
+            for path, ref in references:
+                cell = f"cell {ref.cell}, " if ref.cell is not None else ""
+                sys.stdout.write(f"  {path}:{cell}line {ref.line}: {ref.text} -> "
+                                 f"{ref.description}\n")
     raise typer.Exit(2 if errors else 0)
 
 
