@@ -1,0 +1,2417 @@
+"""Read Keras model-building Python source statically: a small abstract interpreter.
+
+The user's code is parsed with libcst and *interpreted* over abstract values —
+never imported, executed or passed to ``eval``.  Values are plain Python data
+(numbers, strings, tuples, lists, dicts), :class:`~bnlint.symbolic.Sym` for
+integers that cannot be known (named after their source text), :class:`Opaque`
+for anything else unknown, references into Keras (:class:`KRef`), the abstract
+Keras objects of :mod:`bnlint.keras.builder`, and user functions/classes whose
+bodies are interpreted with bound arguments.  Every loop, recursion and the
+total number of steps is bounded; hitting a bound leaves a note and a partial
+result.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from bnlint import graph
+from bnlint.symbolic import Sym
+
+__all__ = [
+    "CallFact",
+    "FunctionInfo",
+    "ProgramFacts",
+    "Reference",
+    "SourceError",
+    "SourceResult",
+    "TrainableFact",
+    "mentions_keras",
+    "read_source",
+    "read_text",
+]
+
+MAX_STEPS = 200_000
+MAX_DEPTH = 40
+MAX_LOOP = 10_000
+MAX_SEQ = 1_000_000
+
+_KERAS_RE = re.compile(r"\b(keras|tensorflow|tf_keras)\b")
+
+
+def mentions_keras(text: str) -> bool:
+    """Cheap pre-filter: does the text mention Keras or TensorFlow at all?"""
+    return _KERAS_RE.search(text) is not None
+
+
+# --------------------------------------------------------------------------- results
+
+
+class SourceError(Exception):
+    """The source cannot be read (message: one line, ``line N: message``)."""
+
+
+class Reference(BaseModel):
+    """A ``layers[i]`` / ``get_layer`` / ``get_weights()[k]`` expression and what it denotes."""
+
+    line: int
+    column: int | None = None
+    cell: int | None = None
+    text: str
+    kind: str  # "layer" | "weight"
+    model: str | None = None  # model name
+    layer: str | None = None
+    weight: str | None = None
+    shape: str | None = None
+    description: str  # e.g. "batch_normalization_1.moving_mean (256,)"
+
+
+class CallFact(BaseModel):
+    """A call on a model: compile/fit/predict/evaluate/load_weights/__call__..."""
+
+    variable: str  # receiver as written, e.g. "modelbatch"
+    model: str | None  # the model's Keras name
+    method: str
+    line: int
+    cell: int | None = None
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+    training: Any = None  # value of training= when given
+
+
+class TrainableFact(BaseModel):
+    target: str  # expression as written
+    resolved: str | None  # layer/model name
+    is_model: bool = False
+    value: Any
+    line: int
+    cell: int | None = None
+
+
+class ProgramFacts(BaseModel):
+    calls: list[CallFact] = Field(default_factory=list)
+    trainable: list[TrainableFact] = Field(default_factory=list)
+    references: list[Reference] = Field(default_factory=list)
+
+
+class FunctionInfo(BaseModel):
+    name: str
+    parameters: list[tuple[str, str | None]]  # (name, default as text or None)
+    line: int
+
+
+class SourceResult(BaseModel):
+    models: list[graph.Model] = Field(default_factory=list)
+    functions: list[FunctionInfo] = Field(default_factory=list)
+    references: list[Reference] = Field(default_factory=list)
+    facts: ProgramFacts = Field(default_factory=ProgramFacts)
+    notes: list[str] = Field(default_factory=list)
+    keras_version: int = 3
+
+
+# --------------------------------------------------------------------------- values
+
+
+class Opaque:
+    """A value bnlint cannot know; ``text`` is its source text."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"<opaque {self.text}>"
+
+
+@dataclass(eq=False)
+class KRef:
+    """A reference to a Keras (or TensorFlow) module/attribute: ``keras.layers.Dense``."""
+
+    path: str
+
+
+@dataclass(eq=False)
+class PyMod:
+    """A plain Python module (``math``, ``copy``, ``os``...): only pure helpers are modelled."""
+
+    name: str
+
+
+@dataclass(eq=False)
+class Builtin:
+    name: str
+
+
+@dataclass(eq=False)
+class UserFunc:
+    node: Any
+    closure: Scope
+    name: str
+    defaults: dict[str, Any]
+    owner: UserClass | None = None
+    is_lambda: bool = False
+
+
+@dataclass(eq=False)
+class UserClass:
+    node: Any
+    name: str
+    bases: list[Any]
+    ns: dict[str, Any]
+    closure: Scope
+
+    def lookup(self, name: str, depth: int = 0) -> Any:
+        if name in self.ns:
+            return self.ns[name]
+        if depth > 20:
+            return _MISSING
+        for b in self.bases:
+            if isinstance(b, UserClass):
+                v = b.lookup(name, depth + 1)
+                if v is not _MISSING:
+                    return v
+        return _MISSING
+
+    def keras_base(self, depth: int = 0) -> str | None:
+        """'model' / 'layer' when the class derives from keras.Model / keras.layers.Layer."""
+        for b in self.bases:
+            if isinstance(b, KRef):
+                last = b.path.rsplit(".", 1)[-1]
+                if last in ("Model", "Functional", "Sequential"):
+                    return "model"
+                if last == "Layer":
+                    return "layer"
+            if isinstance(b, UserClass) and depth < 20:
+                k = b.keras_base(depth + 1)
+                if k:
+                    return k
+        return None
+
+
+@dataclass(eq=False)
+class Instance:
+    cls: UserClass
+    attrs: dict[str, Any] = field(default_factory=dict)
+    kmodel: Any = None  # KModel for keras.Model subclasses
+    klayer: Any = None  # KLayer for keras.layers.Layer subclasses
+    tracked: list[Any] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class Bound:
+    obj: Any
+    func: Any  # UserFunc, or a str naming a native method
+
+
+@dataclass(eq=False)
+class SuperProxy:
+    inst: Any
+    cls: UserClass
+
+
+@dataclass(eq=False)
+class WeightList:
+    owner: Any  # KLayer / KModel
+    entries: list[graph.Weight]
+    text: str
+    model_name: str | None
+
+
+@dataclass(eq=False)
+class WeightArray:
+    weight: graph.Weight
+    layer: str
+
+    @property
+    def shape(self) -> tuple:
+        return tuple(self.weight.shape)
+
+
+@dataclass
+class SeqState:
+    layers: list[Any] = field(default_factory=list)
+    input: Any = None  # KTensor
+    dirty: bool = True
+    added: list[tuple[Any, int]] = field(default_factory=list)
+
+
+_MISSING = object()
+
+
+class _Return(Exception):
+    def __init__(self, value: Any):
+        self.value = value
+
+
+class _Break(Exception):
+    pass
+
+
+class _Continue(Exception):
+    pass
+
+
+class _Raise(Exception):
+    pass
+
+
+class _Budget(Exception):
+    pass
+
+
+class Scope:
+    __slots__ = ("globals_decl", "parent", "vars")
+
+    def __init__(self, parent: Scope | None = None):
+        self.vars: dict[str, Any] = {}
+        self.parent = parent
+        self.globals_decl: set[str] = set()
+
+    def lookup(self, name: str) -> Any:
+        s: Scope | None = self
+        while s is not None:
+            if name in s.vars:
+                return s.vars[name]
+            s = s.parent
+        return _MISSING
+
+    def root(self) -> Scope:
+        s = self
+        while s.parent is not None:
+            s = s.parent
+        return s
+
+    def set(self, name: str, value: Any) -> None:
+        if name in self.globals_decl:
+            self.root().vars[name] = value
+        else:
+            self.vars[name] = value
+
+
+_PURE_BUILTINS = {
+    "len", "range", "int", "float", "str", "bool", "list", "tuple", "dict", "set", "min", "max",
+    "sum", "abs", "round", "enumerate", "zip", "reversed", "sorted", "isinstance", "print", "any",
+    "all", "map", "filter", "super", "hasattr", "getattr", "setattr", "type", "divmod", "pow",
+    "frozenset", "iter", "next", "callable", "repr", "format", "chr", "ord", "hex",
+}
+_STR_METHODS = {"format", "upper", "lower", "join", "split", "replace", "startswith", "endswith",
+                "strip", "lstrip", "rstrip", "title", "capitalize", "zfill", "count", "find",
+                "rsplit", "isdigit"}
+_LIST_PURE = {"index", "count", "copy"}
+_DICT_PURE = {"get", "items", "keys", "values", "copy"}
+_MERGE_FUNCS = {"add": "Add", "subtract": "Subtract", "multiply": "Multiply", "average": "Average",
+                "maximum": "Maximum", "minimum": "Minimum", "concatenate": "Concatenate",
+                "dot": "Dot"}
+_MODEL_FACT_METHODS = {"compile", "fit", "fit_generator", "train_on_batch", "predict",
+                       "predict_on_batch", "evaluate", "evaluate_generator", "predict_generator",
+                       "test_on_batch", "load_weights", "save_weights", "save"}
+
+
+def _norm_text(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _canon_import(path: str) -> tuple[Any, bool]:
+    """An imported dotted module path as a value; second item: it is tf_keras."""
+    parts = path.split(".")
+    if parts[0] == "tf_keras":
+        return KRef(".".join(["keras", *parts[1:]])), True
+    if parts[0] == "keras":
+        return KRef(path), False
+    if parts[0] == "tensorflow":
+        if len(parts) >= 2 and parts[1] == "keras":
+            return KRef(".".join(["keras", *parts[2:]])), False
+        if len(parts) >= 3 and parts[1] == "python" and parts[2] == "keras":
+            return KRef(".".join(["keras", *parts[3:]])), False
+        return KRef(path), False
+    return PyMod(path), False
+
+
+# --------------------------------------------------------------------------- interpreter
+
+
+class Interpreter:
+    def __init__(self, module: Any, source: str, version: int, defines: dict[str, Any],
+                 line_map: Any = None):
+        import libcst as cst
+        from libcst.metadata import MetadataWrapper, PositionProvider
+
+        from bnlint.keras.naming import NameCounters
+
+        self.cst = cst
+        self.module = module
+        self.source = source
+        self.version = version
+        self.defines = defines
+        self.line_map = line_map
+        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        self.positions = wrapper.resolve(PositionProvider)
+        self.counters = NameCounters(version)
+        self.globals = Scope()
+        self.steps = 0
+        self.depth = 0
+        self.notes: list[str] = []
+        self.facts = ProgramFacts()
+        self.models: list[Any] = []  # every KModel / model Instance created, in order
+        self.seq: dict[int, SeqState] = {}
+        self.input_arg: dict[int, tuple] = {}
+        self.graph_cache: dict[int, tuple[int, graph.Model]] = {}
+        self.uncertain: list[str] = []
+
+    # -------------------------------------------------------------- helpers
+    def text(self, node: Any) -> str:
+        try:
+            return self.module.code_for_node(node).strip()
+        except Exception:  # pragma: no cover - defensive
+            return "?"
+
+    def pos(self, node: Any) -> tuple[int, int, int | None]:
+        try:
+            p = self.positions[node].start
+        except KeyError:
+            return 0, 0, None
+        line = p.line
+        if self.line_map is not None:
+            cell, cline = self.line_map(line)
+            return cline, p.column, cell
+        return line, p.column, None
+
+    def loc(self, node: Any) -> graph.Location:
+        line, col, cell = self.pos(node)
+        return graph.Location(file=self.source, line=line, column=col + 1, cell=cell)
+
+    def note(self, node: Any, msg: str) -> None:
+        line, _, cell = self.pos(node) if node is not None else (0, 0, None)
+        where = f"cell {cell} line {line}" if cell is not None else f"line {line}"
+        text = f"{where}: {msg}"
+        if text not in self.notes:
+            self.notes.append(text)
+
+    def tick(self) -> None:
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise _Budget(f"step budget of {MAX_STEPS} exhausted")
+
+    # -------------------------------------------------------------- statements
+    def run_module(self) -> None:
+        self.exec_block(self.module.body, self.globals)
+
+    def exec_block(self, stmts: Any, scope: Scope) -> None:
+        for st in stmts:
+            self.exec_stmt(st, scope)
+
+    def exec_stmt(self, st: Any, scope: Scope) -> None:
+        self.tick()
+        name = type(st).__name__
+        fn = getattr(self, "st_" + name, None)
+        if fn is None:
+            return
+        fn(st, scope)
+
+    def body_of(self, node: Any) -> Any:
+        return node.body.body if hasattr(node.body, "body") else node.body
+
+    def st_SimpleStatementLine(self, st: Any, scope: Scope) -> None:
+        for small in st.body:
+            self.exec_stmt(small, scope)
+
+    def st_SimpleStatementSuite(self, st: Any, scope: Scope) -> None:
+        for small in st.body:
+            self.exec_stmt(small, scope)
+
+    def st_Expr(self, st: Any, scope: Scope) -> None:
+        self.ev(st.value, scope)
+
+    def st_Assign(self, st: Any, scope: Scope) -> None:
+        value = self.ev(st.value, scope)
+        for t in st.targets:
+            self.assign(t.target, value, scope, st)
+
+    def st_AnnAssign(self, st: Any, scope: Scope) -> None:
+        if st.value is not None:
+            self.assign(st.target, self.ev(st.value, scope), scope, st)
+
+    def st_AugAssign(self, st: Any, scope: Scope) -> None:
+        op = type(st.operator).__name__.replace("Assign", "")
+        cur = self.ev(st.target, scope)
+        rhs = self.ev(st.value, scope)
+        if op == "Add" and isinstance(cur, list) and isinstance(rhs, (list, tuple)):
+            cur.extend(rhs)
+            return
+        self.assign(st.target, self.binop(op, cur, rhs, st), scope, st)
+
+    def st_Pass(self, st: Any, scope: Scope) -> None:
+        return
+
+    def st_Return(self, st: Any, scope: Scope) -> None:
+        raise _Return(None if st.value is None else self.ev(st.value, scope))
+
+    def st_Break(self, st: Any, scope: Scope) -> None:
+        raise _Break()
+
+    def st_Continue(self, st: Any, scope: Scope) -> None:
+        raise _Continue()
+
+    def st_Raise(self, st: Any, scope: Scope) -> None:
+        raise _Raise()
+
+    def st_Global(self, st: Any, scope: Scope) -> None:
+        for item in st.names:
+            scope.globals_decl.add(item.name.value)
+
+    def st_Import(self, st: Any, scope: Scope) -> None:
+        for alias in st.names:
+            full = self.text(alias.name)
+            value, _ = _canon_import(full)
+            if alias.asname is not None:
+                scope.set(self.text(alias.asname.name), value)
+            else:
+                top = full.split(".")[0]
+                v, _ = _canon_import(top)
+                scope.set(top, v)
+
+    def st_ImportFrom(self, st: Any, scope: Scope) -> None:
+        if st.relative or st.module is None:
+            if not isinstance(st.names, self.cst.ImportStar):
+                for alias in st.names:
+                    nm = self.text(alias.asname.name) if alias.asname else self.text(alias.name)
+                    scope.set(nm, Opaque(nm))
+            return
+        mod = self.text(st.module)
+        base, _ = _canon_import(mod)
+        if isinstance(st.names, self.cst.ImportStar):
+            if isinstance(base, KRef):
+                self.note(st, f"`from {mod} import *`: names are resolved lazily")
+                scope.vars.setdefault("__star__", []).append(base)
+            return
+        for alias in st.names:
+            nm = self.text(alias.name)
+            bound = self.text(alias.asname.name) if alias.asname else nm
+            if isinstance(base, KRef):
+                ref, _ = _canon_import(f"{mod}.{nm}")
+                scope.set(bound, ref)
+            else:
+                scope.set(bound, PyMod(f"{mod}.{nm}"))
+
+    def st_FunctionDef(self, st: Any, scope: Scope) -> None:
+        defaults = {}
+        params = st.params
+        for p in [*params.posonly_params, *params.params, *params.kwonly_params]:
+            if p.default is not None:
+                defaults[p.name.value] = self.ev(p.default, scope)
+        fn = UserFunc(st, scope, st.name.value, defaults)
+        for dec in st.decorators:
+            d = self.text(dec.decorator)
+            if d in ("staticmethod", "classmethod", "property") or d.endswith("register_keras_serializable()") or "register_keras_serializable" in d:
+                if d == "property":
+                    fn.defaults["__property__"] = True
+                continue
+        scope.set(st.name.value, fn)
+
+    def st_ClassDef(self, st: Any, scope: Scope) -> None:
+        bases = [self.ev(a.value, scope) for a in st.bases if not a.keyword]
+        cls = UserClass(st, st.name.value, bases, {}, scope)
+        ns = Scope(scope)
+        self.exec_block(self.body_of(st), ns)
+        for k, v in ns.vars.items():
+            if isinstance(v, UserFunc):
+                v.owner = cls
+                v.closure = scope
+            cls.ns[k] = v
+        scope.set(st.name.value, cls)
+
+    def st_If(self, st: Any, scope: Scope) -> None:
+        cond = self.truth(self.ev(st.test, scope))
+        if cond is True:
+            self.exec_block(self.body_of(st), scope)
+        elif cond is False:
+            if st.orelse is not None:
+                if isinstance(st.orelse, self.cst.If):
+                    self.st_If(st.orelse, scope)
+                else:
+                    self.exec_block(self.body_of(st.orelse), scope)
+        else:
+            body = self.body_of(st)
+            guard = bool(body) and self._is_guard(body[-1])
+            take_else = (guard and st.orelse is not None) or (guard and st.orelse is None)
+            msg = f"condition `{self.text(st.test)}` is not known statically; "
+            if take_else:
+                self.note(st, msg + "assumed false (the other branch only raises/returns)")
+                self.uncertain.append(msg)
+                if st.orelse is not None:
+                    if isinstance(st.orelse, self.cst.If):
+                        self.st_If(st.orelse, scope)
+                    else:
+                        self.exec_block(self.body_of(st.orelse), scope)
+            else:
+                extra = " (the else branch was not evaluated)" if st.orelse is not None else ""
+                self.note(st, msg + "assumed true" + extra)
+                self.uncertain.append(msg)
+                self.exec_block(body, scope)
+
+    def _is_guard(self, st: Any) -> bool:
+        cst = self.cst
+        if isinstance(st, cst.SimpleStatementLine):
+            return any(isinstance(s, (cst.Raise,)) for s in st.body)
+        return False
+
+    def st_For(self, st: Any, scope: Scope) -> None:
+        it = self.ev(st.iter, scope)
+        items = self.iterate(it)
+        if items is None:
+            self.note(st, f"loop over `{self.text(st.iter)}`: the iterable is not known "
+                          "statically; the body was not evaluated")
+            return
+        n = 0
+        broke = False
+        for item in items:
+            n += 1
+            if n > MAX_LOOP:
+                self.note(st, f"loop bound of {MAX_LOOP} iterations hit")
+                break
+            self.assign(st.target, item, scope, st)
+            try:
+                self.exec_block(self.body_of(st), scope)
+            except _Break:
+                broke = True
+                break
+            except _Continue:
+                continue
+        if not broke and st.orelse is not None:
+            self.exec_block(self.body_of(st.orelse), scope)
+
+    def st_While(self, st: Any, scope: Scope) -> None:
+        n = 0
+        while True:
+            cond = self.truth(self.ev(st.test, scope))
+            if cond is None:
+                self.note(st, f"while condition `{self.text(st.test)}` is not known statically;"
+                              " the loop was not evaluated further")
+                return
+            if not cond:
+                break
+            n += 1
+            if n > MAX_LOOP:
+                self.note(st, f"loop bound of {MAX_LOOP} iterations hit")
+                return
+            try:
+                self.exec_block(self.body_of(st), scope)
+            except _Break:
+                return
+            except _Continue:
+                continue
+        if st.orelse is not None:
+            self.exec_block(self.body_of(st.orelse), scope)
+
+    def st_Try(self, st: Any, scope: Scope) -> None:
+        try:
+            self.exec_block(self.body_of(st), scope)
+        except _Raise:
+            pass
+        else:
+            if st.orelse is not None:
+                self.exec_block(self.body_of(st.orelse), scope)
+        finally:
+            if st.finalbody is not None:
+                self.exec_block(self.body_of(st.finalbody), scope)
+
+    def st_With(self, st: Any, scope: Scope) -> None:
+        for item in st.items:
+            v = self.ev(item.item, scope)
+            if item.asname is not None:
+                self.assign(item.asname.name, Opaque(self.text(item.item)) if not isinstance(
+                    v, (int, str)) else v, scope, st)
+        self.exec_block(self.body_of(st), scope)
+
+    # -------------------------------------------------------------- assignment
+    def assign(self, target: Any, value: Any, scope: Scope, st: Any) -> None:
+        cst = self.cst
+        if isinstance(target, cst.Name):
+            scope.set(target.value, value)
+            if scope is self.globals or target.value in scope.globals_decl:
+                self._bind_global(target.value, value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            elems = target.elements
+            items = self.iterate(value)
+            star = [i for i, e in enumerate(elems) if isinstance(e, cst.StarredElement)]
+            if items is None:
+                for i, e in enumerate(elems):
+                    self.assign(e.value, Opaque(f"{self.text(st)}[{i}]"), scope, st)
+                return
+            items = list(items)
+            if star:
+                k = star[0]
+                after = len(elems) - k - 1
+                parts = [*items[:k], items[k:len(items) - after], *items[len(items) - after:]]
+            else:
+                parts = items
+            if len(parts) != len(elems):
+                for e in elems:
+                    self.assign(e.value, Opaque(self.text(e.value)), scope, st)
+                return
+            for e, v in zip(elems, parts, strict=True):
+                self.assign(e.value, v, scope, st)
+        elif isinstance(target, cst.Attribute):
+            obj = self.ev(target.value, scope)
+            self.setattr_(obj, target.attr.value, value, target, st)
+        elif isinstance(target, cst.Subscript):
+            obj = self.ev(target.value, scope)
+            key = self.ev_slice(target, scope)
+            if isinstance(obj, (list, dict)) and not isinstance(key, (Opaque, Sym, slice)):
+                try:
+                    obj[key] = value
+                except (IndexError, TypeError, KeyError):
+                    pass
+
+    def _bind_global(self, name: str, value: Any) -> None:
+        m = self.as_model(value, materialize=False)
+        if m is not None and getattr(m, "variable", None) is None:
+            m.variable = name
+
+    def setattr_(self, obj: Any, name: str, value: Any, target: Any, st: Any) -> None:
+        from bnlint.keras.builder import KLayer
+
+        if name == "trainable":
+            layer = obj.kmodel if isinstance(obj, Instance) and obj.kmodel is not None else obj
+            if isinstance(obj, Instance) and obj.klayer is not None:
+                layer = obj.klayer
+            line, _, cell = self.pos(st)
+            if isinstance(layer, KLayer):
+                v = self.truth(value)
+                if v is not None:
+                    layer.trainable = v
+                    self._invalidate()
+                self.facts.trainable.append(TrainableFact(
+                    target=self.text(target), resolved=layer.name, is_model=layer.is_model,
+                    value=_plain(value), line=line, cell=cell))
+                if not isinstance(obj, Instance):
+                    return
+            else:
+                self.facts.trainable.append(TrainableFact(
+                    target=self.text(target), resolved=None, value=_plain(value), line=line,
+                    cell=cell))
+        if isinstance(obj, Instance):
+            obj.attrs[name] = value
+            if obj.kmodel is not None or obj.klayer is not None:
+                self._track(obj, value)
+
+    def _track(self, inst: Instance, value: Any) -> None:
+        from bnlint.keras.builder import KLayer
+
+        vals = value if isinstance(value, (list, tuple)) else [value]
+        for v in vals:
+            target = v
+            if isinstance(v, Instance):
+                target = v.kmodel or v.klayer
+            if isinstance(target, KLayer) and not any(t is target for t in inst.tracked):
+                inst.tracked.append(target)
+
+    def _invalidate(self) -> None:
+        self.graph_cache.clear()
+
+    # -------------------------------------------------------------- expressions
+    def ev(self, node: Any, scope: Scope) -> Any:
+        self.tick()
+        if self.defines:
+            key = _norm_text(self.text(node)) if not isinstance(
+                node, (self.cst.Integer, self.cst.SimpleString)) else None
+            if key is not None and key in self.defines:
+                return self.defines[key]
+        fn = getattr(self, "ev_" + type(node).__name__, None)
+        if fn is None:
+            return Opaque(self.text(node))
+        return fn(node, scope)
+
+    def ev_Name(self, node: Any, scope: Scope) -> Any:
+        name = node.value
+        v = scope.lookup(name)
+        if v is not _MISSING:
+            return v
+        if name in ("True", "False", "None"):
+            return {"True": True, "False": False, "None": None}[name]
+        for star in self.globals.vars.get("__star__", []):
+            cand = KRef(f"{star.path}.{name}")
+            if self.keras_kind(cand) is not None:
+                return cand
+        if name in _PURE_BUILTINS:
+            return Builtin(name)
+        return Opaque(name)
+
+    def ev_Integer(self, node: Any, scope: Scope) -> Any:
+        return node.evaluated_value
+
+    def ev_Float(self, node: Any, scope: Scope) -> Any:
+        return node.evaluated_value
+
+    def ev_Imaginary(self, node: Any, scope: Scope) -> Any:
+        return Opaque(node.value)
+
+    def ev_SimpleString(self, node: Any, scope: Scope) -> Any:
+        try:
+            return node.evaluated_value
+        except Exception:
+            return Opaque(node.value)
+
+    def ev_ConcatenatedString(self, node: Any, scope: Scope) -> Any:
+        a, b = self.ev(node.left, scope), self.ev(node.right, scope)
+        if isinstance(a, str) and isinstance(b, str):
+            return a + b
+        return Opaque(self.text(node))
+
+    def ev_FormattedString(self, node: Any, scope: Scope) -> Any:
+        out = []
+        for part in node.parts:
+            if isinstance(part, self.cst.FormattedStringText):
+                out.append(part.value)
+                continue
+            v = self.ev(part.expression, scope)
+            if isinstance(v, Opaque):
+                return Opaque(self.text(node))
+            spec = ""
+            if part.format_spec:
+                for sp in part.format_spec:
+                    if isinstance(sp, self.cst.FormattedStringText):
+                        spec += sp.value
+                    else:
+                        sv = self.ev(sp.expression, scope)
+                        if not isinstance(sv, (int, str)):
+                            return Opaque(self.text(node))
+                        spec += str(sv)
+            if part.conversion == "r":
+                v = repr(v)
+            try:
+                out.append(format(_display(v), spec))
+            except (ValueError, TypeError):
+                return Opaque(self.text(node))
+        return "".join(out)
+
+    def ev_Tuple(self, node: Any, scope: Scope) -> Any:
+        return tuple(self._elements(node.elements, scope))
+
+    def ev_List(self, node: Any, scope: Scope) -> Any:
+        return list(self._elements(node.elements, scope))
+
+    def ev_Set(self, node: Any, scope: Scope) -> Any:
+        try:
+            return set(self._elements(node.elements, scope))
+        except TypeError:
+            return Opaque(self.text(node))
+
+    def _elements(self, elements: Any, scope: Scope) -> list[Any]:
+        out: list[Any] = []
+        for e in elements:
+            v = self.ev(e.value, scope)
+            if isinstance(e, self.cst.StarredElement):
+                items = self.iterate(v)
+                if items is None:
+                    out.append(Opaque(self.text(e)))
+                else:
+                    out.extend(items)
+            else:
+                out.append(v)
+        return out
+
+    def ev_Dict(self, node: Any, scope: Scope) -> Any:
+        d: dict[Any, Any] = {}
+        for e in node.elements:
+            if isinstance(e, self.cst.StarredDictElement):
+                v = self.ev(e.value, scope)
+                if isinstance(v, dict):
+                    d.update(v)
+                continue
+            k = self.ev(e.key, scope)
+            try:
+                d[k] = self.ev(e.value, scope)
+            except TypeError:
+                d[self.text(e.key)] = self.ev(e.value, scope)
+        return d
+
+    def ev_Ellipsis(self, node: Any, scope: Scope) -> Any:
+        return ...
+
+    def ev_Lambda(self, node: Any, scope: Scope) -> Any:
+        defaults = {}
+        for p in node.params.params:
+            if p.default is not None:
+                defaults[p.name.value] = self.ev(p.default, scope)
+        return UserFunc(node, scope, "<lambda>", defaults, is_lambda=True)
+
+    def ev_IfExp(self, node: Any, scope: Scope) -> Any:
+        c = self.truth(self.ev(node.test, scope))
+        if c is None:
+            self.note(node, f"condition `{self.text(node.test)}` is not known statically; "
+                            "assumed true")
+            c = True
+        return self.ev(node.body if c else node.orelse, scope)
+
+    def ev_NamedExpr(self, node: Any, scope: Scope) -> Any:
+        v = self.ev(node.value, scope)
+        self.assign(node.target, v, scope, node)
+        return v
+
+    def ev_BooleanOperation(self, node: Any, scope: Scope) -> Any:
+        left = self.ev(node.left, scope)
+        t = self.truth(left)
+        is_and = isinstance(node.operator, self.cst.And)
+        if t is None:
+            return Opaque(self.text(node))
+        if is_and:
+            return self.ev(node.right, scope) if t else left
+        return left if t else self.ev(node.right, scope)
+
+    def ev_UnaryOperation(self, node: Any, scope: Scope) -> Any:
+        v = self.ev(node.expression, scope)
+        op = type(node.operator).__name__
+        if op == "Not":
+            t = self.truth(v)
+            return Opaque(self.text(node)) if t is None else not t
+        if isinstance(v, Sym) and op == "Minus":
+            return -v
+        if (isinstance(v, (int, float)) and not isinstance(v, bool)) or isinstance(v, bool):
+            if op == "Minus":
+                return -v
+            if op == "Plus":
+                return +v
+            if op == "BitInvert" and isinstance(v, int):
+                return ~v
+        return Opaque(self.text(node))
+
+    def ev_BinaryOperation(self, node: Any, scope: Scope) -> Any:
+        left = self.ev(node.left, scope)
+        right = self.ev(node.right, scope)
+        return self.binop(type(node.operator).__name__, left, right, node)
+
+    def binop(self, op: str, a: Any, b: Any, node: Any) -> Any:
+        from bnlint import symbolic as sy
+
+        text = self.text(node) if not isinstance(node, self.cst.AugAssign) else (
+            f"{self.text(node.target)} {op} {self.text(node.value)}")
+        if op == "Modulo" and isinstance(a, str):
+            if isinstance(b, (Opaque, Sym)) or (isinstance(b, tuple) and any(
+                    isinstance(x, (Opaque, Sym)) for x in b)):
+                return Opaque(text)
+            try:
+                return a % (tuple(_display(x) for x in b) if isinstance(b, tuple) else _display(b))
+            except (TypeError, ValueError, KeyError):
+                return Opaque(text)
+        ia = _as_int_like(a)
+        ib = _as_int_like(b)
+        if isinstance(a, (Opaque, Sym)) or isinstance(b, (Opaque, Sym)):
+            if ia is not None and ib is not None:
+                if op == "Add":
+                    return sy.add(ia, ib)
+                if op == "Subtract":
+                    return sy.sub(ia, ib)
+                if op == "Multiply":
+                    return sy.mul(ia, ib)
+                if op == "FloorDivide":
+                    return sy.floordiv(ia, ib)
+            if isinstance(a, tuple) and op == "Add":
+                return Opaque(text)
+            return Opaque(text)
+        if (_is_num(a) and _is_num(b)) or (isinstance(a, (str, list, tuple)) and isinstance(
+                b, (str, list, tuple, int))) or (isinstance(a, int) and isinstance(b, (str, list, tuple))):
+            try:
+                if op == "Power" and _is_num(b) and abs(b) > 64 and _is_num(a) and abs(a) > 1:
+                    return Opaque(text)
+                if op == "Multiply":
+                    n = b if isinstance(a, (str, list, tuple)) else a
+                    seq = a if isinstance(a, (str, list, tuple)) else b
+                    if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(
+                            seq) * n > MAX_SEQ:
+                        return Opaque(text)
+                if op in ("LeftShift",) and _is_num(b) and b > 64:
+                    return Opaque(text)
+                return _PY_OPS[op](a, b)
+            except (KeyError, TypeError, ZeroDivisionError, ValueError, OverflowError):
+                return Opaque(text)
+        return Opaque(text)
+
+    def ev_Comparison(self, node: Any, scope: Scope) -> Any:
+        left = self.ev(node.left, scope)
+        result = True
+        for comp in node.comparisons:
+            right = self.ev(comp.comparator, scope)
+            op = type(comp.operator).__name__
+            r = self._compare(op, left, right)
+            if r is None:
+                return Opaque(self.text(node))
+            if not r:
+                return False
+            left = right
+        return result
+
+    def _compare(self, op: str, a: Any, b: Any) -> bool | None:
+        if op in ("Is", "IsNot"):
+            if a is None or b is None:
+                if isinstance(a, Opaque) or isinstance(b, Opaque):
+                    return None
+                same = a is b
+                return same if op == "Is" else not same
+            if isinstance(a, (bool,)) and isinstance(b, bool):
+                return (a is b) if op == "Is" else (a is not b)
+            return None
+        if isinstance(a, (Opaque, Sym)) or isinstance(b, (Opaque, Sym)):
+            if op in ("Equal", "NotEqual") and isinstance(a, Sym) and isinstance(b, Sym):
+                if a == b:
+                    return op == "Equal"
+            return None
+        if not _plain_data(a) or not _plain_data(b):
+            if op in ("Equal", "NotEqual"):
+                return (a is b) if op == "Equal" else (a is not b)
+            return None
+        try:
+            return bool(_CMP_OPS[op](a, b))
+        except (TypeError, KeyError):
+            return None
+
+    def ev_Attribute(self, node: Any, scope: Scope) -> Any:
+        obj = self.ev(node.value, scope)
+        return self.getattr_(obj, node.attr.value, node)
+
+    def ev_Subscript(self, node: Any, scope: Scope) -> Any:
+        obj = self.ev(node.value, scope)
+        key = self.ev_slice(node, scope)
+        return self.subscript(obj, key, node)
+
+    def ev_slice(self, node: Any, scope: Scope) -> Any:
+        cst = self.cst
+        keys = []
+        for el in node.slice:
+            s = el.slice
+            if isinstance(s, cst.Index):
+                keys.append(self.ev(s.value, scope))
+            else:
+                lo = None if s.lower is None else self.ev(s.lower, scope)
+                hi = None if s.upper is None else self.ev(s.upper, scope)
+                stp = None if s.step is None else self.ev(s.step, scope)
+                if any(isinstance(x, (Opaque, Sym)) for x in (lo, hi, stp)):
+                    keys.append(Opaque(self.text(s)))
+                else:
+                    keys.append(slice(lo, hi, stp))
+        return keys[0] if len(keys) == 1 else tuple(keys)
+
+    def subscript(self, obj: Any, key: Any, node: Any) -> Any:
+        text = self.text(node)
+        if isinstance(obj, WeightList):
+            if isinstance(key, int) and -len(obj.entries) <= key < len(obj.entries):
+                w = obj.entries[key]
+                lname = w.path.split("/")[0]
+                self.reference(node, "weight", obj.model_name, lname, w)
+                return WeightArray(w, lname)
+            if isinstance(key, int):
+                self.note(node, f"`{text}`: index {key} is out of range "
+                                f"(get_weights() has {len(obj.entries)} arrays)")
+            return Opaque(text)
+        if isinstance(obj, _LayerList):
+            if isinstance(key, int) and -len(obj.layers) <= key < len(obj.layers):
+                layer = obj.layers[key]
+                self.reference(node, "layer", obj.model_name, layer.name, None)
+                return layer
+            if isinstance(key, slice):
+                return list(obj.layers[key])
+            if isinstance(key, int):
+                self.note(node, f"`{text}`: index {key} is out of range "
+                                f"(the model has {len(obj.layers)} layers)")
+            return Opaque(text)
+        if isinstance(key, Opaque) or isinstance(key, Sym):
+            return Opaque(text)
+        if isinstance(obj, (list, tuple, str, range)):
+            try:
+                return obj[key]
+            except (IndexError, TypeError):
+                return Opaque(text)
+        if isinstance(obj, dict):
+            try:
+                return obj[key]
+            except (KeyError, TypeError):
+                return Opaque(text)
+        return Opaque(text)
+
+    def ev_Call(self, node: Any, scope: Scope) -> Any:
+        func = self.ev(node.func, scope)
+        args: list[Any] = []
+        kwargs: dict[str, Any] = {}
+        for a in node.args:
+            v = self.ev(a.value, scope)
+            if a.star == "*":
+                items = self.iterate(v)
+                if items is None:
+                    args.append(Opaque(self.text(a.value)))
+                else:
+                    args.extend(items)
+            elif a.star == "**":
+                if isinstance(v, dict):
+                    kwargs.update({str(k): x for k, x in v.items()})
+            elif a.keyword is not None:
+                kwargs[a.keyword.value] = v
+            else:
+                args.append(v)
+        return self.call(func, args, kwargs, node, scope)
+
+    def _comp(self, node: Any, scope: Scope, kind: str) -> Any:
+        out: list[Any] = []
+        inner = Scope(scope)
+        count = [0]
+
+        def walk(for_in: Any) -> bool:
+            items = self.iterate(self.ev(for_in.iter, inner))
+            if items is None:
+                return False
+            for item in items:
+                count[0] += 1
+                if count[0] > MAX_LOOP:
+                    self.note(node, f"comprehension bound of {MAX_LOOP} items hit")
+                    return True
+                self.assign(for_in.target, item, inner, node)
+                ok = True
+                for cond in for_in.ifs:
+                    t = self.truth(self.ev(cond.test, inner))
+                    if t is None:
+                        return False
+                    if not t:
+                        ok = False
+                        break
+                if not ok:
+                    continue
+                if for_in.inner_for_in is not None:
+                    if not walk(for_in.inner_for_in):
+                        return False
+                elif kind == "dict":
+                    out.append((self.ev(node.key, inner), self.ev(node.value, inner)))
+                else:
+                    out.append(self.ev(node.elt, inner))
+            return True
+
+        if not walk(node.for_in):
+            return Opaque(self.text(node))
+        if kind == "dict":
+            try:
+                return dict(out)
+            except TypeError:
+                return Opaque(self.text(node))
+        if kind == "set":
+            try:
+                return set(out)
+            except TypeError:
+                return Opaque(self.text(node))
+        return out
+
+    def ev_ListComp(self, node: Any, scope: Scope) -> Any:
+        return self._comp(node, scope, "list")
+
+    def ev_GeneratorExp(self, node: Any, scope: Scope) -> Any:
+        return self._comp(node, scope, "list")
+
+    def ev_SetComp(self, node: Any, scope: Scope) -> Any:
+        return self._comp(node, scope, "set")
+
+    def ev_DictComp(self, node: Any, scope: Scope) -> Any:
+        return self._comp(node, scope, "dict")
+
+    # -------------------------------------------------------------- truth / iteration
+    def truth(self, v: Any) -> bool | None:
+        if isinstance(v, (Opaque, Sym)):
+            return None
+        if v is None or isinstance(v, (bool, int, float, str, list, tuple, dict, set, range)):
+            return bool(v)
+        return True
+
+    def iterate(self, v: Any) -> list[Any] | None:
+        if isinstance(v, (list, tuple, str)):
+            return list(v)
+        if isinstance(v, range):
+            if len(v) > MAX_LOOP:
+                return list(v[: MAX_LOOP + 1])
+            return list(v)
+        if isinstance(v, dict):
+            return list(v.keys())
+        if isinstance(v, set):
+            try:
+                return sorted(v)
+            except TypeError:
+                return list(v)
+        if isinstance(v, _LayerList):
+            return list(v.layers)
+        if isinstance(v, WeightList):
+            return [WeightArray(w, w.path.split("/")[0]) for w in v.entries]
+        return None
+
+    # -------------------------------------------------------------- keras references
+    def keras_kind(self, ref: KRef) -> tuple[str, str] | None:
+        """What calling a Keras path does: (kind, class) or None."""
+        from bnlint.keras.signatures import resolve_class
+
+        parts = ref.path.split(".")
+        if parts[0] != "keras" or len(parts) < 2:
+            return None
+        last = parts[-1]
+        mid = parts[1:-1]
+        if last == "Sequential" and (not mid or mid[0] in ("models", "src", "engine")):
+            return ("sequential", "Sequential")
+        if last in ("Model", "Functional") and (not mid or mid[0] in ("models", "src", "engine")):
+            return ("model", "Functional")
+        if last == "Input" and (not mid or mid[0] in ("layers", "src", "engine")):
+            return ("input", "Input")
+        if last == "InputLayer":
+            return ("inputlayer", "InputLayer")
+        if last == "clear_session" and mid and mid[0] in ("backend", "utils", "src"):
+            return ("clear", "")
+        if mid and mid[0] in ("layers", "src", "legacy"):
+            if last in _MERGE_FUNCS:
+                return ("merge", _MERGE_FUNCS[last])
+            cls = resolve_class(last, self.version)
+            if cls is not None:
+                return ("layer", cls)
+        return None
+
+    # -------------------------------------------------------------- attribute access
+    def getattr_(self, obj: Any, name: str, node: Any) -> Any:
+        from bnlint.keras.builder import KLayer, KModel, KTensor
+
+        text = self.text(node)
+        if isinstance(obj, KRef):
+            if obj.path == "tensorflow" and name == "keras":
+                return KRef("keras")
+            if obj.path.startswith("tensorflow.compat.v1") and name == "keras":
+                return KRef("keras")
+            return KRef(f"{obj.path}.{name}")
+        if isinstance(obj, PyMod):
+            return PyMod(f"{obj.name}.{name}")
+        if isinstance(obj, Instance):
+            if name == "build" and obj.kmodel is not None:
+                return Bound(obj, "__build__")
+            if name in obj.attrs:
+                return obj.attrs[name]
+            v = obj.cls.lookup(name)
+            if isinstance(v, UserFunc):
+                if v.defaults.get("__property__"):
+                    return self.call_user(v, [obj], {}, node)
+                return Bound(obj, v)
+            if v is not _MISSING:
+                return v
+            if obj.kmodel is not None:
+                self.materialize_instance(obj)
+                return self.getattr_(obj.kmodel, name, node)
+            if obj.klayer is not None:
+                return self.getattr_(obj.klayer, name, node)
+            return Opaque(text)
+        if isinstance(obj, SuperProxy):
+            for base in obj.cls.bases:
+                if isinstance(base, UserClass):
+                    v = base.lookup(name)
+                    if isinstance(v, UserFunc):
+                        return Bound(obj.inst, v)
+            return Bound(obj.inst, f"super.{name}")
+        if isinstance(obj, KTensor):
+            if name == "shape":
+                return obj.shape if obj.shape is not None else Opaque(text)
+            if name == "dtype":
+                return obj.dtype
+            return Opaque(text)
+        if isinstance(obj, KModel):
+            self.materialize(obj)
+            if name == "layers":
+                return _LayerList(self.model_layers(obj), obj.name)
+            if name in ("inputs", "outputs"):
+                return list(obj.inputs if name == "inputs" else obj.outputs)
+            if name in ("input", "output"):
+                ts = obj.inputs if name == "input" else obj.outputs
+                if not ts:
+                    return Opaque(text)
+                return ts[0] if len(ts) == 1 else list(ts)
+            if name == "input_shape" and obj.inputs:
+                return obj.inputs[0].shape
+            if name == "output_shape" and obj.outputs:
+                return obj.outputs[0].shape
+        if isinstance(obj, KLayer):
+            if name == "name":
+                return obj.name
+            if name == "trainable":
+                return obj.trainable
+            if name in ("output", "input") and obj.nodes:
+                n = obj.nodes[0]
+                ts = n.outputs if name == "output" else n.inputs
+                if ts:
+                    return ts[0] if len(ts) == 1 else list(ts)
+            if name == "output_shape" and obj.nodes and obj.nodes[0].outputs:
+                return obj.nodes[0].outputs[0].shape
+            return Bound(obj, name)
+        if isinstance(obj, WeightArray):
+            if name == "shape":
+                return obj.shape
+            return Opaque(text)
+        if isinstance(obj, (str, list, dict, tuple)) and not isinstance(obj, _LayerList):
+            return Bound(obj, name)
+        if isinstance(obj, UserClass):
+            v = obj.lookup(name)
+            return Opaque(text) if v is _MISSING else v
+        return Opaque(text)
+
+    def model_layers(self, model: Any) -> list[Any]:
+        return list(model.layers)
+
+    # -------------------------------------------------------------- calls
+    def call(self, func: Any, args: list[Any], kwargs: dict[str, Any], node: Any,
+             scope: Scope) -> Any:
+        from bnlint.keras.builder import KLayer
+
+        text = self.text(node)
+        if isinstance(func, KRef):
+            return self.call_keras(func, args, kwargs, node)
+        if isinstance(func, UserFunc):
+            return self.call_user(func, args, kwargs, node)
+        if isinstance(func, UserClass):
+            return self.instantiate(func, args, kwargs, node)
+        if isinstance(func, Bound):
+            if isinstance(func.func, UserFunc):
+                return self.call_user(func.func, [func.obj, *args], kwargs, node)
+            return self.call_method(func.obj, func.func, args, kwargs, node)
+        if isinstance(func, Builtin):
+            return self.call_builtin(func.name, args, kwargs, node, scope)
+        if isinstance(func, PyMod):
+            return self.call_pymod(func.name, args, kwargs, node)
+        if isinstance(func, (KLayer, Instance)):
+            return self.call_layer_value(func, args, kwargs, node)
+        return Opaque(text)
+
+    def call_user(self, fn: UserFunc, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
+        if self.depth >= MAX_DEPTH:
+            raise _Budget(f"call depth bound of {MAX_DEPTH} hit in `{fn.name}`")
+        scope = Scope(fn.closure)
+        params = fn.node.params
+        positional = [*params.posonly_params, *params.params]
+        args = list(args)
+        for p in positional:
+            pname = p.name.value
+            if args:
+                scope.vars[pname] = args.pop(0)
+            elif pname in kwargs:
+                scope.vars[pname] = kwargs.pop(pname)
+            elif pname in fn.defaults:
+                scope.vars[pname] = fn.defaults[pname]
+            else:
+                scope.vars[pname] = Opaque(pname)
+        star = params.star_arg
+        if isinstance(star, self.cst.Param):
+            scope.vars[star.name.value] = tuple(args)
+            args = []
+        for p in params.kwonly_params:
+            pname = p.name.value
+            if pname in kwargs:
+                scope.vars[pname] = kwargs.pop(pname)
+            elif pname in fn.defaults:
+                scope.vars[pname] = fn.defaults[pname]
+            else:
+                scope.vars[pname] = Opaque(pname)
+        if isinstance(params.star_kwarg, self.cst.Param):
+            scope.vars[params.star_kwarg.name.value] = dict(kwargs)
+        if fn.owner is not None:
+            scope.vars["__class__"] = fn.owner
+        self.depth += 1
+        try:
+            if fn.is_lambda:
+                return self.ev(fn.node.body, scope)
+            body = self.body_of(fn.node)
+            self.exec_block(body, scope)
+        except _Return as r:
+            return r.value
+        except _Raise:
+            return Opaque(f"{fn.name}(...)")
+        except (_Break, _Continue):
+            return None
+        finally:
+            self.depth -= 1
+        return None
+
+    # ---- builtins
+    def call_builtin(self, name: str, args: list[Any], kwargs: dict[str, Any], node: Any,
+                     scope: Scope) -> Any:
+        text = self.text(node)
+        a0 = args[0] if args else None
+        if name == "print":
+            return None
+        if name == "super":
+            inst = scope.lookup("self")
+            cls = scope.lookup("__class__")
+            if len(args) == 2:
+                cls, inst = args
+            if isinstance(inst, Instance) and isinstance(cls, UserClass):
+                return SuperProxy(inst, cls)
+            return Opaque(text)
+        if name == "len":
+            if isinstance(a0, (list, tuple, str, dict, set, range)):
+                return len(a0)
+            if isinstance(a0, _LayerList):
+                return len(a0.layers)
+            if isinstance(a0, WeightList):
+                return len(a0.entries)
+            return Sym.atom(text) if isinstance(a0, Opaque) else Opaque(text)
+        if name == "isinstance":
+            return Opaque(text)
+        if name in ("hasattr", "getattr", "setattr", "type", "iter", "next", "callable"):
+            if name == "getattr" and len(args) >= 2 and isinstance(args[1], str):
+                v = self.getattr_(a0, args[1], node)
+                if isinstance(v, Opaque) and len(args) == 3:
+                    return args[2]
+                return v
+            if name == "setattr" and len(args) == 3 and isinstance(args[1], str):
+                self.setattr_(a0, args[1], args[2], node, node)
+                return None
+            return Opaque(text)
+        if name == "range":
+            if all(isinstance(a, int) for a in args) and 1 <= len(args) <= 3:
+                try:
+                    return range(*args)
+                except ValueError:
+                    return Opaque(text)
+            return Opaque(text)
+        if name == "int":
+            if isinstance(a0, Sym):
+                return a0
+            if isinstance(a0, Opaque):
+                return Sym.atom(text)
+        if name in ("map", "filter") and len(args) == 2:
+            items = self.iterate(args[1])
+            if items is None:
+                return Opaque(text)
+            out = []
+            for it in items[:MAX_LOOP]:
+                r = self.call(args[0], [it], {}, node, scope)
+                if name == "map":
+                    out.append(r)
+                else:
+                    t = self.truth(r)
+                    if t is None:
+                        return Opaque(text)
+                    if t:
+                        out.append(it)
+            return out
+        if name in ("enumerate", "zip", "reversed", "sorted", "list", "tuple", "set",
+                    "frozenset", "dict", "min", "max", "sum", "any", "all"):
+            conv = []
+            for a in args:
+                it = self.iterate(a) if not isinstance(a, (int, float)) else None
+                if it is None and not isinstance(a, (int, float)):
+                    if name in ("min", "max", "sum") and len(args) > 1 and isinstance(
+                            a, (Sym, Opaque)):
+                        return Opaque(text)
+                    if name == "dict" and isinstance(a, dict):
+                        conv.append(a)
+                        continue
+                    return Opaque(text)
+                conv.append(it if it is not None else a)
+            if name in ("min", "max", "sum"):
+                flat = conv[0] if len(conv) == 1 else conv
+                if any(isinstance(x, (Opaque, Sym)) for x in flat):
+                    if name == "sum" and all(_as_int_like(x) is not None for x in flat):
+                        from bnlint.symbolic import total
+
+                        return total(_as_int_like(x) for x in flat)
+                    return Opaque(text)
+            if name == "dict":
+                d = dict(conv[0]) if conv else {}
+                d.update(kwargs)
+                return d
+            try:
+                r = _BUILTIN_IMPL[name](*conv)
+            except (TypeError, ValueError):
+                return Opaque(text)
+            return list(r) if name in ("enumerate", "zip", "reversed") else r
+        if name in ("int", "float", "str", "bool", "abs", "round", "divmod", "pow", "repr",
+                    "chr", "ord", "hex", "format"):
+            if any(not _plain_data(a) for a in args):
+                if name == "str" and isinstance(a0, Sym):
+                    return str(a0)
+                return Opaque(text)
+            try:
+                if name == "pow" and len(args) >= 2 and isinstance(args[1], int) and args[1] > 64:
+                    return Opaque(text)
+                return _BUILTIN_IMPL[name](*args)
+            except (TypeError, ValueError, OverflowError, ZeroDivisionError):
+                return Opaque(text)
+        return Opaque(text)
+
+    def call_pymod(self, name: str, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
+        import math
+
+        text = self.text(node)
+        a0 = args[0] if args else None
+        if name in ("copy.deepcopy", "copy.copy"):
+            if isinstance(a0, (list, dict, tuple)) and _plain_data(a0):
+                import copy
+
+                return copy.deepcopy(a0)
+            return a0 if _plain_data(a0) else Opaque(text)
+        if name.startswith("math."):
+            fn = name[5:]
+            if fn in ("ceil", "floor") and isinstance(a0, Sym):
+                return a0
+            if fn in ("ceil", "floor", "sqrt", "log", "log2", "log10", "prod", "exp", "pow",
+                      "gcd", "isqrt") and all(_plain_data(a) for a in args):
+                try:
+                    return getattr(math, fn)(*args)
+                except (TypeError, ValueError, OverflowError):
+                    return Opaque(text)
+            if fn in ("ceil", "floor") and isinstance(a0, Opaque):
+                return Sym.atom(text)
+        if name in ("numpy.prod", "np.prod") and isinstance(a0, (list, tuple)):
+            from bnlint.symbolic import product
+
+            vals = [_as_int_like(x) for x in a0]
+            if all(v is not None for v in vals):
+                return product(vals)  # type: ignore[arg-type]
+        return Opaque(text)
+
+    # ---- methods on native values
+    def call_method(self, obj: Any, name: str, args: list[Any], kwargs: dict[str, Any],
+                    node: Any) -> Any:
+        from bnlint.keras.builder import KLayer, KModel
+
+        text = self.text(node)
+        if isinstance(obj, Instance) and name.startswith("super."):
+            return self.super_call(obj, name[6:], args, kwargs, node)
+        if isinstance(obj, Instance) and name == "__build__":
+            shape = args[0] if args else kwargs.get("input_shape")
+            self.subclass_build(obj, shape, node)
+            return None
+        if isinstance(obj, KModel):
+            return self.model_method(obj, name, args, kwargs, node)
+        if isinstance(obj, KLayer):
+            return self.layer_method(obj, name, args, kwargs, node)
+        if isinstance(obj, str) and name in _STR_METHODS:
+            if any(not _plain_data(a) for a in [*args, *kwargs.values()]):
+                return Opaque(text)
+            try:
+                return getattr(obj, name)(*[_display(a) for a in args],
+                                          **{k: _display(v) for k, v in kwargs.items()})
+            except (TypeError, ValueError, KeyError, IndexError):
+                return Opaque(text)
+        if isinstance(obj, list):
+            if name == "append" and len(args) == 1:
+                if len(obj) < MAX_SEQ:
+                    obj.append(args[0])
+                return None
+            if name == "extend" and len(args) == 1:
+                it = self.iterate(args[0])
+                if it is not None:
+                    obj.extend(it)
+                return None
+            if name == "insert" and len(args) == 2 and isinstance(args[0], int):
+                obj.insert(args[0], args[1])
+                return None
+            if name == "pop":
+                try:
+                    return obj.pop(*args) if all(isinstance(a, int) for a in args) else Opaque(text)
+                except IndexError:
+                    return Opaque(text)
+            if name == "reverse":
+                obj.reverse()
+                return None
+            if name in _LIST_PURE:
+                try:
+                    return getattr(obj, name)(*args)
+                except (ValueError, TypeError):
+                    return Opaque(text)
+        if isinstance(obj, dict):
+            if name in _DICT_PURE:
+                try:
+                    r = getattr(obj, name)(*args)
+                except TypeError:
+                    return Opaque(text)
+                return list(r) if name in ("items", "keys", "values") else r
+            if name == "update":
+                if args and isinstance(args[0], dict):
+                    obj.update(args[0])
+                obj.update(kwargs)
+                return None
+            if name in ("setdefault", "pop") and args:
+                try:
+                    return getattr(obj, name)(*args)
+                except (KeyError, TypeError):
+                    return Opaque(text)
+        if isinstance(obj, tuple) and name in ("index", "count"):
+            try:
+                return getattr(obj, name)(*args)
+            except (ValueError, TypeError):
+                return Opaque(text)
+        return Opaque(text)
+
+    # -------------------------------------------------------------- keras calls
+    def call_keras(self, ref: KRef, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
+        kind = self.keras_kind(ref)
+        text = self.text(node)
+        if kind is None:
+            return Opaque(text)
+        k, cls = kind
+        if k == "clear":
+            from bnlint.keras.naming import NameCounters
+
+            self.counters = NameCounters(self.version)
+            return None
+        if k == "input":
+            return self.make_input_call(args, kwargs, node)
+        if k == "inputlayer":
+            t = self.make_input_call(args, kwargs, node, layer_form=True)
+            return t.node.layer if not isinstance(t, Opaque) else t
+        if k == "sequential":
+            return self.make_sequential(args, kwargs, node)
+        if k == "model":
+            return self.make_functional(args, kwargs, node)
+        if k == "merge":
+            inputs = args[0] if args else kwargs.pop("inputs", None)
+            layer = self.make_layer(cls, list(args[1:]), kwargs, node, skip_positional=0)
+            return self.call_layer_value(layer, [inputs], {}, node)
+        if k == "layer":
+            return self.make_layer(cls, args, kwargs, node)
+        return Opaque(text)
+
+    def _shape_value(self, v: Any) -> tuple | None:
+        if isinstance(v, int) and not isinstance(v, bool):
+            return (v,)
+        if isinstance(v, Sym):
+            return (v,)
+        if isinstance(v, Opaque):
+            return None
+        if isinstance(v, (list, tuple)):
+            out = []
+            for d in v:
+                if d is None or (isinstance(d, int) and not isinstance(d, bool)) or isinstance(d, Sym):
+                    out.append(d)
+                elif isinstance(d, Opaque):
+                    out.append(Sym.atom(d.text))
+                else:
+                    return None
+            return tuple(out)
+        return None
+
+    def make_input_call(self, args: list[Any], kwargs: dict[str, Any], node: Any,
+                        layer_form: bool = False) -> Any:
+        from bnlint.keras import builder as kb
+        from bnlint.keras.signatures import signature
+
+        if layer_form:
+            sig = signature("InputLayer", self.version) or {}
+            order = [p["name"] for p in sig.get("params", []) if p["kind"].startswith("POSITIONAL")]
+        elif self.version == 3:
+            order = ["shape", "batch_size", "dtype", "sparse", "ragged", "batch_shape", "name",
+                     "tensor", "optional"]
+        else:
+            order = ["shape", "batch_size", "name", "dtype", "sparse", "tensor", "ragged",
+                     "type_spec"]
+        values = dict(kwargs)
+        for pname, v in zip(order, args, strict=False):
+            values[pname] = v
+        batch = values.get("batch_shape", values.get("batch_input_shape"))
+        if batch is not None:
+            shape = self._shape_value(batch)
+        else:
+            raw = values.get("shape", values.get("input_shape"))
+            inner = self._shape_value(raw) if raw is not None else None
+            bs = values.get("batch_size")
+            if inner is None:
+                shape = None
+            else:
+                shape = (bs if isinstance(bs, int) else None, *inner)
+        name = values.get("name")
+        if not isinstance(name, str):
+            name = self.counters.input_name()
+        dtype = values.get("dtype") if isinstance(values.get("dtype"), str) else "float32"
+        if shape is None:
+            self.note(node, f"`{self.text(node)}`: input shape not known statically")
+            t = kb.make_input(name, (None,), self.version, dtype=dtype, location=self.loc(node))
+            t.shape = None
+            t.node.layer.unknown = "input shape not known statically"
+            return t
+        return kb.make_input(name, shape, self.version, dtype=dtype, location=self.loc(node))
+
+    def _cfg(self, v: Any) -> Any:
+        from bnlint.keras.builder import KLayer
+
+        if v is None or isinstance(v, (bool, int, float, str, Sym)):
+            return v
+        if isinstance(v, Opaque):
+            return Sym.atom(v.text)
+        if isinstance(v, (list, tuple)):
+            return [self._cfg(x) for x in v] if isinstance(v, list) else tuple(
+                self._cfg(x) for x in v)
+        if isinstance(v, dict):
+            return {str(k): self._cfg(x) for k, x in v.items()}
+        if isinstance(v, KRef):
+            return v.path.rsplit(".", 1)[-1]
+        if isinstance(v, KLayer):
+            return v  # wrapped layers (Bidirectional(LSTM(...))) keep the object
+        from bnlint.keras.catalogue import unknown_value
+
+        return unknown_value(type(v).__name__)
+
+    def make_layer(self, cls: str, args: list[Any], kwargs: dict[str, Any], node: Any,
+                   skip_positional: int = 0) -> Any:
+        from bnlint.keras.builder import KLayer
+        from bnlint.keras.signatures import signature
+
+        sig = signature(cls, self.version) or {}
+        order = [p["name"] for p in sig.get("params", [])
+                 if p["kind"] in ("POSITIONAL_OR_KEYWORD", "POSITIONAL_ONLY")]
+        values: dict[str, Any] = {}
+        for pname, v in zip(order, args, strict=False):
+            values[pname] = v
+        if len(args) > len(order):
+            self.note(node, f"`{cls}`: more positional arguments than Keras accepts")
+        values.update(kwargs)
+        name = values.pop("name", None)
+        trainable = values.pop("trainable", True)
+        batch_shape = None
+        input_dim = values.pop("input_dim", None)
+        input_shape = values.pop("input_shape", None)
+        b_in = values.pop("batch_input_shape", None)
+        batch_size = values.pop("batch_size", None) if cls != "InputLayer" else values.get(
+            "batch_size")
+        if b_in is not None:
+            batch_shape = self._shape_value(b_in)
+        elif input_dim is not None or input_shape is not None:
+            inner = self._shape_value((input_dim,) if input_dim is not None else input_shape)
+            if inner is not None:
+                bs = batch_size if isinstance(batch_size, int) and self.version == 2 else None
+                batch_shape = (bs, *inner)
+        config = {k: self._cfg(v) for k, v in values.items()}
+        if not isinstance(name, str):
+            name = self.counters.layer_name(cls)
+        config["name"] = name
+        layer = KLayer(name, cls, config, self.version, trainable=self.truth(trainable) is not False,
+                       location=self.loc(node))
+        if batch_shape is not None:
+            self.input_arg[id(layer)] = batch_shape
+        elif input_dim is not None or input_shape is not None or b_in is not None:
+            self.note(node, f"`{name}`: input shape not known statically")
+        return layer
+
+    def call_layer_value(self, layer: Any, args: list[Any], kwargs: dict[str, Any],
+                         node: Any) -> Any:
+        from bnlint.keras import builder as kb
+        from bnlint.keras.builder import KModel, KTensor
+        from bnlint.keras.catalogue import TensorArg
+
+        text = self.text(node)
+        if isinstance(layer, Instance):
+            if layer.kmodel is not None or layer.klayer is not None:
+                return self.call_subclass(layer, args, kwargs, node)
+            call = layer.cls.lookup("__call__")
+            if isinstance(call, UserFunc):
+                return self.call_user(call, [layer, *args], kwargs, node)
+            return Opaque(text)
+        if isinstance(layer, KModel):
+            self.materialize(layer)
+            if "training" in kwargs:
+                self.fact(layer, "__call__", kwargs, node)
+            if layer.kind == "Sequential" and not layer.is_built and args and isinstance(
+                    args[0], KTensor):
+                self.build_sequential(layer, args[0].shape, node)
+        if not args:
+            return Opaque(text)
+        first = args[0]
+        list_input = isinstance(first, (list, tuple))
+        firsts = list(first) if list_input else [first]
+        if isinstance(first, dict):
+            firsts = [first[k] for k in sorted(first)]
+            list_input = True
+        if not all(isinstance(t, KTensor) for t in firsts) or not firsts:
+            if layer.built is None and layer.unknown is None:
+                layer.unknown = f"called on `{text}`, which is not a known tensor"
+            return Opaque(text)
+        inputs = list(firsts)
+        first_count = len(inputs)
+        for a in args[1:]:
+            if isinstance(a, KTensor):
+                inputs.append(a)
+        call_kwargs: dict[str, Any] = {}
+        for k, v in kwargs.items():
+            if isinstance(v, KTensor):
+                call_kwargs[k] = TensorArg(len(inputs))
+                inputs.append(v)
+            elif isinstance(v, (list, tuple)) and v and all(isinstance(x, KTensor) for x in v):
+                call_kwargs[k] = TensorArg(len(inputs))
+                inputs.append(v[0])
+            elif _plain_data(v):
+                call_kwargs[k] = v
+        outs = kb.call_layer(layer, inputs, call_kwargs, list_input, first_count=first_count)
+        self._invalidate()
+        if isinstance(layer, KModel):
+            return outs[0] if len(outs) == 1 else list(outs)
+        return outs[0] if len(outs) == 1 else list(outs)
+
+    # -------------------------------------------------------------- sequential
+    def make_sequential(self, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
+        from bnlint.keras.builder import KModel
+
+        layers = args[0] if args else kwargs.get("layers")
+        pos_name = 2 if self.version == 3 else 1
+        name = kwargs.get("name", args[pos_name] if len(args) > pos_name else None)
+        if not isinstance(name, str):
+            name = self.counters.model_name("Sequential")
+        model = KModel(name, "Sequential", {"name": name}, self.version, location=self.loc(node),
+                       kind="Sequential")
+        trainable = kwargs.get("trainable", True)
+        model.trainable = self.truth(trainable) is not False
+        model.is_built = False
+        self.seq[id(model)] = SeqState()
+        self.models.append(model)
+        if isinstance(layers, (list, tuple)):
+            for la in layers:
+                self.seq_add(model, la, node, rebuild=False)
+            self.seq_rebuild(model, node)
+        elif layers is not None and not isinstance(layers, (list, tuple)):
+            self.note(node, f"`{self.text(node)}`: layers not known statically")
+        return model
+
+    def _as_seq_layer(self, v: Any) -> Any:
+        from bnlint.keras.builder import KLayer, KTensor
+
+        if isinstance(v, KTensor) and v.node.is_input:
+            return v.node.layer
+        if isinstance(v, Instance):
+            if v.kmodel is not None:
+                self.materialize_instance(v)
+                return v.kmodel
+            return v.klayer
+        if isinstance(v, KLayer):
+            return v
+        return None
+
+    def seq_add(self, model: Any, value: Any, node: Any, rebuild: bool = True) -> None:
+        from bnlint.keras import builder as kb
+
+        st = self.seq[id(model)]
+        layer = self._as_seq_layer(value)
+        if layer is None:
+            self.note(node, f"`{self.text(node)}`: added value is not a known layer; skipped")
+            return
+        if layer.class_name == "InputLayer" and layer.nodes and layer.nodes[0].is_input:
+            if st.input is None and not st.layers:
+                st.input = layer.nodes[0].outputs[0]
+                st.dirty = True
+            return
+        if st.input is None and not st.layers and id(layer) in self.input_arg:
+            shape = self.input_arg[id(layer)]
+            name = (self.counters.input_name() if self.version == 3 else f"{layer.name}_input")
+            st.input = kb.make_input(name, shape, self.version, location=layer.location)
+        st.layers.append(layer)
+        st.dirty = True
+        if rebuild:
+            self.seq_rebuild(model, node)
+
+    def seq_rebuild(self, model: Any, node: Any) -> None:
+        """Keras 3 builds a Functional (consuming a ``functional`` name) on every rebuild."""
+        from bnlint.keras import builder as kb
+        from bnlint.keras.builder import KModel
+
+        st = self.seq[id(model)]
+        if not st.layers:
+            return
+        if st.input is None and isinstance(st.layers[0], KModel) and st.layers[0].inputs \
+                and st.layers[0].inputs[0].shape is not None:
+            shape = st.layers[0].inputs[0].shape
+            if self.version == 3:
+                st.input = kb.make_input(self.counters.input_name(), shape, self.version,
+                                         location=model.location)
+            else:
+                st.input = kb.make_input(f"{st.layers[0].name}_input", shape, self.version,
+                                         location=model.location)
+        if st.input is not None and self.version == 3:
+            self.counters.model_name("Functional")
+        self._invalidate()
+
+    def build_sequential(self, model: Any, shape: Any, node: Any) -> None:
+        from bnlint.keras import builder as kb
+
+        st = self.seq.get(id(model))
+        if st is None or st.input is not None:
+            return
+        if shape is None:
+            return
+        shape = tuple(shape)
+        if self.version == 3:
+            name = self.counters.input_name()
+        else:
+            name = f"{st.layers[0].name}_input" if st.layers else "input"
+        st.input = kb.make_input(name, shape, self.version, location=self.loc(node))
+        st.dirty = True
+        if self.version == 3:
+            self.counters.model_name("Functional")
+        self.materialize(model)
+
+    def materialize(self, model: Any) -> None:
+        from bnlint.keras import builder as kb
+
+        st = self.seq.get(id(model))
+        if st is None or not st.dirty:
+            return
+        for layer, n in st.added:
+            del layer.nodes[n:]
+        st.added = [(la, len(la.nodes)) for la in st.layers]
+        if st.input is None:
+            model.seq_layers = list(st.layers)
+            model.is_built = False
+            model.inputs, model.outputs = [], []
+        else:
+            built = kb.sequential(model.name, st.layers, self.version, st.input,
+                                  trainable=model.trainable, location=model.location)
+            model.seq_layers = built.seq_layers
+            model.input_layer = built.input_layer
+            model.inputs, model.outputs = built.inputs, built.outputs
+            model.is_built = True
+        st.dirty = False
+        self._invalidate()
+
+    # -------------------------------------------------------------- functional
+    def _tensors(self, v: Any) -> list[Any] | None:
+        from bnlint.keras.builder import KTensor
+
+        if isinstance(v, KTensor):
+            return [v]
+        if isinstance(v, dict):
+            v = list(v.values())
+        if isinstance(v, (list, tuple)):
+            out = []
+            for x in v:
+                sub = self._tensors(x)
+                if sub is None:
+                    return None
+                out.extend(sub)
+            return out
+        return None
+
+    def make_functional(self, args: list[Any], kwargs: dict[str, Any], node: Any,
+                        kind: str = "Functional") -> Any:
+        from bnlint.keras import builder as kb
+
+        inputs = kwargs.get("inputs", args[0] if args else None)
+        outputs = kwargs.get("outputs", args[1] if len(args) > 1 else None)
+        name = kwargs.get("name", args[2] if len(args) > 2 else None)
+        if inputs is None and outputs is None:
+            return Opaque(self.text(node))
+        ins = self._tensors(inputs)
+        outs = self._tensors(outputs)
+        if not isinstance(name, str):
+            name = self.counters.model_name(kind)
+        if ins is None or outs is None:
+            self.note(node, f"`{name}`: inputs/outputs are not known tensors; not modelled")
+            return Opaque(self.text(node))
+        model = kb.functional(name, ins, outs, self.version, location=self.loc(node), kind=kind)
+        trainable = kwargs.get("trainable", True)
+        model.trainable = self.truth(trainable) is not False
+        self.models.append(model)
+        return model
+
+    # -------------------------------------------------------------- methods on keras objects
+    def fact(self, model: Any, method: str, kwargs: dict[str, Any], node: Any) -> None:
+        line, _, cell = self.pos(node)
+        recv = node.func.value if isinstance(node, self.cst.Call) and isinstance(
+            node.func, self.cst.Attribute) else (node.func if isinstance(node, self.cst.Call)
+                                                 else node)
+        self.facts.calls.append(CallFact(
+            variable=self.text(recv), model=getattr(model, "name", None), method=method,
+            line=line, cell=cell, kwargs={k: _plain(v) for k, v in kwargs.items()},
+            training=_plain(kwargs["training"]) if "training" in kwargs else None))
+
+    def model_method(self, model: Any, name: str, args: list[Any], kwargs: dict[str, Any],
+                     node: Any) -> Any:
+        text = self.text(node)
+        st = self.seq.get(id(model))
+        if name == "add" and st is not None and args:
+            self.seq_add(model, args[0], node)
+            return None
+        if name == "pop" and st is not None and st.layers:
+            la = st.layers.pop()
+            st.dirty = True
+            self.seq_rebuild(model, node)
+            return la
+        if name in _MODEL_FACT_METHODS:
+            self.materialize(model)
+            self.fact(model, name, kwargs, node)
+            return None if name in ("compile", "load_weights", "save", "save_weights") else \
+                Opaque(text)
+        if name == "build":
+            shape = args[0] if args else kwargs.get("input_shape")
+            if st is not None:
+                self.build_sequential(model, self._shape_value(shape), node)
+            return None
+        if name == "summary":
+            return None
+        self.materialize(model)
+        return self.layer_method(model, name, args, kwargs, node)
+
+    def layer_method(self, layer: Any, name: str, args: list[Any], kwargs: dict[str, Any],
+                     node: Any) -> Any:
+        from bnlint.keras.builder import KModel
+
+        text = self.text(node)
+        if name == "get_weights":
+            g = self.graph_for(layer)
+            entries = g.all_weights() if isinstance(g, graph.Model) else g
+            return WeightList(layer, list(entries), text,
+                              layer.name if isinstance(layer, KModel) else None)
+        if name == "get_layer" and isinstance(layer, KModel):
+            lname = args[0] if args else kwargs.get("name")
+            index = kwargs.get("index", args[1] if len(args) > 1 else None)
+            layers = self.model_layers(layer)
+            found = None
+            if isinstance(lname, str):
+                found = next((la for la in layers if la.name == lname), None)
+            elif isinstance(index, int) and -len(layers) <= index < len(layers):
+                found = layers[index]
+            if found is not None:
+                self.reference(node, "layer", layer.name, found.name, None)
+                return found
+            return Opaque(text)
+        if name == "count_params":
+            g = self.graph_for(layer)
+            if isinstance(g, graph.Model):
+                return g.total_params if g.total_params is not None else Opaque(text)
+            from bnlint.symbolic import total
+
+            return total(w.size for w in g)
+        if name == "__call__":
+            return self.call_layer_value(layer, args, kwargs, node)
+        return Opaque(text)
+
+    def graph_for(self, layer: Any) -> Any:
+        """graph.Model for a model; list of graph.Weight for a plain layer."""
+        from bnlint.keras import builder as kb
+        from bnlint.keras.builder import KModel
+
+        if isinstance(layer, KModel):
+            self.materialize(layer)
+            key = id(layer)
+            cached = self.graph_cache.get(key)
+            if cached is not None:
+                return cached[1]
+            g = kb.to_graph(layer, self.source)
+            self.graph_cache[key] = (0, g)
+            return g
+        if layer.built is None:
+            return []
+        from bnlint.keras.builder import _layer_weights
+
+        return _layer_weights(layer, False)
+
+    def reference(self, node: Any, kind: str, model: str | None, layer: str,
+                  weight: graph.Weight | None) -> None:
+        line, col, cell = self.pos(node)
+        text = self.text(node)
+        if weight is not None:
+            shape = graph.fmt_shape(weight.shape)
+            desc = f"{layer}.{weight.name} {shape}"
+        else:
+            shape = None
+            desc = layer
+        refs = self.facts.references
+        # The inner `X.layers[i]` of `X.layers[i].get_weights()[k]` is subsumed.
+        refs[:] = [r for r in refs if not (r.line == line and r.cell == cell and r.kind == "layer"
+                                           and weight is not None and text.startswith(r.text))]
+        if any(r.line == line and r.column == col + 1 and r.text == text for r in refs):
+            return
+        refs.append(Reference(line=line, column=col + 1, cell=cell, text=text, kind=kind,
+                              model=model, layer=layer,
+                              weight=weight.name if weight is not None else None, shape=shape,
+                              description=desc))
+
+    # -------------------------------------------------------------- user classes
+    def instantiate(self, cls: UserClass, args: list[Any], kwargs: dict[str, Any],
+                    node: Any) -> Any:
+        from bnlint.keras.builder import KLayer, KModel
+        from bnlint.keras.naming import to_snake_case
+
+        inst = Instance(cls)
+        base = cls.keras_base()
+        if base == "model":
+            name = kwargs.get("name") if isinstance(kwargs.get("name"), str) else None
+            name = name or self.counters.uniquify(to_snake_case(cls.name))
+            inst.kmodel = KModel(name, cls.name, {"name": name}, self.version,
+                                 location=self.loc(node), kind="Sequential")
+            inst.kmodel.is_built = False
+            self.models.append(inst)
+        elif base == "layer":
+            name = kwargs.get("name") if isinstance(kwargs.get("name"), str) else None
+            name = name or self.counters.layer_name(cls.name)
+            inst.klayer = KLayer(name, cls.name, {"name": name}, self.version,
+                                 location=self.loc(node))
+        init = cls.lookup("__init__")
+        if isinstance(init, UserFunc):
+            self.call_user(init, [inst, *args], kwargs, node)
+        return inst
+
+    def super_call(self, inst: Instance, name: str, args: list[Any], kwargs: dict[str, Any],
+                   node: Any) -> Any:
+        if name == "__init__":
+            nm = kwargs.get("name")
+            if isinstance(nm, str):
+                if inst.kmodel is not None:
+                    inst.kmodel.name = nm
+                if inst.klayer is not None:
+                    inst.klayer.name = nm
+            if inst.kmodel is not None and isinstance(kwargs.get("inputs"), object) and (
+                    "inputs" in kwargs or len(args) >= 2):
+                # Functional-style subclass: Model.__init__(inputs, outputs)
+                ins = self._tensors(kwargs.get("inputs", args[0] if args else None))
+                outs = self._tensors(kwargs.get("outputs", args[1] if len(args) > 1 else None))
+                if ins is not None and outs is not None:
+                    inst.kmodel.kind = "Functional"
+                    inst.kmodel.inputs, inst.kmodel.outputs = ins, outs
+                    inst.kmodel.is_built = True
+                    inst.attrs["__functional__"] = True
+            return None
+        if name == "build":
+            return None
+        if name == "call" and inst.kmodel is not None:
+            return Opaque(self.text(node))
+        return Opaque(self.text(node))
+
+    def call_subclass(self, inst: Instance, args: list[Any], kwargs: dict[str, Any],
+                      node: Any) -> Any:
+        from bnlint.keras.builder import KTensor
+
+        if inst.kmodel is not None and inst.attrs.get("__functional__"):
+            return self.call_layer_value(inst.kmodel, args, kwargs, node)
+        call = inst.cls.lookup("call")
+        if not isinstance(call, UserFunc):
+            return Opaque(self.text(node))
+        if inst.kmodel is not None and "training" in kwargs:
+            self.fact(inst.kmodel, "__call__", kwargs, node)
+        if inst.klayer is not None:
+            # A custom layer: bnlint does not model its weights; it is called as an unknown layer.
+            return self.call_layer_value(inst.klayer, args, kwargs, node)
+        out = self.call_user(call, [inst, *args], kwargs, node)
+        if inst.kmodel is not None and not inst.kmodel.is_built and args and isinstance(
+                args[0], KTensor):
+            inst.kmodel.inputs = [args[0]]
+            outs = self._tensors(out)
+            inst.kmodel.outputs = outs or []
+            inst.kmodel.is_built = True
+            inst.attrs["__called__"] = True
+        return out
+
+    def materialize_instance(self, inst: Instance) -> None:
+        from bnlint.keras.builder import KModel
+
+        km = inst.kmodel
+        if km is None or inst.attrs.get("__functional__"):
+            return
+        inst.tracked = []
+        for v in inst.attrs.values():
+            self._track(inst, v)
+        km.seq_layers = list(inst.tracked)
+        for la in km.seq_layers:
+            if isinstance(la, KModel):
+                self.materialize(la)
+
+    def subclass_build(self, inst: Instance, shape: Any, node: Any) -> None:
+        from bnlint.keras import builder as kb
+
+        bshape = self._shape_value(shape)
+        if self.version == 3:
+            # Keras 3's Model.build() on a subclass does not run call(): the layers stay unbuilt.
+            self.note(node, f"`{self.text(node)}`: Keras 3 marks a subclassed model built without "
+                            "building its layers (call it on data or a keras.Input to build them)")
+            return
+        if bshape is None:
+            self.note(node, f"`{self.text(node)}`: build shape not known statically")
+            return
+        t = kb.make_input("__build_input__", bshape, self.version, location=self.loc(node))
+        self.call_subclass(inst, [t], {}, node)
+
+    # -------------------------------------------------------------- model views
+    def as_model(self, v: Any, materialize: bool = True) -> Any:
+        from bnlint.keras.builder import KModel
+
+        if isinstance(v, KModel):
+            if materialize:
+                self.materialize(v)
+            return v
+        if isinstance(v, Instance) and v.kmodel is not None:
+            if materialize:
+                self.materialize_instance(v)
+            return v.kmodel
+        return None
+
+
+class _LayerList:
+    """``model.layers``: indexing records a reference."""
+
+    def __init__(self, layers: list[Any], model_name: str):
+        self.layers = layers
+        self.model_name = model_name
+
+
+# --------------------------------------------------------------------------- value helpers
+
+
+def _is_num(v: Any) -> bool:
+    return (isinstance(v, (int, float)) and not isinstance(v, bool)) or isinstance(v, bool)
+
+
+def _as_int_like(v: Any) -> Any:
+    if isinstance(v, bool):
+        return int(v)
+    if isinstance(v, int):
+        return v
+    if isinstance(v, Sym):
+        return v
+    if isinstance(v, Opaque):
+        return Sym.atom(v.text)
+    return None
+
+
+def _plain_data(v: Any, depth: int = 0) -> bool:
+    if v is None or isinstance(v, (bool, int, float, str, range)):
+        return True
+    if depth > 20:
+        return False
+    if isinstance(v, (list, tuple, set, frozenset)):
+        return all(_plain_data(x, depth + 1) for x in v)
+    if isinstance(v, dict):
+        return all(_plain_data(k, depth + 1) and _plain_data(x, depth + 1) for k, x in v.items())
+    return False
+
+
+def _display(v: Any) -> Any:
+    if isinstance(v, Sym):
+        return str(v)
+    if isinstance(v, Opaque):
+        return v.text
+    return v
+
+
+def _plain(v: Any, depth: int = 0) -> Any:
+    """A JSON-friendly rendering of an abstract value (facts)."""
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    if isinstance(v, Sym):
+        return str(v)
+    if isinstance(v, Opaque):
+        return {"unknown": v.text}
+    if depth > 10:
+        return "..."
+    if isinstance(v, (list, tuple)):
+        return [_plain(x, depth + 1) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _plain(x, depth + 1) for k, x in v.items()}
+    if isinstance(v, KRef):
+        return v.path
+    name = getattr(v, "name", None)
+    return {"object": type(v).__name__, **({"name": name} if isinstance(name, str) else {})}
+
+
+def _pyop(name: str) -> Any:
+    import operator
+
+    return {
+        "Add": operator.add, "Subtract": operator.sub, "Multiply": operator.mul,
+        "Divide": operator.truediv, "FloorDivide": operator.floordiv, "Modulo": operator.mod,
+        "Power": operator.pow, "LeftShift": operator.lshift, "RightShift": operator.rshift,
+        "BitAnd": operator.and_, "BitOr": operator.or_, "BitXor": operator.xor,
+    }[name]
+
+
+class _LazyOps(dict):
+    def __missing__(self, key: str) -> Any:
+        fn = _pyop(key)
+        self[key] = fn
+        return fn
+
+
+_PY_OPS: dict[str, Any] = _LazyOps()
+
+_CMP_OPS: dict[str, Any] = {
+    "Equal": lambda a, b: a == b, "NotEqual": lambda a, b: a != b,
+    "LessThan": lambda a, b: a < b, "LessThanEqual": lambda a, b: a <= b,
+    "GreaterThan": lambda a, b: a > b, "GreaterThanEqual": lambda a, b: a >= b,
+    "In": lambda a, b: a in b, "NotIn": lambda a, b: a not in b,
+}
+
+_BUILTIN_IMPL: dict[str, Any] = {
+    "enumerate": enumerate, "zip": zip, "reversed": reversed, "sorted": sorted, "list": list,
+    "tuple": tuple, "set": set, "frozenset": frozenset, "min": min, "max": max, "sum": sum,
+    "any": any, "all": all, "int": int, "float": float, "str": str, "bool": bool, "abs": abs,
+    "round": round, "divmod": divmod, "pow": pow, "repr": repr, "chr": chr, "ord": ord,
+    "hex": hex, "format": format,
+}
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def detect_version(text: str) -> int:
+    if re.search(r"^\s*(import|from)\s+tf_keras\b", text, re.MULTILINE):
+        return 2
+    if re.search(r"TF_USE_LEGACY_KERAS['\"]\s*\]\s*=\s*['\"](1|true|True)", text):
+        return 2
+    return 3
+
+
+def _parse_defines(defines: dict[str, str] | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in (defines or {}).items():
+        try:
+            val = ast.literal_eval(v) if isinstance(v, str) else v
+        except (ValueError, SyntaxError) as exc:
+            raise SourceError(f"line 0: --define {k}={v}: not a Python literal ({exc})") from None
+        out[_norm_text(k)] = val
+    return out
+
+
+def _syntax_error(exc: Exception, line_map: Any = None) -> SourceError:
+    line = getattr(exc, "raw_line", None) or getattr(exc, "lineno", None) or 0
+    msg = getattr(exc, "message", None) or str(exc).splitlines()[0]
+    msg = str(msg).splitlines()[0] if msg else "syntax error"
+    if line_map is not None and line:
+        cell, cline = line_map(line)
+        return SourceError(f"cell {cell} line {cline}: syntax error: {msg}")
+    return SourceError(f"line {line}: syntax error: {msg}")
+
+
+def read_text(
+    text: str, source: str = "<string>", defines: dict[str, str] | None = None,
+    keras_version: int | None = None, function: str | None = None,
+    args: dict[str, str] | None = None, line_map: Any = None,
+) -> SourceResult:
+    """Interpret source text (see :func:`read_source`)."""
+    import libcst as cst
+
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        raise _syntax_error(exc, line_map) from None
+    except (RecursionError, ValueError) as exc:
+        raise SourceError(f"line 0: cannot parse ({exc.__class__.__name__})") from None
+    version = keras_version or detect_version(text)
+    interp = Interpreter(module, source, version, _parse_defines(defines), line_map)
+    result = SourceResult(keras_version=version)
+    try:
+        interp.run_module()
+    except _Budget as exc:
+        interp.note(None, f"{exc}; the result is partial")
+    except (_Return, _Break, _Continue, _Raise):
+        pass
+    except RecursionError:
+        interp.note(None, "nesting too deep; the result is partial")
+
+    chosen: list[tuple[Any, str | None]] = []
+    if function is not None:
+        fn = interp.globals.vars.get(function)
+        if not isinstance(fn, UserFunc):
+            raise SourceError(f"line 0: no top-level function `{function}` in {source}")
+        call_args: dict[str, Any] = {}
+        for k, expr in (args or {}).items():
+            try:
+                node = cst.parse_expression(expr)
+            except cst.ParserSyntaxError:
+                raise SourceError(f"line 0: --arg {k}={expr}: not a Python expression") from None
+            # evaluate in a scratch module so positions resolve
+            sub = Interpreter(cst.parse_module(f"({expr})\n"), source, version, {}, None)
+            sub.counters = interp.counters
+            sub.globals = interp.globals
+            stmt = sub.module.body[0].body[0]
+            try:
+                call_args[k] = sub.ev(stmt.value, interp.globals)
+            except _Budget:
+                call_args[k] = Opaque(expr)
+            del node
+        before = len(interp.models)
+        try:
+            ret = interp.call_user(fn, [], call_args, fn.node)
+        except _Budget as exc:
+            interp.note(None, f"{exc}; the result is partial")
+            ret = None
+        rets = ret if isinstance(ret, (list, tuple)) else [ret]
+        for r in rets:
+            m = interp.as_model(r)
+            if m is not None:
+                chosen.append((m, function))
+        if not chosen:
+            interp.note(fn.node, f"`{function}` does not return a model bnlint could build")
+        del before
+    else:
+        seen: set[int] = set()
+        names: dict[int, str] = {}
+        for k, v in interp.globals.vars.items():
+            m = interp.as_model(v, materialize=False)
+            if m is not None and id(m) not in names:
+                names[id(m)] = k
+        for obj in interp.models:
+            m = interp.as_model(obj, materialize=False)
+            if m is None or id(m) in seen or id(m) not in names:
+                continue
+            seen.add(id(m))
+            chosen.append((obj, names[id(m)]))
+    for obj, var in chosen:
+        m = interp.as_model(obj)
+        if isinstance(obj, Instance) and not m.is_built:
+            interp.notes.append(f"`{var}` ({m.name}, {obj.cls.name}) is a subclassed model that "
+                                "is never built: its weights do not exist yet")
+        from bnlint.keras import builder as kb
+
+        try:
+            g = kb.to_graph(m, source)
+        except Exception as exc:
+            interp.notes.append(f"`{var}`: cannot be summarized ({exc})")
+            continue
+        if isinstance(obj, Instance):
+            g.class_name = obj.cls.name
+        g.variable = var
+        if interp.uncertain:
+            g.notes.extend(f"uncertain: {u}" for u in interp.uncertain[:5])
+        result.models.append(g)
+    if not chosen and function is None:
+        result.functions = _model_functions(interp)
+    result.references = list(interp.facts.references)
+    result.facts = interp.facts
+    result.notes = interp.notes
+    return result
+
+
+def _model_functions(interp: Interpreter) -> list[FunctionInfo]:
+    out = []
+    for name, fn in interp.globals.vars.items():
+        if not isinstance(fn, UserFunc) or fn.is_lambda or fn.closure is not interp.globals:
+            continue
+        body = interp.text(fn.node)
+        if "return" not in body or not re.search(r"\b(Sequential|Model|Functional)\b|\bkeras\b",
+                                                 body):
+            continue
+        params = []
+        p = fn.node.params
+        for prm in [*p.posonly_params, *p.params, *p.kwonly_params]:
+            params.append((prm.name.value,
+                           interp.text(prm.default) if prm.default is not None else None))
+        line, _, _ = interp.pos(fn.node)
+        out.append(FunctionInfo(name=name, parameters=params, line=line))
+    return out
+
+
+def read_source(
+    path: str | Path, defines: dict[str, str] | None = None, keras_version: int | None = None,
+    function: str | None = None, args: dict[str, str] | None = None,
+) -> SourceResult:
+    """Statically read a Python file that builds Keras models (never runs it)."""
+    p = Path(path)
+    if p.suffix == ".ipynb":
+        from bnlint.readers.notebook import read_notebook
+
+        return read_notebook(p, defines=defines, keras_version=keras_version, function=function,
+                             args=args)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"line 0: cannot read {p}: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SourceError("line 0: not UTF-8 text") from None
+    return read_text(text, str(p), defines, keras_version, function, args)

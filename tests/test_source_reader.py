@@ -1,0 +1,454 @@
+"""The source reader (bnlint/readers/source.py) against real Keras executing the same code.
+
+Oracle tests run each fixture script under real Keras in a long-lived worker
+subprocess (test code may execute the fixtures; bnlint never does) and compare
+``keras_facts`` of every model variable with bnlint's static reading.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bnlint.readers.source import SourceError, mentions_keras, read_source, read_text
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures" / "source"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from compare import assert_same_facts, bnlint_facts  # noqa: E402
+
+# --------------------------------------------------------------------------- the oracle worker
+
+WORKER = r'''
+import contextlib, io, json, os, sys, traceback
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+sys.path.insert(0, sys.argv[1])
+from oracle_facts import keras_facts
+import keras, tf_keras
+out = sys.stdout
+for line in sys.stdin:
+    req = json.loads(line)
+    version = req["version"]
+    keras.backend.clear_session()
+    tf_keras.backend.clear_session()
+    ns = {"__name__": "__main__", **req.get("defines", {})}
+    error = None
+    buf = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(buf):
+            exec(compile(req["text"], req.get("path", "<fixture>"), "exec"), ns)
+    except Exception as exc:
+        tb = traceback.extract_tb(exc.__traceback__)
+        error = f"{type(exc).__name__}: {exc} (line {tb[-1].lineno if tb else '?'})"
+    models = {}
+    base = keras.Model if version == 3 else tf_keras.Model
+    for k, v in list(ns.items()):
+        if isinstance(v, base) and not k.startswith("_"):
+            if not v.built:
+                models[k] = {"unbuilt": True, "name": v.name}
+                continue
+            try:
+                with contextlib.redirect_stdout(buf):
+                    models[k] = keras_facts(v, version)
+            except ValueError as exc:
+                if "isn't built" in str(exc) or "not built" in str(exc):
+                    models[k] = {"unbuilt": True, "name": v.name}
+                else:
+                    models[k] = {"error": f"{type(exc).__name__}: {exc}"}
+            except Exception as exc:
+                models[k] = {"error": f"{type(exc).__name__}: {exc}"}
+    out.write(json.dumps({"error": error, "models": models}) + "\n")
+    out.flush()
+'''
+
+
+class Oracle:
+    def __init__(self) -> None:
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(Path(__file__).resolve().parent)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            text=True, env=env, cwd=str(ROOT),
+        )
+
+    def run(self, text: str, version: int, defines: dict[str, Any] | None = None) -> dict:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        req = {"text": text, "version": version, "defines": defines or {}}
+        self.proc.stdin.write(json.dumps(req) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("oracle worker died")
+        return json.loads(line)
+
+    def close(self) -> None:
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def oracle():
+    pytest.importorskip("keras")
+    pytest.importorskip("tf_keras")
+    o = Oracle()
+    yield o
+    o.close()
+
+
+def _directives(text: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    defines: dict[str, Any] = {}
+    subs: list[tuple[str, str]] = []
+    for line in text.splitlines():
+        m = re.match(r"#\s*oracle:\s*defines=(\{.*\})\s*$", line)
+        if m:
+            defines = json.loads(m.group(1))
+        m = re.match(r"#\s*oracle-sub:\s*(.*?)\s*=>\s*(.*)$", line)
+        if m:
+            subs.append((m.group(1), m.group(2)))
+    return defines, subs
+
+
+def _program_text(path: Path) -> str:
+    if path.suffix == ".ipynb":
+        from bnlint.readers.notebook import join_cells, notebook_cells
+
+        text, _ = join_cells(notebook_cells(json.loads(path.read_text())))
+        return text
+    return path.read_text()
+
+
+def compare_with_oracle(oracle: Oracle, result: Any, text: str, defines: dict[str, Any],
+                        where: str) -> None:
+    got = oracle.run(text, result.keras_version, defines)
+    models = got["models"]
+    assert models, f"{where}: the oracle built no model ({got['error']})"
+    by_var = {m.variable: m for m in result.models}
+    for var, facts in models.items():
+        assert var in by_var, f"{where}: bnlint did not report model `{var}`"
+        if facts.get("unbuilt"):
+            assert not by_var[var].built, f"{where}: `{var}` is unbuilt in Keras"
+            continue
+        assert "error" not in facts, f"{where}: oracle failed on `{var}`: {facts}"
+        ours = bnlint_facts(by_var[var])
+        assert ours["name"] == facts["name"], f"{where}: `{var}` name {ours['name']} != {facts['name']}"
+        assert_same_facts(facts, ours, f"{where}:{var}")
+    if got["error"] is None:
+        extra = set(by_var) - set(models)
+        assert not extra, f"{where}: bnlint reports models Keras does not have: {extra}"
+
+
+FIXTURE_FILES = sorted(p for p in FIXTURES.glob("*") if p.suffix in (".py", ".ipynb"))
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("path", FIXTURE_FILES, ids=lambda p: p.name)
+def test_fixture_matches_keras(oracle: Oracle, path: Path) -> None:
+    text = _program_text(path)
+    defines, subs = _directives(text)
+    result = read_source(path, defines={k: repr(v) for k, v in defines.items()})
+    run_text = text
+    for old, new in subs:
+        assert old in run_text, f"oracle-sub pattern not found: {old}"
+        run_text = run_text.replace(old, new)
+    compare_with_oracle(oracle, result, run_text, defines, path.name)
+
+
+# --------------------------------------------------------------------------- fast tests
+
+SEED0 = FIXTURES / "seed000_batchnorm_dnn.py"
+
+
+def test_seed000_symbolic_without_define() -> None:
+    r = read_source(SEED0)
+    (m,) = r.models
+    assert m.variable == "modelbatch" and m.location is not None and m.location.line == 8
+    dense_2 = m.layer("dense_2")
+    assert [str(d) for d in dense_2.weights[0].shape] == ["256", "num_classes"]
+    assert isinstance(m.total_params, object) and "num_classes" in str(m.total_params)
+    # The Keras total for num_classes=38 (seed 000 lists (256, 38) kernels) is 718270.
+    assert m.total_params.substitute({"num_classes": 38}) == 718270
+
+
+def test_seed000_define_and_references() -> None:
+    r = read_source(SEED0, defines={"num_classes": "38"})
+    assert r.models[0].total_params == 718270
+    refs = {x.text: x.description for x in r.references}
+    assert refs["modelbatch.layers[5].get_weights()[2]"] == "batch_normalization_1.moving_mean (256,)"
+    assert refs["modelbatch.layers[8].get_weights()[0]"] == "dense_2.kernel (256, 38)"
+    assert "modelbatch.layers[5]" not in refs  # subsumed by the full expression
+    ref = next(x for x in r.references if x.text.startswith("modelbatch.layers[5]"))
+    assert ref.line == 30
+    calls = [(c.variable, c.method, c.line) for c in r.facts.calls]
+    assert ("modelbatch", "compile", 21) in calls and ("modelbatch", "fit", 24) in calls
+    compile_fact = next(c for c in r.facts.calls if c.method == "compile")
+    assert compile_fact.kwargs["loss"] == "categorical_crossentropy"
+
+
+def test_symbolic_total_matches_keras(oracle: Oracle) -> None:
+    r = read_source(SEED0)
+    got = oracle.run(SEED0.read_text(), 3, {"num_classes": 38})
+    keras_total = got["models"]["modelbatch"]["total_params"]
+    assert r.models[0].total_params.substitute({"num_classes": 38}) == keras_total
+
+
+test_symbolic_total_matches_keras = pytest.mark.oracle(test_symbolic_total_matches_keras)
+
+
+def test_seed001_indices() -> None:
+    r = read_source(FIXTURES / "seed001_mnist_mlp.py")
+    relu, batch = r.models
+    assert len(relu.all_weights()) == 6 and len(batch.all_weights()) == 14
+    assert [w.index for w in batch.all_weights() if w.name == "kernel"] == [0, 6, 12]
+
+
+def test_expression_define() -> None:
+    code = (
+        "import keras\nclass_names = load()\n"
+        "m = keras.Sequential([keras.Input((x_train.shape[1],)), keras.layers.Dense(len(class_names))])\n"
+    )
+    r = read_text(code)
+    assert str(r.models[0].total_params) == "(x_train.shape[1])*len(class_names) + len(class_names)" \
+        or "len(class_names)" in str(r.models[0].total_params)
+    r = read_text(code, defines={"len(class_names)": "5", "x_train.shape[1]": "7"})
+    assert r.models[0].total_params == 40
+
+
+def test_safety_no_side_effects(tmp_path: Path) -> None:
+    sentinel = tmp_path / "sentinel.txt"
+    script = tmp_path / "evil.py"
+    script.write_text(
+        "import os, subprocess, shutil\n"
+        f"os.system('touch {sentinel}')\n"
+        f"open({str(sentinel)!r}, 'w').write('x')\n"
+        f"subprocess.run(['touch', {str(sentinel)!r}])\n"
+        "__import__('os').remove('/nonexistent')\n"
+        "exec('import os')\n"
+        "while True:\n    pass\n"
+    )
+    r = read_source(script)
+    assert not sentinel.exists()
+    assert r.models == []
+
+
+def test_bounds_give_notes() -> None:
+    code = "def f(n):\n    return f(n + 1)\nx = f(0)\nfor i in range(10**9):\n    y = i\n"
+    r = read_text(code)
+    assert any("bound" in n or "budget" in n for n in r.notes)
+
+
+def test_syntax_error() -> None:
+    with pytest.raises(SourceError, match=r"^line \d+: "):
+        read_text("import keras\nmodel = keras.Sequential(\n  [Dense(3)\n")
+
+
+def test_unreadable(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match=r"^line 0: "):
+        read_source(tmp_path / "missing.py")
+    bad = tmp_path / "bin.py"
+    bad.write_bytes(b"\xff\xfe\x00bad")
+    with pytest.raises(SourceError, match=r"^line 0: "):
+        read_source(bad)
+
+
+def test_mentions_keras() -> None:
+    assert mentions_keras("import tensorflow as tf")
+    assert mentions_keras("from tf_keras import layers")
+    assert not mentions_keras("import numpy as np\nprint(1)")
+
+
+def test_notebook_cells_and_locations() -> None:
+    r = read_source(FIXTURES / "notebook_magic.ipynb")
+    (m,) = r.models
+    assert m.location is not None and m.location.cell == 4 and m.location.line == 2
+    (ref,) = r.references
+    assert (ref.cell, ref.line) == (5, 3)
+    assert ref.description == "batch_normalization.moving_mean (16,)"
+
+
+def test_functions_listed_when_no_model() -> None:
+    code = (
+        "import keras\n\n"
+        "def make(units=32, n_out=10):\n"
+        "    m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(units),\n"
+        "                          keras.layers.Dense(n_out)])\n"
+        "    return m\n"
+    )
+    r = read_text(code)
+    assert r.models == []
+    (fi,) = r.functions
+    assert fi.name == "make" and fi.parameters == [("units", "32"), ("n_out", "10")]
+    assert fi.line == 3
+
+
+def test_function_with_args(tmp_path: Path) -> None:
+    p = tmp_path / "f.py"
+    p.write_text(
+        "import keras\nfrom keras import layers\n"
+        "def build(inp, num_classes=3, hidden=(8, 4)):\n"
+        "    x = inp\n"
+        "    for h in hidden:\n"
+        "        x = layers.Dense(h)(x)\n"
+        "    return keras.Model(inp, layers.Dense(num_classes)(x))\n"
+    )
+    r = read_source(p, function="build", args={"inp": "keras.Input((64,))", "num_classes": "10"})
+    (m,) = r.models
+    assert m.total_params == 64 * 8 + 8 + 8 * 4 + 4 + 4 * 10 + 10
+    with pytest.raises(SourceError):
+        read_source(p, function="nope")
+
+
+def test_keras2_version_detection() -> None:
+    r = read_source(FIXTURES / "tfkeras_v2.py")
+    assert r.keras_version == 2
+    assert [m.name for m in r.models] == ["sequential", "model"]
+    assert r.models[1].layers[0].name == "input_1"
+    (t,) = r.facts.trainable
+    assert t.resolved == "concatenate" and t.value is False
+    r3 = read_source(FIXTURES / "tfkeras_v2.py", keras_version=3)
+    assert r3.keras_version == 3 and r3.models[1].name == "functional_1"
+
+
+def test_import_forms() -> None:
+    code = (
+        "import tensorflow as tf\nimport keras.src.layers as KL\n"
+        "from keras.layers import Dense as D\n"
+        "from tensorflow.keras.models import Sequential\n"
+        "from keras.layers.normalization import BatchNormalization\n"
+        "from keras.layers.convolutional import Conv2D\n"
+        "import tf_keras\n"
+        "m = Sequential([tf.keras.layers.InputLayer(input_shape=(8, 8, 3)), Conv2D(4, 3),\n"
+        "               tf.keras.layers.Flatten(), D(5), BatchNormalization(), KL.Dense(2)])\n"
+    )
+    r = read_text(code)
+    assert r.keras_version == 2
+    m = r.models[0]
+    assert [la.class_name for la in m.layers] == [
+        "Conv2D", "Flatten", "Dense", "BatchNormalization", "Dense"]
+    assert m.total_params == (3 * 3 * 3 * 4 + 4) + (144 * 5 + 5) + 20 + 12
+
+
+def test_unknown_branch_is_noted() -> None:
+    code = (
+        "import keras, sys\nm = keras.Sequential()\nm.add(keras.Input((3,)))\n"
+        "if sys.argv[1] == 'big':\n    m.add(keras.layers.Dense(100))\nelse:\n"
+        "    m.add(keras.layers.Dense(2))\n"
+    )
+    r = read_text(code)
+    assert any("not known statically" in n for n in r.notes)
+    assert r.models[0].notes
+
+
+def test_program_facts_training_and_load() -> None:
+    code = (
+        "import keras\nbase = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])\n"
+        "base.trainable = False\nx = keras.Input((4,))\ny = base(x, training=False)\n"
+        "m = keras.Model(x, y)\nm.load_weights('w.h5')\nm.predict(data)\n"
+        "m.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))\n"
+    )
+    r = read_text(code)
+    calls = {c.method: c for c in r.facts.calls}
+    assert calls["__call__"].training is False and calls["__call__"].variable == "base"
+    assert calls["load_weights"].line == 7 and calls["predict"].line == 8
+    assert r.facts.trainable[0].is_model and r.facts.trainable[0].line == 3
+    m = next(g for g in r.models if g.variable == "m")
+    assert m.trainable_params == 0 and m.non_trainable_params == 15
+
+
+# --------------------------------------------------------------------------- hypothesis
+
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_LAYER_SPECS = st.one_of(
+    st.tuples(st.just("Dense"), st.integers(1, 12)),
+    st.tuples(st.just("BatchNormalization"), st.sampled_from([True, False])),
+    st.tuples(st.just("Dropout"), st.just(0.1)),
+    st.tuples(st.just("Activation"), st.sampled_from(["relu", "tanh"])),
+)
+
+
+def _layer_code(spec: tuple, prefix: str) -> str:
+    kind, arg = spec
+    if kind == "Dense":
+        return f"{prefix}Dense({arg})"
+    if kind == "BatchNormalization":
+        return f"{prefix}BatchNormalization(center={arg})"
+    if kind == "Dropout":
+        return f"{prefix}Dropout({arg})"
+    return f"{prefix}Activation({arg!r})"
+
+
+@st.composite
+def programs(draw) -> tuple[str, int]:
+    version = draw(st.sampled_from([3, 3, 2]))
+    mod = "keras" if version == 3 else "tf_keras"
+    style = draw(st.sampled_from(["seq_list", "seq_add", "functional", "helper_loop"]))
+    n_in = draw(st.integers(1, 9))
+    specs = draw(st.lists(_LAYER_SPECS, min_size=1, max_size=5))
+    lines = [f"import {mod} as keras", "from keras_mod_layers import *".replace(
+        "keras_mod_layers", f"{mod}.layers"), f"N_IN = {n_in}"]
+    if style == "seq_list":
+        body = ", ".join(_layer_code(s, "") for s in specs)
+        first = draw(st.sampled_from(["input_shape", "input_dim", "Input"]))
+        if first == "Input":
+            lines.append(f"model = keras.Sequential([keras.Input(shape=(N_IN,)), {body}])")
+        elif first == "input_dim":
+            lines.append(f"model = keras.Sequential([Dense(4, input_dim=N_IN), {body}])")
+        else:
+            lines.append(f"model = keras.Sequential([Dense(4, input_shape=(N_IN,)), {body}])")
+    elif style == "seq_add":
+        lines.append("model = keras.Sequential()")
+        lines.append("model.add(Dense(N_IN * 2, input_shape=(N_IN,)))")
+        for s in specs:
+            lines.append(f"model.add({_layer_code(s, '')})")
+    elif style == "functional":
+        lines.append("inp = keras.Input((N_IN,))")
+        lines.append("x = inp")
+        for s in specs:
+            lines.append(f"x = {_layer_code(s, '')}(x)")
+        merge = draw(st.booleans())
+        if merge:
+            lines.append("y = Dense(3)(inp)")
+            lines.append("x = concatenate([Dense(3)(x), y])")
+        lines.append("model = keras.Model(inputs=inp, outputs=x)")
+    else:
+        widths = draw(st.lists(st.integers(1, 10), min_size=1, max_size=4))
+        lines += [
+            "def block(x, units, bn=True):",
+            "    x = Dense(units)(x)",
+            "    if bn:",
+            "        x = BatchNormalization()(x)",
+            "    return Activation('relu')(x)",
+            "",
+            f"def build(widths={widths!r}, n_out=2):",
+            "    inp = keras.Input(shape=(N_IN,))",
+            "    x = inp",
+            "    for i, w in enumerate(widths):",
+            "        x = block(x, w, bn=i % 2 == 0)",
+            "    return keras.Model(inp, Dense(n_out)(x))",
+            "",
+            "model = build()",
+            "other = keras.Sequential([keras.Input((N_IN,)), Dense(2)])",
+        ]
+    return "\n".join(lines) + "\n", version
+
+
+@pytest.mark.oracle
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(prog=programs())
+def test_generated_programs_match_keras(oracle: Oracle, prog: tuple[str, int]) -> None:
+    text, version = prog
+    result = read_text(text, "<generated>")
+    assert result.keras_version == version
+    compare_with_oracle(oracle, result, text, {}, "generated program:\n" + text)
