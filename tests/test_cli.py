@@ -147,3 +147,43 @@ def test_lambda_bytecode_is_never_run(tmp_path: Path) -> None:
 def test_version_and_module_entry_point() -> None:
     proc = run("version")
     assert proc.returncode == 0 and proc.stdout.startswith("bnlint ")
+
+
+SEED000_SOURCE = ROOT / "fixtures" / "source" / "seed000_batchnorm_dnn.py"
+
+
+def test_source_summary_with_define_equals_keras() -> None:
+    """The seed script read statically, num_classes pinned, equals the model Keras saved."""
+    golden = json.loads((MODELS / "seed000_dnn_bn.k3.golden.json").read_text())
+    proc = run("summarize", str(SEED000_SOURCE), "--define", "num_classes=38", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    (model,) = json.loads(proc.stdout)["models"]
+    assert model["variable"] == "modelbatch"
+    assert model["total_params"] == golden["total_params"]
+    assert model["totals"] == golden["summary_totals"]
+    flat = [w for la in model["layers"] for w in la["weights"]]
+    assert [(w["name"], w["shape"]) for w in flat] == [(w["name"], w["shape"]) for w in golden["weights"]]
+
+
+def test_source_summary_without_define_is_symbolic() -> None:
+    golden = json.loads((MODELS / "seed000_dnn_bn.k3.golden.json").read_text())
+    proc = run("summarize", str(SEED000_SOURCE), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    (model,) = json.loads(proc.stdout)["models"]
+    total = model["total_params"]
+    assert isinstance(total, str) and "num_classes" in total
+    # The expression evaluated at the value the seed used gives Keras's total.
+    # (test side: evaluating bnlint's own output expression, no builtins)
+    assert eval(total, {"__builtins__": {}}, {"num_classes": 38}) == golden["total_params"]
+
+
+def test_where_answers_the_seed_question() -> None:
+    """`modelbatch.layers[5].get_weights()[2]` names the array Keras puts there."""
+    golden = json.loads((MODELS / "seed000_dnn_bn.k3.golden.json").read_text())
+    layer = golden["layers"][5]
+    weight = layer["weights"][2]
+    proc = run("summarize", str(SEED000_SOURCE), "--define", "num_classes=38", "--where")
+    assert proc.returncode == 0, proc.stderr
+    expected = (f"modelbatch.layers[5].get_weights()[2] -> {layer['name']}.{weight['name']} "
+                f"({weight['shape'][0]},)")
+    assert expected in proc.stdout
