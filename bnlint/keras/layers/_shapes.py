@@ -48,6 +48,33 @@ def pool_output_length(length: Dim, pool: Size, padding: str, stride: Size) -> D
     raise Unknown(f"padding={padding!r} is not supported")
 
 
+def deconv_output_length(
+    length: Dim,
+    kernel: Size,
+    padding: str,
+    stride: Size,
+    output_padding: Size | None = None,
+    dilation: Size = 1,
+) -> Dim:
+    """One axis of a transposed convolution's output (Keras 3 and tf-keras agree)."""
+    if length is None:
+        return None
+    eff = add(mul(sub(kernel, 1), dilation), 1)
+    if padding == "valid":
+        if output_padding is None:
+            if isinstance(eff, int) and isinstance(stride, int):
+                return add(mul(sub(length, 1), stride), max(eff, stride))
+            raise Unknown("max(kernel, strides) of a transposed convolution is not known")
+        return add(add(mul(sub(length, 1), stride), eff), output_padding)
+    if padding == "same":
+        if output_padding is None:
+            return mul(length, stride)
+        if not isinstance(eff, int):
+            raise Unknown("the parity of a transposed convolution's kernel is not known")
+        return add(add(mul(sub(length, 1), stride), eff % 2), output_padding)
+    raise Unknown(f"padding={padding!r} is not supported by transposed convolutions")
+
+
 def broadcast(shapes: Sequence[Shape]) -> Shape:
     """NumPy broadcasting of several shapes, as Keras merge layers do."""
     rank = max(len(s) for s in shapes)
@@ -79,6 +106,7 @@ __all__ = [
     "broadcast",
     "ceildiv",
     "conv_output_length",
+    "deconv_output_length",
     "floordiv",
     "norm_axis",
     "num_elements",
