@@ -34,7 +34,7 @@ def live_layer_facts(
 ) -> dict[str, Any]:
     k = _keras(version)
     layer = getattr(k.layers, class_name)(**kwargs)
-    inputs = [k.Input(batch_shape=tuple(s)) if version == 3 else k.Input(batch_shape=tuple(s))
+    inputs = [k.Input(batch_shape=tuple(s))
               for s in input_shapes]
     arg = inputs if (list_input or len(inputs) > 1) else inputs[0]
     out = layer(arg)

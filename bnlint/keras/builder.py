@@ -61,6 +61,9 @@ class KLayer:
     # A Keras 3 operation that is not a Layer (``x + y`` on KerasTensors): part of
     # the graph, absent from ``model.layers`` and the summary.
     is_op: bool = False
+    # A user-defined layer (source reader): ``custom(layer, shapes, kwargs, list_input,
+    # first_count)`` returns the call's output shapes and sets ``layer.built`` on first call.
+    custom: Any = None
 
     @property
     def is_model(self) -> bool:
@@ -92,14 +95,18 @@ class KModel(KLayer):
         return functional_layers(self.inputs, self.outputs)
 
 
-def self_node_offset(layer: KLayer) -> int:
-    """1 when Keras gives a model a pre-existing node linking its inputs to its outputs.
+def self_node_offset(layer: KLayer, io: bool = False) -> int:
+    """How far serialized node indices of a nested model are shifted.
 
-    Serialized node indices count that node (Keras 3: Functional models; tf-keras:
-    Functional models and Sequential models built from an input), so the n-th call of
-    such a nested model is ``inbound_nodes`` index n + 1.
+    tf-keras gives a Functional model (and a Sequential built from an input) a
+    pre-existing node linking its inputs to its outputs and counts it everywhere:
+    the n-th call of such a nested model is node n + 1.  Keras 3 writes the raw index
+    in ``inbound_nodes`` but n + 1 in ``input_layers``/``output_layers`` (``io``) for
+    Functional models.
     """
     if not isinstance(layer, KModel) or not layer.is_built:
+        return 0
+    if layer.version == 3 and not io:
         return 0
     if layer.kind == "Sequential":
         return 1 if layer.version == 2 else 0
@@ -141,6 +148,8 @@ def call_layer(
         outputs = [None] * _n_outputs(layer, n_outputs_hint)
     elif isinstance(layer, KModel):
         outputs = list(_call_model(layer, [s for s in shapes if s is not None]))
+    elif layer.custom is not None:
+        outputs = list(layer.custom(layer, list(shapes), node.kwargs, list_input, first_count))
     else:
         try:
             built = build_layer(
@@ -189,6 +198,12 @@ def _call_model(model: KModel, shapes: list[Shape]) -> list[Shape | None]:
         for layer in model.seq_layers:
             if any(s is None for s in cur):
                 return [None]
+            if layer.custom is not None:
+                cur = list(layer.custom(layer, cur, {}, False, None))
+                continue
+            if isinstance(layer, KModel):
+                cur = _call_model(layer, cur)  # type: ignore[arg-type]
+                continue
             try:
                 built = build_layer(layer.rule_name, layer.config, cur, layer.version)  # type: ignore[arg-type]
             except Unknown:
@@ -211,6 +226,9 @@ def _call_model(model: KModel, shapes: list[Shape]) -> list[Shape | None]:
             try:
                 if isinstance(node.layer, KModel):
                     outs = _call_model(node.layer, ins)  # type: ignore[arg-type]
+                elif node.layer.custom is not None:
+                    outs = list(node.layer.custom(node.layer, ins, node.kwargs, node.list_input,
+                                                  node.first_count))
                 else:
                     outs = list(build_layer(node.layer.rule_name, node.layer.config, ins,  # type: ignore[arg-type]
                                             node.layer.version, node.kwargs, node.list_input,
@@ -391,13 +409,28 @@ def _layer_weights(layer: KLayer, frozen: bool) -> list[graph.Weight]:
             trainable=spec.trainable and not frozen,
             dtype=spec.dtype or dtype,
         )
-        for path, spec in ordered_weights(layer.built, layer.version)
+        for path, spec in _ordered(layer.built, layer.version, frozen)
     ]
 
 
-def _refs(tensors: list[KTensor], node_index: dict[int, int]) -> list[graph.TensorRef]:
+def _ordered(built: Built, version: int, frozen: bool, prefix: str = "") -> list[tuple[str, Any]]:
+    """tf-keras orders a frozen layer's weights as its own, then each sublayer's variables."""
+    if version == 3 or not frozen or not built.sublayers:
+        return ordered_weights(built, version, prefix)
+    out = [(f"{prefix}{w.name}", w) for w in built.weights if w.trainable]
+    out += [(f"{prefix}{w.name}", w) for w in built.weights if not w.trainable]
+    for sub in built.sublayers:
+        out += _ordered(sub.built, version, True, f"{prefix}{sub.name}/")
+    return out
+
+
+def _refs(tensors: list[KTensor], node_index: dict[int, int], io: bool = False,
+          ) -> list[graph.TensorRef]:
+    """References as Keras serialises them (node indices shifted for nested models)."""
     return [
-        graph.TensorRef(layer=t.node.layer.name, node_index=node_index.get(id(t.node), 0),
+        graph.TensorRef(layer=t.node.layer.name,
+                        node_index=node_index.get(id(t.node), 0)
+                        + self_node_offset(t.node.layer, io),
                         tensor_index=t.index)
         for t in tensors
     ]
@@ -435,7 +468,7 @@ def _to_graph(model: KModel, source: str | None, frozen: bool) -> graph.Model:
     for la in ([model.input_layer] if model.input_layer else []) + layers:
         for n in la.nodes:
             if id(n) in node_ids:
-                node_index[id(n)] = len(per_layer[id(la)]) + self_node_offset(la)
+                node_index[id(n)] = len(per_layer[id(la)])
                 per_layer[id(la)].append(n)
 
     g_layers: list[graph.Layer] = []
@@ -481,8 +514,8 @@ def _to_graph(model: KModel, source: str | None, frozen: bool) -> graph.Model:
         keras_version=model.version,
         trainable=model.trainable,
         layers=g_layers,
-        inputs=_refs(model.inputs, node_index),
-        outputs=_refs(model.outputs, node_index),
+        inputs=_refs(model.inputs, node_index, io=True),
+        outputs=_refs(model.outputs, node_index, io=True),
         input_shapes=[t.shape for t in model.inputs if t.shape is not None],
         output_shapes=[t.shape for t in model.outputs if t.shape is not None],
         built=model.is_built,

@@ -186,7 +186,7 @@ class Replayer:
                              kind="Functional" if class_name in MODEL_CLASSES else class_name)
 
     # -------------------------------------------------------------- nodes
-    def _lookup(self, ref: Any, created: dict[str, KLayer]) -> KTensor | None:
+    def _lookup(self, ref: Any, created: dict[str, KLayer], io: bool = False) -> KTensor | None:
         if not (isinstance(ref, list) and len(ref) >= 3 and isinstance(ref[0], str)):
             raise ConfigError(f"bad tensor reference {ref!r:.80}")
         layer = created.get(ref[0])
@@ -195,7 +195,7 @@ class Replayer:
         ni, ti = ref[1], ref[2]
         if not isinstance(ni, int) or not isinstance(ti, int):
             raise ConfigError(f"bad tensor reference {ref!r:.80}")
-        ni -= kb.self_node_offset(layer)
+        ni -= kb.self_node_offset(layer, io)
         if ni < 0:
             raise ConfigError(f"tensor reference {ref!r:.80} points at a model's own graph node")
         if ni >= len(layer.nodes):
@@ -215,7 +215,7 @@ class Replayer:
             refs = list(refs.values())
         out = []
         for r in refs:
-            t = self._lookup(r, created)
+            t = self._lookup(r, created, io=True)
             if t is None:
                 raise ConfigError(f"{path}: `{r[0]}` has no node {r[1]}")
             out.append(t)
