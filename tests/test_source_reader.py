@@ -40,12 +40,14 @@ for line in sys.stdin:
     version = req["version"]
     keras.backend.clear_session()
     tf_keras.backend.clear_session()
+    if req.get("path") and os.path.dirname(req["path"]) not in sys.path:
+        sys.path.insert(0, os.path.dirname(req["path"]))
     ns = {"__name__": "__main__", **req.get("defines", {})}
     error = None
     buf = io.StringIO()
     try:
         with contextlib.redirect_stdout(buf):
-            exec(compile(req["text"], req.get("path", "<fixture>"), "exec"), ns)
+            exec(compile(req["text"], req.get("path") or "<fixture>", "exec"), ns)
     except Exception as exc:
         tb = traceback.extract_tb(exc.__traceback__)
         error = f"{type(exc).__name__}: {exc} (line {tb[-1].lineno if tb else '?'})"
@@ -80,9 +82,10 @@ class Oracle:
             text=True, env=env, cwd=str(ROOT),
         )
 
-    def run(self, text: str, version: int, defines: dict[str, Any] | None = None) -> dict:
+    def run(self, text: str, version: int, defines: dict[str, Any] | None = None,
+            path: str | None = None) -> dict:
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        req = {"text": text, "version": version, "defines": defines or {}}
+        req = {"text": text, "version": version, "defines": defines or {}, "path": path}
         self.proc.stdin.write(json.dumps(req) + "\n")
         self.proc.stdin.flush()
         line = self.proc.stdout.readline()
@@ -128,11 +131,13 @@ def _program_text(path: Path) -> str:
 
 
 def compare_with_oracle(oracle: Oracle, result: Any, text: str, defines: dict[str, Any],
-                        where: str) -> None:
-    got = oracle.run(text, result.keras_version, defines)
+                        where: str, path: str | None = None) -> None:
+    got = oracle.run(text, result.keras_version, defines, path)
     models = got["models"]
     assert models, f"{where}: the oracle built no model ({got['error']})"
-    by_var = {m.variable: m for m in result.models}
+    by_var: dict[str, Any] = {}
+    for m in result.models:  # alternatives (unknown `if`s) come after the model as read
+        by_var.setdefault(m.variable, m)
     for var, facts in models.items():
         assert var in by_var, f"{where}: bnlint did not report model `{var}`"
         if facts.get("unbuilt"):
@@ -160,7 +165,7 @@ def test_fixture_matches_keras(oracle: Oracle, path: Path) -> None:
     for old, new in subs:
         assert old in run_text, f"oracle-sub pattern not found: {old}"
         run_text = run_text.replace(old, new)
-    compare_with_oracle(oracle, result, run_text, defines, path.name)
+    compare_with_oracle(oracle, result, run_text, defines, path.name, str(path))
 
 
 # --------------------------------------------------------------------------- fast tests

@@ -30,11 +30,17 @@ def notebook_cells(data: Any) -> list[tuple[int, str]]:
     return out
 
 
+_PYTHON_CELL_MAGICS = {"time", "capture", "prun", "timeit"}
+
+
 def blank_magics(cell: str) -> str:
     """Blank IPython-only lines, keeping the line count: ``%x``, ``!x``, ``x = !ls``, ``%%cell``."""
     lines = cell.split("\n")
     if lines and lines[0].lstrip().startswith("%%"):
-        return "\n".join("" for _ in lines)
+        magic = lines[0].lstrip()[2:].split(None, 1)[0] if lines[0].strip() != "%%" else ""
+        if magic not in _PYTHON_CELL_MAGICS:
+            return "\n".join("" for _ in lines)
+        lines = ["", *lines[1:]]  # %%time, %%capture...: the body is Python code that runs
     out = []
     cont = False
     for ln in lines:

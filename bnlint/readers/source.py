@@ -41,6 +41,8 @@ MAX_STEPS = 200_000
 MAX_DEPTH = 40
 MAX_LOOP = 10_000
 MAX_SEQ = 1_000_000
+MAX_IMPORT_DEPTH = 8
+MAX_MODULES = 64
 
 _KERAS_RE = re.compile(r"\b(keras|tensorflow|tf_keras)\b")
 
@@ -120,10 +122,17 @@ class SourceResult(BaseModel):
 class Opaque:
     """A value bnlint cannot know; ``text`` is its source text."""
 
-    __slots__ = ("text",)
+    __slots__ = ("_text",)
 
-    def __init__(self, text: str):
-        self.text = text
+    def __init__(self, text: Any):
+        self._text = text  # a str, or a lazy object whose str() is the text
+
+    @property
+    def text(self) -> str:
+        t = self._text
+        if not isinstance(t, str):
+            t = self._text = str(t)
+        return t
 
     def __repr__(self) -> str:
         return f"<opaque {self.text}>"
@@ -156,6 +165,29 @@ class UserFunc:
     defaults: dict[str, Any]
     owner: UserClass | None = None
     is_lambda: bool = False
+    ctx: Any = None  # the ModuleCtx the function was defined in
+
+
+@dataclass(eq=False)
+class ModuleCtx:
+    """What text/positions of a node refer to: the module being interpreted."""
+
+    module: Any
+    positions: Any
+    source: str
+    line_map: Any = None
+    path: Path | None = None
+
+
+@dataclass(eq=False)
+class UserModule:
+    """A helper module of the project (or of Keras's own source), read statically."""
+
+    name: str
+    path: Path
+    scope: Scope
+    ctx: ModuleCtx
+    is_package: bool = False
 
 
 @dataclass(eq=False)
@@ -201,6 +233,7 @@ class Instance:
     kmodel: Any = None  # KModel for keras.Model subclasses
     klayer: Any = None  # KLayer for keras.layers.Layer subclasses
     tracked: list[Any] = field(default_factory=list)
+    weights: list[Any] = field(default_factory=list)  # WeightSpec from add_weight, in order
 
 
 @dataclass(eq=False)
@@ -231,6 +264,18 @@ class WeightArray:
     @property
     def shape(self) -> tuple:
         return tuple(self.weight.shape)
+
+
+@dataclass(eq=False)
+class WeightVar:
+    """A variable a custom layer created with ``self.add_weight(...)``."""
+
+    spec: Any  # catalogue.WeightSpec
+    layer: str
+
+    @property
+    def shape(self) -> tuple:
+        return tuple(self.spec.shape)
 
 
 @dataclass
@@ -313,6 +358,77 @@ _MODEL_FACT_METHODS = {"compile", "fit", "fit_generator", "train_on_batch", "pre
                        "test_on_batch", "load_weights", "save_weights", "save"}
 
 
+_KERAS_CONSTANTS = {"image_data_format": "channels_last", "floatx": "float32",
+                    "epsilon": 1e-07, "backend": "tensorflow"}
+
+
+def _search_roots(path: Path | None) -> list[Path]:
+    """Where ``import x`` of the analysed file looks: its directory, then the directory that
+    holds its top-level package (walking up through ``__init__.py`` files)."""
+    if path is None:
+        return []
+    d = path.resolve().parent
+    roots = [d]
+    while (d / "__init__.py").is_file() and d.parent != d:
+        d = d.parent
+        roots.append(d)
+    # Installed libraries are never read (only Keras's own applications, see keras_source).
+    return [r for r in roots if not _is_library_dir(r)]
+
+
+def _is_library_dir(d: Path) -> bool:
+    import sys
+    import sysconfig
+
+    if any(part in ("site-packages", "dist-packages") for part in d.parts):
+        return True
+    paths = sysconfig.get_paths()
+    libs = {Path(paths[k]).resolve() for k in ("stdlib", "platstdlib") if k in paths}
+    del sys
+    return any(d == lib or lib in d.parents for lib in libs)
+
+
+_APPS_DIR: dict[int, Any] = {}
+_APP_INDEX: dict[int, dict[str, str]] = {}
+
+
+def _keras_apps_dir(version: int) -> Path | None:
+    """keras/src/applications (tf_keras/src/applications) of the installed package, on disk."""
+    if version in _APPS_DIR:
+        return _APPS_DIR[version]
+    import sys
+
+    pkg = "keras" if version == 3 else "tf_keras"
+    found = None
+    for entry in sys.path:
+        cand = Path(entry or ".") / pkg / "src" / "applications"
+        if cand.is_dir():
+            found = cand
+            break
+    _APPS_DIR[version] = found
+    return found
+
+
+def _keras_app_index(version: int) -> dict[str, str]:
+    """Public application function name -> module (a text scan for ``def Name(``)."""
+    if version in _APP_INDEX:
+        return _APP_INDEX[version]
+    index: dict[str, str] = {}
+    root = _keras_apps_dir(version)
+    if root is not None:
+        for f in sorted(root.glob("*.py")):
+            if f.name.endswith("_test.py") or f.name.startswith("_"):
+                continue
+            try:
+                text = f.read_text(encoding="utf-8")
+            except OSError:
+                continue
+            for m in re.finditer(r"^def ([A-Z]\w*)\(", text, re.MULTILINE):
+                index.setdefault(m.group(1), f.stem)
+    _APP_INDEX[version] = index
+    return index
+
+
 def _norm_text(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
@@ -338,9 +454,8 @@ def _canon_import(path: str) -> tuple[Any, bool]:
 
 class Interpreter:
     def __init__(self, module: Any, source: str, version: int, defines: dict[str, Any],
-                 line_map: Any = None):
+                 line_map: Any = None, path: Path | None = None, modules: Any = None):
         import libcst as cst
-        from libcst.metadata import MetadataWrapper, PositionProvider
 
         from bnlint.keras.naming import NameCounters
 
@@ -350,8 +465,7 @@ class Interpreter:
         self.version = version
         self.defines = defines
         self.line_map = line_map
-        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        self.positions = wrapper.resolve(PositionProvider)
+        self.positions = _LazyPositions(module)
         self.counters = NameCounters(version)
         self.globals = Scope()
         self.steps = 0
@@ -363,8 +477,25 @@ class Interpreter:
         self.input_arg: dict[int, tuple] = {}
         self.graph_cache: dict[int, tuple[int, graph.Model]] = {}
         self.uncertain: list[str] = []
+        self.in_custom = 0  # > 0 while interpreting a custom layer's call()
+        self.ctx = ModuleCtx(module, self.positions, source, line_map, path)
+        self.main_ctx = self.ctx
+        # path -> UserModule (None while loading: a cycle); shared with sub-interpreters
+        self.modules: dict[Path, Any] = modules if modules is not None else {}
+        self.import_depth = 0
+        self.forced: dict[Any, bool] = {}
+        self.define_exprs = any(not k.isidentifier() for k in defines)
+        self.decisions: list[tuple[Any, str, bool]] = []  # unknown ifs: (key, text, taken)
+        self.roots = _search_roots(path)
 
     # -------------------------------------------------------------- helpers
+    def switch(self, ctx: ModuleCtx) -> ModuleCtx:
+        old = self.ctx
+        self.ctx = ctx
+        self.module, self.positions, self.source, self.line_map = (
+            ctx.module, ctx.positions, ctx.source, ctx.line_map)
+        return old
+
     def text(self, node: Any) -> str:
         try:
             return self.module.code_for_node(node).strip()
@@ -389,6 +520,8 @@ class Interpreter:
     def note(self, node: Any, msg: str) -> None:
         line, _, cell = self.pos(node) if node is not None else (0, 0, None)
         where = f"cell {cell} line {line}" if cell is not None else f"line {line}"
+        if self.ctx is not self.main_ctx and node is not None:
+            where = f"{Path(self.source).name} {where}"
         text = f"{where}: {msg}"
         if text not in self.notes:
             self.notes.append(text)
@@ -469,6 +602,15 @@ class Interpreter:
         for alias in st.names:
             full = self.text(alias.name)
             value, _ = _canon_import(full)
+            if isinstance(value, PyMod):
+                um = self.import_user(full, 0, st)
+                if um is not None:
+                    if alias.asname is not None:
+                        scope.set(self.text(alias.asname.name), um)
+                    else:
+                        top = full.split(".")[0]
+                        scope.set(top, self.import_user(top, 0, st) or um)
+                    continue
             if alias.asname is not None:
                 scope.set(self.text(alias.asname.name), value)
             else:
@@ -477,13 +619,19 @@ class Interpreter:
                 scope.set(top, v)
 
     def st_ImportFrom(self, st: Any, scope: Scope) -> None:
+        level = len(st.relative) if st.relative else 0
+        mod = self.text(st.module) if st.module is not None else ""
+        if level or not isinstance(_canon_import(mod)[0], KRef):
+            um = self.import_user(mod, level, st) if (mod or level) else None
+            if um is not None:
+                self.bind_from(um, st, scope)
+                return
         if st.relative or st.module is None:
             if not isinstance(st.names, self.cst.ImportStar):
                 for alias in st.names:
                     nm = self.text(alias.asname.name) if alias.asname else self.text(alias.name)
                     scope.set(nm, Opaque(nm))
             return
-        mod = self.text(st.module)
         base, _ = _canon_import(mod)
         if isinstance(st.names, self.cst.ImportStar):
             if isinstance(base, KRef):
@@ -499,13 +647,147 @@ class Interpreter:
             else:
                 scope.set(bound, PyMod(f"{mod}.{nm}"))
 
+    # -------------------------------------------------------------- helper modules
+    def bind_from(self, um: UserModule, st: Any, scope: Scope) -> None:
+        if isinstance(st.names, self.cst.ImportStar):
+            for k, v in um.scope.vars.items():
+                if not k.startswith("_"):
+                    scope.set(k, v)
+            return
+        for alias in st.names:
+            nm = self.text(alias.name)
+            bound = self.text(alias.asname.name) if alias.asname else nm
+            v = self.module_attr(um, nm, st)
+            scope.set(bound, v if v is not _MISSING else Opaque(nm))
+
+    def module_attr(self, um: UserModule, name: str, node: Any) -> Any:
+        if name in um.scope.vars:
+            return um.scope.vars[name]
+        if um.is_package:
+            sub = self.load_file(um.path.parent / name, f"{um.name}.{name}", node)
+            if sub is not None:
+                um.scope.vars[name] = sub
+                return sub
+        return _MISSING
+
+    def import_user(self, dotted: str, level: int, node: Any) -> UserModule | None:
+        """A module of the analysed project, found on disk (never imported)."""
+        import sys
+
+        parts = [p for p in dotted.split(".") if p]
+        if not level and parts and (parts[0] in sys.stdlib_module_names or parts[0] in (
+                "numpy", "pandas", "tensorflow", "keras", "tf_keras", "torch", "jax", "scipy",
+                "sklearn", "matplotlib", "PIL", "cv2")):
+            return None
+        if level:
+            cur = self.ctx.path
+            if cur is None:
+                return None
+            base = cur.parent
+            for _ in range(level - 1):
+                base = base.parent
+            bases = [base]
+        else:
+            bases = list(self.roots)
+        for base in bases:
+            um = None
+            if not parts:
+                um = self.load_file(base, base.name, node)
+            else:
+                cur_mod = None
+                d = base
+                for i, part in enumerate(parts):
+                    m = self.load_file(d / part, ".".join(parts[: i + 1]), node)
+                    if m is None:
+                        cur_mod = None
+                        break
+                    if cur_mod is not None:
+                        cur_mod.scope.vars.setdefault(part, m)
+                    cur_mod = m
+                    d = d / part
+                um = cur_mod
+            if um is not None:
+                return um
+        return None
+
+    def load_file(self, stem: Path, name: str, node: Any,
+                  is_keras: bool = False) -> UserModule | None:
+        import libcst as cst
+
+        is_pkg = False
+        if (stem / "__init__.py").is_file():
+            path, is_pkg = stem / "__init__.py", True
+        elif stem.with_suffix(".py").is_file():
+            path = stem.with_suffix(".py")
+        else:
+            return None
+        path = path.resolve()
+        if self.ctx.path is not None and path == self.ctx.path.resolve():
+            return None
+        if path in self.modules:
+            return self.modules[path]  # None while it is being loaded (an import cycle)
+        if len(self.modules) >= MAX_MODULES or self.import_depth >= MAX_IMPORT_DEPTH:
+            self.note(node, f"`{name}`: import bound hit; not read")
+            return None
+        try:
+            module, lazy = _parse_cached(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, cst.ParserSyntaxError, RecursionError, ValueError):
+            self.note(node, f"`{name}`: cannot read {path}")
+            self.modules[path] = None
+            return None
+        positions = lazy if not is_keras else {}
+        ctx = ModuleCtx(module, positions, str(path), None, path)
+        um = UserModule(name, path, Scope(), ctx, is_pkg)
+        um.scope.vars["__name__"] = name
+        self.modules[path] = um
+        old = self.switch(ctx)
+        self.import_depth += 1
+        try:
+            self.exec_block(module.body, um.scope)
+        except (_Return, _Break, _Continue, _Raise):
+            pass
+        finally:
+            self.import_depth -= 1
+            self.switch(old)
+        return um
+
+    def keras_source(self, path: str, node: Any) -> Any:
+        """A function/value of Keras's own applications source, read from the installed package."""
+        parts = path.split(".")
+        if parts[:3] == ["keras", "src", "applications"]:
+            rest = parts[3:]
+        elif parts[:2] == ["keras", "applications"]:
+            rest = parts[2:]
+        else:
+            return _MISSING
+        root = _keras_apps_dir(self.version)
+        if root is None or not rest:
+            return _MISSING
+        if len(rest) == 1:
+            mod = _keras_app_index(self.version).get(rest[0])
+            if mod is None:
+                um = self.load_file(root / rest[0], f"keras.applications.{rest[0]}", node, True)
+                return um if um is not None else _MISSING
+            rest = [mod, rest[0]]
+        um = self.load_file(root / rest[0], f"keras.applications.{rest[0]}", node, True)
+        if um is None:
+            return _MISSING
+        v: Any = um
+        for attr in rest[1:]:
+            if not isinstance(v, UserModule):
+                return _MISSING
+            v = self.module_attr(v, attr, node)
+            if v is _MISSING:
+                return _MISSING
+        return v
+
     def st_FunctionDef(self, st: Any, scope: Scope) -> None:
         defaults = {}
         params = st.params
         for p in [*params.posonly_params, *params.params, *params.kwonly_params]:
             if p.default is not None:
                 defaults[p.name.value] = self.ev(p.default, scope)
-        fn = UserFunc(st, scope, st.name.value, defaults)
+        fn = UserFunc(st, scope, st.name.value, defaults, ctx=self.ctx)
         for dec in st.decorators:
             d = self.text(dec.decorator)
             if d in ("staticmethod", "classmethod", "property") or d.endswith("register_keras_serializable()") or "register_keras_serializable" in d:
@@ -541,6 +823,12 @@ class Interpreter:
             guard = bool(body) and self._is_guard(body[-1])
             take_else = (guard and st.orelse is not None) or (guard and st.orelse is None)
             msg = f"condition `{self.text(st.test)}` is not known statically; "
+            line, col, cell = self.pos(st)
+            key = (self.source, cell, line, col)
+            if key in self.forced:
+                take_else = not self.forced[key]
+            elif not guard and not any(k == key for k, _, _ in self.decisions):
+                self.decisions.append((key, self.text(st.test), True))
             if take_else:
                 self.note(st, msg + "assumed false (the other branch only raises/returns)")
                 self.uncertain.append(msg)
@@ -685,7 +973,7 @@ class Interpreter:
             if isinstance(layer, KLayer):
                 v = self.truth(value)
                 if v is not None:
-                    layer.trainable = v
+                    _set_trainable(layer, v)
                     self._invalidate()
                 self.facts.trainable.append(TrainableFact(
                     target=self.text(target), resolved=layer.name, is_model=layer.is_model,
@@ -719,10 +1007,14 @@ class Interpreter:
     def ev(self, node: Any, scope: Scope) -> Any:
         self.tick()
         if self.defines:
-            key = _norm_text(self.text(node)) if not isinstance(
-                node, (self.cst.Integer, self.cst.SimpleString)) else None
-            if key is not None and key in self.defines:
-                return self.defines[key]
+            if isinstance(node, self.cst.Name):
+                if node.value in self.defines:
+                    return self.defines[node.value]
+            elif self.define_exprs and isinstance(node, (self.cst.Attribute, self.cst.Subscript,
+                                                         self.cst.Call)):
+                key = _norm_text(self.text(node))
+                if key in self.defines:
+                    return self.defines[key]
         fn = getattr(self, "ev_" + type(node).__name__, None)
         if fn is None:
             return Opaque(self.text(node))
@@ -840,7 +1132,7 @@ class Interpreter:
         for p in node.params.params:
             if p.default is not None:
                 defaults[p.name.value] = self.ev(p.default, scope)
-        return UserFunc(node, scope, "<lambda>", defaults, is_lambda=True)
+        return UserFunc(node, scope, "<lambda>", defaults, is_lambda=True, ctx=self.ctx)
 
     def ev_IfExp(self, node: Any, scope: Scope) -> Any:
         c = self.truth(self.ev(node.test, scope))
@@ -890,8 +1182,19 @@ class Interpreter:
     def binop(self, op: str, a: Any, b: Any, node: Any) -> Any:
         from bnlint import symbolic as sy
 
-        text = self.text(node) if not isinstance(node, self.cst.AugAssign) else (
-            f"{self.text(node.target)} {op} {self.text(node.value)}")
+        text = _LazyText(self, node, op)
+        if self.in_custom:
+            from bnlint.keras.builder import KTensor
+
+            if isinstance(a, (KTensor, WeightVar)) or isinstance(b, (KTensor, WeightVar)):
+                t = self.tensor_binop(op, a, b)
+                return t if t is not None else Opaque(text)
+        else:
+            from bnlint.keras.builder import KTensor
+
+            if isinstance(a, KTensor) or isinstance(b, KTensor):
+                t = self.graph_op(op, a, b, node)
+                return t if t is not None else Opaque(text)
         if op == "Modulo" and isinstance(a, str):
             if isinstance(b, (Opaque, Sym)) or (isinstance(b, tuple) and any(
                     isinstance(x, (Opaque, Sym)) for x in b)):
@@ -998,7 +1301,7 @@ class Interpreter:
         return keys[0] if len(keys) == 1 else tuple(keys)
 
     def subscript(self, obj: Any, key: Any, node: Any) -> Any:
-        text = self.text(node)
+
         if isinstance(obj, WeightList):
             if isinstance(key, int) and -len(obj.entries) <= key < len(obj.entries):
                 w = obj.entries[key]
@@ -1006,9 +1309,9 @@ class Interpreter:
                 self.reference(node, "weight", obj.model_name, lname, w)
                 return WeightArray(w, lname)
             if isinstance(key, int):
-                self.note(node, f"`{text}`: index {key} is out of range "
+                self.note(node, f"`{self.text(node)}`: index {key} is out of range "
                                 f"(get_weights() has {len(obj.entries)} arrays)")
-            return Opaque(text)
+            return Opaque(self.text(node))
         if isinstance(obj, _LayerList):
             if isinstance(key, int) and -len(obj.layers) <= key < len(obj.layers):
                 layer = obj.layers[key]
@@ -1017,22 +1320,22 @@ class Interpreter:
             if isinstance(key, slice):
                 return list(obj.layers[key])
             if isinstance(key, int):
-                self.note(node, f"`{text}`: index {key} is out of range "
+                self.note(node, f"`{self.text(node)}`: index {key} is out of range "
                                 f"(the model has {len(obj.layers)} layers)")
-            return Opaque(text)
+            return Opaque(self.text(node))
         if isinstance(key, Opaque) or isinstance(key, Sym):
-            return Opaque(text)
+            return Opaque(self.text(node))
         if isinstance(obj, (list, tuple, str, range)):
             try:
                 return obj[key]
             except (IndexError, TypeError):
-                return Opaque(text)
+                return Opaque(self.text(node))
         if isinstance(obj, dict):
             try:
                 return obj[key]
             except (KeyError, TypeError):
-                return Opaque(text)
-        return Opaque(text)
+                return Opaque(self.text(node))
+        return Opaque(self.text(node))
 
     def ev_Call(self, node: Any, scope: Scope) -> Any:
         func = self.ev(node.func, scope)
@@ -1175,7 +1478,7 @@ class Interpreter:
     def getattr_(self, obj: Any, name: str, node: Any) -> Any:
         from bnlint.keras.builder import KLayer, KModel, KTensor
 
-        text = self.text(node)
+
         if isinstance(obj, KRef):
             if obj.path == "tensorflow" and name == "keras":
                 return KRef("keras")
@@ -1184,9 +1487,19 @@ class Interpreter:
             return KRef(f"{obj.path}.{name}")
         if isinstance(obj, PyMod):
             return PyMod(f"{obj.name}.{name}")
+        if isinstance(obj, UserModule):
+            v = self.module_attr(obj, name, node)
+            return Opaque(self.text(node)) if v is _MISSING else v
+        if isinstance(obj, UserFunc) and name == "__doc__":
+            doc = obj.node.get_docstring() if hasattr(obj.node, "get_docstring") else None
+            return doc
         if isinstance(obj, Instance):
             if name == "build" and obj.kmodel is not None:
                 return Bound(obj, "__build__")
+            if name in ("add_weight", "add_variable") and (obj.klayer is not None
+                                                           or obj.kmodel is not None):
+                if obj.cls.lookup(name) is _MISSING:
+                    return Bound(obj, "__add_weight__")
             if name in obj.attrs:
                 return obj.attrs[name]
             v = obj.cls.lookup(name)
@@ -1201,7 +1514,7 @@ class Interpreter:
                 return self.getattr_(obj.kmodel, name, node)
             if obj.klayer is not None:
                 return self.getattr_(obj.klayer, name, node)
-            return Opaque(text)
+            return Opaque(self.text(node))
         if isinstance(obj, SuperProxy):
             for base in obj.cls.bases:
                 if isinstance(base, UserClass):
@@ -1211,10 +1524,10 @@ class Interpreter:
             return Bound(obj.inst, f"super.{name}")
         if isinstance(obj, KTensor):
             if name == "shape":
-                return obj.shape if obj.shape is not None else Opaque(text)
+                return obj.shape if obj.shape is not None else Opaque(self.text(node))
             if name == "dtype":
                 return obj.dtype
-            return Opaque(text)
+            return Opaque(self.text(node))
         if isinstance(obj, KModel):
             self.materialize(obj)
             if name == "layers":
@@ -1224,7 +1537,7 @@ class Interpreter:
             if name in ("input", "output"):
                 ts = obj.inputs if name == "input" else obj.outputs
                 if not ts:
-                    return Opaque(text)
+                    return Opaque(self.text(node))
                 return ts[0] if len(ts) == 1 else list(ts)
             if name == "input_shape" and obj.inputs:
                 return obj.inputs[0].shape
@@ -1243,16 +1556,16 @@ class Interpreter:
             if name == "output_shape" and obj.nodes and obj.nodes[0].outputs:
                 return obj.nodes[0].outputs[0].shape
             return Bound(obj, name)
-        if isinstance(obj, WeightArray):
+        if isinstance(obj, (WeightArray, WeightVar)):
             if name == "shape":
                 return obj.shape
-            return Opaque(text)
+            return Opaque(self.text(node))
         if isinstance(obj, (str, list, dict, tuple)) and not isinstance(obj, _LayerList):
             return Bound(obj, name)
         if isinstance(obj, UserClass):
             v = obj.lookup(name)
-            return Opaque(text) if v is _MISSING else v
-        return Opaque(text)
+            return Opaque(self.text(node)) if v is _MISSING else v
+        return Opaque(self.text(node))
 
     def model_layers(self, model: Any) -> list[Any]:
         return list(model.layers)
@@ -1262,7 +1575,7 @@ class Interpreter:
              scope: Scope) -> Any:
         from bnlint.keras.builder import KLayer
 
-        text = self.text(node)
+
         if isinstance(func, KRef):
             return self.call_keras(func, args, kwargs, node)
         if isinstance(func, UserFunc):
@@ -1279,7 +1592,7 @@ class Interpreter:
             return self.call_pymod(func.name, args, kwargs, node)
         if isinstance(func, (KLayer, Instance)):
             return self.call_layer_value(func, args, kwargs, node)
-        return Opaque(text)
+        return Opaque(self.text(node))
 
     def call_user(self, fn: UserFunc, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
         if self.depth >= MAX_DEPTH:
@@ -1315,6 +1628,7 @@ class Interpreter:
         if fn.owner is not None:
             scope.vars["__class__"] = fn.owner
         self.depth += 1
+        old_ctx = self.switch(fn.ctx) if fn.ctx is not None and fn.ctx is not self.ctx else None
         try:
             if fn.is_lambda:
                 return self.ev(fn.node.body, scope)
@@ -1328,12 +1642,14 @@ class Interpreter:
             return None
         finally:
             self.depth -= 1
+            if old_ctx is not None:
+                self.switch(old_ctx)
         return None
 
     # ---- builtins
     def call_builtin(self, name: str, args: list[Any], kwargs: dict[str, Any], node: Any,
                      scope: Scope) -> Any:
-        text = self.text(node)
+
         a0 = args[0] if args else None
         if name == "print":
             return None
@@ -1344,7 +1660,7 @@ class Interpreter:
                 cls, inst = args
             if isinstance(inst, Instance) and isinstance(cls, UserClass):
                 return SuperProxy(inst, cls)
-            return Opaque(text)
+            return Opaque(self.text(node))
         if name == "len":
             if isinstance(a0, (list, tuple, str, dict, set, range)):
                 return len(a0)
@@ -1352,9 +1668,9 @@ class Interpreter:
                 return len(a0.layers)
             if isinstance(a0, WeightList):
                 return len(a0.entries)
-            return Sym.atom(text) if isinstance(a0, Opaque) else Opaque(text)
+            return Sym.atom(self.text(node)) if isinstance(a0, Opaque) else Opaque(self.text(node))
         if name == "isinstance":
-            return Opaque(text)
+            return self._isinstance(a0, args[1] if len(args) > 1 else None, self.text(node))
         if name in ("hasattr", "getattr", "setattr", "type", "iter", "next", "callable"):
             if name == "getattr" and len(args) >= 2 and isinstance(args[1], str):
                 v = self.getattr_(a0, args[1], node)
@@ -1364,23 +1680,23 @@ class Interpreter:
             if name == "setattr" and len(args) == 3 and isinstance(args[1], str):
                 self.setattr_(a0, args[1], args[2], node, node)
                 return None
-            return Opaque(text)
+            return Opaque(self.text(node))
         if name == "range":
             if all(isinstance(a, int) for a in args) and 1 <= len(args) <= 3:
                 try:
                     return range(*args)
                 except ValueError:
-                    return Opaque(text)
-            return Opaque(text)
+                    return Opaque(self.text(node))
+            return Opaque(self.text(node))
         if name == "int":
             if isinstance(a0, Sym):
                 return a0
             if isinstance(a0, Opaque):
-                return Sym.atom(text)
+                return Sym.atom(self.text(node))
         if name in ("map", "filter") and len(args) == 2:
             items = self.iterate(args[1])
             if items is None:
-                return Opaque(text)
+                return Opaque(self.text(node))
             out = []
             for it in items[:MAX_LOOP]:
                 r = self.call(args[0], [it], {}, node, scope)
@@ -1389,7 +1705,7 @@ class Interpreter:
                 else:
                     t = self.truth(r)
                     if t is None:
-                        return Opaque(text)
+                        return Opaque(self.text(node))
                     if t:
                         out.append(it)
             return out
@@ -1401,11 +1717,11 @@ class Interpreter:
                 if it is None and not isinstance(a, (int, float)):
                     if name in ("min", "max", "sum") and len(args) > 1 and isinstance(
                             a, (Sym, Opaque)):
-                        return Opaque(text)
+                        return Opaque(self.text(node))
                     if name == "dict" and isinstance(a, dict):
                         conv.append(a)
                         continue
-                    return Opaque(text)
+                    return Opaque(self.text(node))
                 conv.append(it if it is not None else a)
             if name in ("min", "max", "sum"):
                 flat = conv[0] if len(conv) == 1 else conv
@@ -1414,7 +1730,7 @@ class Interpreter:
                         from bnlint.symbolic import total
 
                         return total(_as_int_like(x) for x in flat)
-                    return Opaque(text)
+                    return Opaque(self.text(node))
             if name == "dict":
                 d = dict(conv[0]) if conv else {}
                 d.update(kwargs)
@@ -1422,33 +1738,48 @@ class Interpreter:
             try:
                 r = _BUILTIN_IMPL[name](*conv)
             except (TypeError, ValueError):
-                return Opaque(text)
+                return Opaque(self.text(node))
             return list(r) if name in ("enumerate", "zip", "reversed") else r
         if name in ("int", "float", "str", "bool", "abs", "round", "divmod", "pow", "repr",
                     "chr", "ord", "hex", "format"):
             if any(not _plain_data(a) for a in args):
                 if name == "str" and isinstance(a0, Sym):
                     return str(a0)
-                return Opaque(text)
+                return Opaque(self.text(node))
             try:
                 if name == "pow" and len(args) >= 2 and isinstance(args[1], int) and args[1] > 64:
-                    return Opaque(text)
+                    return Opaque(self.text(node))
                 return _BUILTIN_IMPL[name](*args)
             except (TypeError, ValueError, OverflowError, ZeroDivisionError):
-                return Opaque(text)
+                return Opaque(self.text(node))
+        return Opaque(self.text(node))
+
+    def _isinstance(self, v: Any, t: Any, text: str) -> Any:
+        from bnlint.keras.builder import KTensor
+
+        types = t if isinstance(t, tuple) else (t,)
+        if not all(isinstance(x, Builtin) for x in types):
+            return Opaque(text)
+        py = {"int": int, "float": float, "str": str, "bool": bool, "list": list,
+              "tuple": tuple, "dict": dict, "set": set}
+        if not all(x.name in py for x in types):
+            return Opaque(text)
+        if isinstance(v, KTensor) or (v is None or isinstance(v, (bool, int, float, str, list,
+                                                                   tuple, dict, set))):
+            return isinstance(v, tuple(py[x.name] for x in types))
         return Opaque(text)
 
     def call_pymod(self, name: str, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
         import math
 
-        text = self.text(node)
+
         a0 = args[0] if args else None
         if name in ("copy.deepcopy", "copy.copy"):
             if isinstance(a0, (list, dict, tuple)) and _plain_data(a0):
                 import copy
 
                 return copy.deepcopy(a0)
-            return a0 if _plain_data(a0) else Opaque(text)
+            return a0 if _plain_data(a0) else Opaque(self.text(node))
         if name.startswith("math."):
             fn = name[5:]
             if fn in ("ceil", "floor") and isinstance(a0, Sym):
@@ -1458,25 +1789,35 @@ class Interpreter:
                 try:
                     return getattr(math, fn)(*args)
                 except (TypeError, ValueError, OverflowError):
-                    return Opaque(text)
+                    return Opaque(self.text(node))
             if fn in ("ceil", "floor") and isinstance(a0, Opaque):
-                return Sym.atom(text)
+                return Sym.atom(self.text(node))
+        if name == "numpy.linspace" and len(args) >= 3 and all(_is_num(x) for x in args[:3]) \
+                and isinstance(args[2], int) and 0 <= args[2] <= MAX_LOOP:
+            lo, hi, n = args[0], args[1], args[2]
+            if n == 1:
+                return [float(lo)]
+            return [lo + (hi - lo) * i / (n - 1) for i in range(n)]
         if name in ("numpy.prod", "np.prod") and isinstance(a0, (list, tuple)):
             from bnlint.symbolic import product
 
             vals = [_as_int_like(x) for x in a0]
             if all(v is not None for v in vals):
                 return product(vals)  # type: ignore[arg-type]
-        return Opaque(text)
+        return Opaque(self.text(node))
 
     # ---- methods on native values
     def call_method(self, obj: Any, name: str, args: list[Any], kwargs: dict[str, Any],
                     node: Any) -> Any:
         from bnlint.keras.builder import KLayer, KModel
 
-        text = self.text(node)
+
         if isinstance(obj, Instance) and name.startswith("super."):
             return self.super_call(obj, name[6:], args, kwargs, node)
+        if isinstance(obj, Instance) and name == "__add_weight__":
+            return self.add_weight(obj, args, kwargs, node)
+        if isinstance(obj, tuple) and name == "as_list" and not args:
+            return list(obj)
         if isinstance(obj, Instance) and name == "__build__":
             shape = args[0] if args else kwargs.get("input_shape")
             self.subclass_build(obj, shape, node)
@@ -1487,12 +1828,12 @@ class Interpreter:
             return self.layer_method(obj, name, args, kwargs, node)
         if isinstance(obj, str) and name in _STR_METHODS:
             if any(not _plain_data(a) for a in [*args, *kwargs.values()]):
-                return Opaque(text)
+                return Opaque(self.text(node))
             try:
                 return getattr(obj, name)(*[_display(a) for a in args],
                                           **{k: _display(v) for k, v in kwargs.items()})
             except (TypeError, ValueError, KeyError, IndexError):
-                return Opaque(text)
+                return Opaque(self.text(node))
         if isinstance(obj, list):
             if name == "append" and len(args) == 1:
                 if len(obj) < MAX_SEQ:
@@ -1508,9 +1849,9 @@ class Interpreter:
                 return None
             if name == "pop":
                 try:
-                    return obj.pop(*args) if all(isinstance(a, int) for a in args) else Opaque(text)
+                    return obj.pop(*args) if all(isinstance(a, int) for a in args) else Opaque(self.text(node))
                 except IndexError:
-                    return Opaque(text)
+                    return Opaque(self.text(node))
             if name == "reverse":
                 obj.reverse()
                 return None
@@ -1518,13 +1859,13 @@ class Interpreter:
                 try:
                     return getattr(obj, name)(*args)
                 except (ValueError, TypeError):
-                    return Opaque(text)
+                    return Opaque(self.text(node))
         if isinstance(obj, dict):
             if name in _DICT_PURE:
                 try:
                     r = getattr(obj, name)(*args)
                 except TypeError:
-                    return Opaque(text)
+                    return Opaque(self.text(node))
                 return list(r) if name in ("items", "keys", "values") else r
             if name == "update":
                 if args and isinstance(args[0], dict):
@@ -1535,20 +1876,49 @@ class Interpreter:
                 try:
                     return getattr(obj, name)(*args)
                 except (KeyError, TypeError):
-                    return Opaque(text)
+                    return Opaque(self.text(node))
         if isinstance(obj, tuple) and name in ("index", "count"):
             try:
                 return getattr(obj, name)(*args)
             except (ValueError, TypeError):
-                return Opaque(text)
-        return Opaque(text)
+                return Opaque(self.text(node))
+        return Opaque(self.text(node))
 
     # -------------------------------------------------------------- keras calls
     def call_keras(self, ref: KRef, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
         kind = self.keras_kind(ref)
-        text = self.text(node)
+
         if kind is None:
-            return Opaque(text)
+            last = ref.path.rsplit(".", 1)[-1]
+            if last == "get" and ".activations" in ref.path and args and isinstance(args[0], str):
+                return KRef(f"keras.activations.{args[0]}")
+            if last in ("int_shape", "shape") and len(args) == 1 and (
+                    ".backend" in ref.path or ".ops" in ref.path):
+                from bnlint.keras.builder import KTensor
+
+                if isinstance(args[0], KTensor) and args[0].shape is not None:
+                    return tuple(args[0].shape)
+            if last == "VersionAwareLayers":  # tf_keras applications' `layers = ...()`
+                return KRef("keras.layers")
+            known = _KERAS_CONSTANTS.get(last)
+            if known is not None and (".backend" in ref.path or ".config" in ref.path):
+                return known
+            if last == "is_keras_tensor":
+                from bnlint.keras.builder import KTensor
+
+                return isinstance(args[0], KTensor) if args else Opaque(self.text(node))
+            if last == "get_source_inputs" and args:
+                ts = self._tensors(args[0])
+                if ts is not None:
+                    return [t for t in ts if t.node.is_input] or Opaque(self.text(node))
+            fn = self.keras_source(ref.path, node)
+            if fn is not _MISSING:
+                return self.call(fn, args, kwargs, node, self.globals)
+            if self.in_custom and args:
+                t = self.tensor_op(ref.path.rsplit(".", 1)[-1], args, kwargs)
+                if t is not None:
+                    return t
+            return Opaque(self.text(node))
         k, cls = kind
         if k == "clear":
             from bnlint.keras.naming import NameCounters
@@ -1570,7 +1940,7 @@ class Interpreter:
             return self.call_layer_value(layer, [inputs], {}, node)
         if k == "layer":
             return self.make_layer(cls, args, kwargs, node)
-        return Opaque(text)
+        return Opaque(self.text(node))
 
     def _shape_value(self, v: Any) -> tuple | None:
         if isinstance(v, int) and not isinstance(v, bool):
@@ -1646,7 +2016,8 @@ class Interpreter:
         if isinstance(v, KRef):
             return v.path.rsplit(".", 1)[-1]
         if isinstance(v, KLayer):
-            return v  # wrapped layers (Bidirectional(LSTM(...))) keep the object
+            # wrapped layers (Bidirectional(LSTM(...))): their config, as Keras serializes it
+            return {"class_name": v.class_name, "config": dict(v.config)}
         from bnlint.keras.catalogue import unknown_value
 
         return unknown_value(type(v).__name__)
@@ -1668,8 +2039,11 @@ class Interpreter:
         name = values.pop("name", None)
         trainable = values.pop("trainable", True)
         batch_shape = None
-        input_dim = values.pop("input_dim", None)
+        input_dim = values.pop("input_dim", None) if "input_dim" not in order else None
         input_shape = values.pop("input_shape", None)
+        if cls == "Embedding" and self.version == 2 and input_shape is None and isinstance(
+                values.get("input_length"), int):
+            input_shape = (values["input_length"],)  # tf_keras: input_length -> input_shape
         b_in = values.pop("batch_input_shape", None)
         batch_size = values.pop("batch_size", None) if cls != "InputLayer" else values.get(
             "batch_size")
@@ -1684,6 +2058,8 @@ class Interpreter:
         if not isinstance(name, str):
             name = self.counters.layer_name(cls)
         config["name"] = name
+        if cls == "MultiHeadAttention" and self.version == 3:
+            self.counters.layer_name("Dropout")  # its internal dropout layer takes a name
         layer = KLayer(name, cls, config, self.version, trainable=self.truth(trainable) is not False,
                        location=self.loc(node))
         if batch_shape is not None:
@@ -1698,14 +2074,14 @@ class Interpreter:
         from bnlint.keras.builder import KModel, KTensor
         from bnlint.keras.catalogue import TensorArg
 
-        text = self.text(node)
+
         if isinstance(layer, Instance):
             if layer.kmodel is not None or layer.klayer is not None:
                 return self.call_subclass(layer, args, kwargs, node)
             call = layer.cls.lookup("__call__")
             if isinstance(call, UserFunc):
                 return self.call_user(call, [layer, *args], kwargs, node)
-            return Opaque(text)
+            return Opaque(self.text(node))
         if isinstance(layer, KModel):
             self.materialize(layer)
             if "training" in kwargs:
@@ -1714,7 +2090,7 @@ class Interpreter:
                     args[0], KTensor):
                 self.build_sequential(layer, args[0].shape, node)
         if not args:
-            return Opaque(text)
+            return Opaque(self.text(node))
         first = args[0]
         list_input = isinstance(first, (list, tuple))
         firsts = list(first) if list_input else [first]
@@ -1723,8 +2099,8 @@ class Interpreter:
             list_input = True
         if not all(isinstance(t, KTensor) for t in firsts) or not firsts:
             if layer.built is None and layer.unknown is None:
-                layer.unknown = f"called on `{text}`, which is not a known tensor"
-            return Opaque(text)
+                layer.unknown = f"called on `{self.text(node)}`, which is not a known tensor"
+            return Opaque(self.text(node))
         inputs = list(firsts)
         first_count = len(inputs)
         for a in args[1:]:
@@ -1876,7 +2252,10 @@ class Interpreter:
         if isinstance(v, KTensor):
             return [v]
         if isinstance(v, dict):
-            v = list(v.values())
+            try:
+                v = [v[k] for k in sorted(v)]  # Keras flattens dicts by sorted key
+            except TypeError:
+                v = list(v.values())
         if isinstance(v, (list, tuple)):
             out = []
             for x in v:
@@ -1922,7 +2301,7 @@ class Interpreter:
 
     def model_method(self, model: Any, name: str, args: list[Any], kwargs: dict[str, Any],
                      node: Any) -> Any:
-        text = self.text(node)
+
         st = self.seq.get(id(model))
         if name == "add" and st is not None and args:
             self.seq_add(model, args[0], node)
@@ -1936,7 +2315,7 @@ class Interpreter:
             self.materialize(model)
             self.fact(model, name, kwargs, node)
             return None if name in ("compile", "load_weights", "save", "save_weights") else \
-                Opaque(text)
+                Opaque(self.text(node))
         if name == "build":
             shape = args[0] if args else kwargs.get("input_shape")
             if st is not None:
@@ -1951,11 +2330,11 @@ class Interpreter:
                      node: Any) -> Any:
         from bnlint.keras.builder import KModel
 
-        text = self.text(node)
+
         if name == "get_weights":
             g = self.graph_for(layer)
             entries = g.all_weights() if isinstance(g, graph.Model) else g
-            return WeightList(layer, list(entries), text,
+            return WeightList(layer, list(entries), self.text(node),
                               layer.name if isinstance(layer, KModel) else None)
         if name == "get_layer" and isinstance(layer, KModel):
             lname = args[0] if args else kwargs.get("name")
@@ -1969,17 +2348,17 @@ class Interpreter:
             if found is not None:
                 self.reference(node, "layer", layer.name, found.name, None)
                 return found
-            return Opaque(text)
+            return Opaque(self.text(node))
         if name == "count_params":
             g = self.graph_for(layer)
             if isinstance(g, graph.Model):
-                return g.total_params if g.total_params is not None else Opaque(text)
+                return g.total_params if g.total_params is not None else Opaque(self.text(node))
             from bnlint.symbolic import total
 
             return total(w.size for w in g)
         if name == "__call__":
             return self.call_layer_value(layer, args, kwargs, node)
-        return Opaque(text)
+        return Opaque(self.text(node))
 
     def graph_for(self, layer: Any) -> Any:
         """graph.Model for a model; list of graph.Weight for a plain layer."""
@@ -2004,7 +2383,7 @@ class Interpreter:
     def reference(self, node: Any, kind: str, model: str | None, layer: str,
                   weight: graph.Weight | None) -> None:
         line, col, cell = self.pos(node)
-        text = self.text(node)
+
         if weight is not None:
             shape = graph.fmt_shape(weight.shape)
             desc = f"{layer}.{weight.name} {shape}"
@@ -2014,10 +2393,10 @@ class Interpreter:
         refs = self.facts.references
         # The inner `X.layers[i]` of `X.layers[i].get_weights()[k]` is subsumed.
         refs[:] = [r for r in refs if not (r.line == line and r.cell == cell and r.kind == "layer"
-                                           and weight is not None and text.startswith(r.text))]
-        if any(r.line == line and r.column == col + 1 and r.text == text for r in refs):
+                                           and weight is not None and self.text(node).startswith(r.text))]
+        if any(r.line == line and r.column == col + 1 and r.text == self.text(node) for r in refs):
             return
-        refs.append(Reference(line=line, column=col + 1, cell=cell, text=text, kind=kind,
+        refs.append(Reference(line=line, column=col + 1, cell=cell, text=self.text(node), kind=kind,
                               model=model, layer=layer,
                               weight=weight.name if weight is not None else None, shape=shape,
                               description=desc))
@@ -2042,6 +2421,15 @@ class Interpreter:
             name = name or self.counters.layer_name(cls.name)
             inst.klayer = KLayer(name, cls.name, {"name": name}, self.version,
                                  location=self.loc(node))
+            inst.klayer.custom = _CustomCall(self, inst, node)
+            if self.truth(kwargs.get("trainable", True)) is False:
+                # Keras 3: only the layer's own variables (created later by add_weight) are
+                # frozen; sublayers made after super().__init__() stay trainable.  tf_keras:
+                # the whole layer is frozen.
+                if self.version == 3:
+                    inst.attrs["__init_frozen__"] = True
+                else:
+                    inst.klayer.trainable = False
         init = cls.lookup("__init__")
         if isinstance(init, UserFunc):
             self.call_user(init, [inst, *args], kwargs, node)
@@ -2079,14 +2467,14 @@ class Interpreter:
 
         if inst.kmodel is not None and inst.attrs.get("__functional__"):
             return self.call_layer_value(inst.kmodel, args, kwargs, node)
+        if inst.klayer is not None:
+            # A custom layer: build() and call() are interpreted by custom_layer_call.
+            return self.call_layer_value(inst.klayer, args, kwargs, node)
         call = inst.cls.lookup("call")
         if not isinstance(call, UserFunc):
             return Opaque(self.text(node))
         if inst.kmodel is not None and "training" in kwargs:
             self.fact(inst.kmodel, "__call__", kwargs, node)
-        if inst.klayer is not None:
-            # A custom layer: bnlint does not model its weights; it is called as an unknown layer.
-            return self.call_layer_value(inst.klayer, args, kwargs, node)
         out = self.call_user(call, [inst, *args], kwargs, node)
         if inst.kmodel is not None and not inst.kmodel.is_built and args and isinstance(
                 args[0], KTensor):
@@ -2126,6 +2514,213 @@ class Interpreter:
         t = kb.make_input("__build_input__", bshape, self.version, location=self.loc(node))
         self.call_subclass(inst, [t], {}, node)
 
+    # -------------------------------------------------------------- custom layers
+    def add_weight(self, inst: Instance, args: list[Any], kwargs: dict[str, Any],
+                   node: Any) -> Any:
+        """``self.add_weight(...)``: Keras 3 (shape, initializer, dtype, ...) positional order,
+        tf_keras (name, shape, dtype, initializer, ...)."""
+        from bnlint.keras.catalogue import WeightSpec
+
+        order = (["shape", "initializer", "dtype"] if self.version == 3
+                 else ["name", "shape", "dtype", "initializer", "regularizer", "trainable"])
+        values = dict(kwargs)
+        for pname, v in zip(order, args, strict=False):
+            values.setdefault(pname, v)
+        if self.version == 3 and args and isinstance(args[0], str):
+            values.pop("shape", None)  # legacy add_weight("name", ...) raises in Keras 3
+            self.note(node, "`add_weight`: Keras 3 takes `name` as a keyword only")
+        owner = inst.klayer or inst.kmodel
+        raw_shape = values.get("shape", ())
+        shape = () if raw_shape is None else self._shape_value(raw_shape)
+        if shape is None or any(d is None for d in shape):
+            self.note(node, f"`{self.text(node)}`: weight shape not known statically")
+            shape = tuple(Sym.atom(f"{self.text(node)}.shape[{i}]") for i in range(1)) \
+                if shape is None else tuple(Sym.atom("?") if d is None else d for d in shape)
+        name = values.get("name")
+        if not isinstance(name, str):
+            name = self.counters.uniquify("variable") if self.version == 3 else "Variable"
+        trainable = self.truth(values.get("trainable", True))
+        dtype = values.get("dtype") if isinstance(values.get("dtype"), str) else None
+        if inst.attrs.get("__init_frozen__"):
+            trainable = False
+        spec = WeightSpec(name, tuple(shape), trainable is not False, dtype)
+        inst.weights.append(spec)
+        return WeightVar(spec, owner.name if owner is not None else "?")
+
+    def custom_layer_call(self, inst: Instance, layer: Any, shapes: list[Any],
+                          kwargs: dict[str, Any], list_input: bool,
+                          first_count: int | None) -> list[Any]:
+        """Output shapes of one call of a user-defined layer; builds it on first call."""
+        from bnlint.keras import builder as kb
+        from bnlint.keras.catalogue import Built, SubLayer, TensorArg
+
+        def ph(shape: Any) -> Any:
+            return kb.make_input("__arg__", tuple(shape), self.version)
+
+        first = shapes if first_count is None else shapes[:first_count]
+        rest = [] if first_count is None else shapes[first_count:]
+        multi = list_input or len(first) != 1
+        build_shape: Any = [tuple(x) for x in first] if multi else tuple(first[0])
+        first_build = layer.built is None
+        if first_build:
+            inst.weights = []
+            build = inst.cls.lookup("build")
+            if isinstance(build, UserFunc):
+                self._guarded(build, [inst, build_shape], {})
+        targs: list[Any] = [[ph(x) for x in first] if multi else ph(first[0])]
+        kw: dict[str, Any] = {}
+        for k, v in kwargs.items():
+            if isinstance(v, TensorArg):
+                if v.index >= len(first) + len(rest):
+                    continue
+                kw[k] = ph(shapes[v.index])
+            else:
+                kw[k] = v
+        positional_extra = [ph(x) for x in rest if not any(
+            isinstance(v, TensorArg) and v.index >= len(first) for v in kwargs.values())]
+        targs.extend(positional_extra)
+        outs: list[Any] | None = None
+        reason = None
+        call = inst.cls.lookup("call")
+        if isinstance(call, UserFunc):
+            self.in_custom += 1
+            try:
+                out = self._guarded(call, [inst, *targs], kw)
+            finally:
+                self.in_custom -= 1
+            ts = self._tensors(out)
+            if ts is not None and ts and all(t.shape is not None for t in ts):
+                outs = [tuple(t.shape) for t in ts]
+            else:
+                reason = f"`{inst.cls.name}.call` computes its output with operations bnlint " \
+                         "does not model"
+        else:
+            reason = f"`{inst.cls.name}` has no call() bnlint can read"
+        if outs is None:
+            cos = inst.cls.lookup("compute_output_shape")
+            if isinstance(cos, UserFunc):
+                r = self._guarded(cos, [inst, build_shape], {})
+                if isinstance(r, list) and r and all(isinstance(x, (list, tuple)) for x in r):
+                    cand = [self._shape_value(x) for x in r]
+                else:
+                    cand = [self._shape_value(r)]
+                if all(c is not None for c in cand):
+                    outs = cand  # type: ignore[assignment]
+                    reason = None
+        if first_build:
+            subs = []
+            for sub in inst.tracked:
+                if sub is layer or sub.built is None:
+                    continue
+                b = sub.built
+                if not sub.trainable:
+                    from dataclasses import replace
+
+                    b = replace(b, weights=[replace(w, trainable=False) for w in b.weights],
+                                sublayers=[replace(x) for x in b.sublayers])
+                subs.append(SubLayer(sub.name, sub.class_name, b))
+            layer.built = Built(outs or [], weights=list(inst.weights), sublayers=subs)
+        if outs is None:
+            msg = f"output shape unknown: {reason} (define compute_output_shape to fix)"
+            if msg not in layer.notes:
+                layer.notes.append(msg)
+            return [None]
+        return outs
+
+    def _guarded(self, fn: UserFunc, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        try:
+            return self.call_user(fn, args, kwargs, fn.node)
+        except _Budget:
+            raise
+        except (_Return, _Break, _Continue, _Raise):
+            return Opaque(fn.name)
+
+    def tensor_shape(self, v: Any) -> tuple | None:
+        from bnlint.keras.builder import KTensor
+
+        if isinstance(v, KTensor):
+            return v.shape
+        if isinstance(v, WeightVar):
+            return v.shape
+        if _is_num(v):
+            return ()
+        return None
+
+    def new_tensor(self, shape: Any) -> Any:
+        from bnlint.keras import builder as kb
+
+        if shape is None:
+            return None
+        return kb.make_input("__op__", tuple(shape), self.version)
+
+    def graph_op(self, op: str, a: Any, b: Any, node: Any) -> Any:
+        """``x + 3.0`` on symbolic tensors: a Keras 3 operation (not in ``model.layers``, but it
+        takes a name such as ``add``), or a tf_keras ``TFOpLambda`` layer."""
+        from bnlint.keras import builder as kb
+        from bnlint.keras.builder import KLayer, KTensor
+
+        tensors = [x for x in (a, b) if isinstance(x, KTensor)]
+        other = [x for x in (a, b) if not isinstance(x, KTensor)]
+        if other and not _is_num(other[0]):
+            return None
+        if self.version == 3:
+            cls = {"Add": "Add", "Subtract": "Subtract", "Multiply": "Multiply",
+                   "Divide": "TrueDivide"}.get(op)
+            if cls is None:
+                return None
+            layer = KLayer(self.counters.layer_name(cls), cls, {}, 3, is_op=True,
+                           location=self.loc(node))
+            layer.config["name"] = layer.name
+            kwargs: dict[str, Any] = {}
+        else:
+            fn = {"Add": "__operators__.add", "Subtract": "math.subtract",
+                  "Multiply": "math.multiply", "Divide": "math.truediv"}.get(op)
+            if fn is None:
+                return None
+            name = self.counters.uniquify(f"tf.{fn}")
+            layer = KLayer(name, "TFOpLambda", {"name": name, "function": fn}, 2,
+                           location=self.loc(node))
+            kwargs = {"y": other[0]} if other else {}
+        outs = kb.call_layer(layer, tensors, kwargs, False)
+        self._invalidate()
+        return outs[0]
+
+    def tensor_binop(self, op: str, a: Any, b: Any) -> Any:
+        sa, sb = self.tensor_shape(a), self.tensor_shape(b)
+        if sa is None or sb is None:
+            return None
+        if op == "MatrixMultiply":
+            return self.new_tensor(_matmul_shape(sa, sb))
+        if op in ("Add", "Subtract", "Multiply", "Divide", "FloorDivide", "Power", "Modulo"):
+            return self.new_tensor(_broadcast(sa, sb))
+        return None
+
+    def tensor_op(self, fn: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        """A small model of ``keras.ops`` / ``tf.*`` shape behaviour inside custom call()."""
+        shapes = [self.tensor_shape(a) for a in args]
+        s0 = shapes[0] if shapes else None
+        if s0 is None:
+            return None
+        if fn in _ELEMENTWISE_UNARY:
+            return self.new_tensor(s0)
+        if fn in _ELEMENTWISE_BINARY and len(args) >= 2 and shapes[1] is not None:
+            return self.new_tensor(_broadcast(s0, shapes[1]))
+        if fn in ("matmul", "dot") and len(args) >= 2 and shapes[1] is not None:
+            return self.new_tensor(_matmul_shape(s0, shapes[1]))
+        if fn in _REDUCTIONS:
+            axis = kwargs.get("axis", args[1] if len(args) > 1 else None)
+            keep = kwargs.get("keepdims", kwargs.get("keep_dims", False))
+            rank = len(s0)
+            if axis is None:
+                return self.new_tensor(tuple(1 for _ in s0) if keep else ())
+            axes = axis if isinstance(axis, (list, tuple)) else [axis]
+            if not all(isinstance(x, int) for x in axes):
+                return None
+            norm = {x % rank for x in axes}
+            return self.new_tensor(tuple(1 if i in norm else d for i, d in enumerate(s0)
+                                         if keep or i not in norm))
+        return None
+
     # -------------------------------------------------------------- model views
     def as_model(self, v: Any, materialize: bool = True) -> Any:
         from bnlint.keras.builder import KModel
@@ -2139,6 +2734,131 @@ class Interpreter:
                 self.materialize_instance(v)
             return v.kmodel
         return None
+
+
+_PARSED: dict[str, Any] = {}
+
+
+def _parse_cached(text: str) -> tuple[Any, _LazyPositions]:
+    """Parse once per process (libcst trees are immutable; positions are resolved lazily)."""
+    import hashlib
+
+    import libcst as cst
+
+    key = hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+    hit = _PARSED.get(key)
+    if hit is None:
+        module = cst.parse_module(text)
+        hit = (module, _LazyPositions(module))
+        if len(_PARSED) > 64:
+            _PARSED.clear()
+        _PARSED[key] = hit
+    return hit
+
+
+def _parsed_positions(module: Any) -> Any:
+    for m, lazy in _PARSED.values():
+        if m is module:
+            return lazy
+    return _LazyPositions(module)
+
+
+def _set_trainable(layer: Any, value: bool, depth: int = 0) -> None:
+    """Keras's ``trainable`` setter: a model passes the flag down to every layer it holds."""
+    layer.trainable = value
+    if getattr(layer, "is_model", False) and depth < 20:
+        for sub in layer.layers:
+            if sub is not layer:
+                _set_trainable(sub, value, depth + 1)
+
+
+class _LazyPositions:
+    """libcst positions, resolved on first use (a full pass over the module)."""
+
+    def __init__(self, module: Any):
+        self.module = module
+        self.map: Any = None
+
+    def __getitem__(self, node: Any) -> Any:
+        if self.map is None:
+            from libcst.metadata import MetadataWrapper, PositionProvider
+
+            self.map = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(
+                PositionProvider)
+        return self.map[node]
+
+
+class _LazyText:
+    """Source text of a binary operation, generated only when a result needs it."""
+
+    __slots__ = ("interp", "node", "op")
+
+    def __init__(self, interp: Interpreter, node: Any, op: str):
+        self.interp, self.node, self.op = interp, node, op
+
+    def __str__(self) -> str:
+        n = self.node
+        if isinstance(n, self.interp.cst.AugAssign):
+            return f"{self.interp.text(n.target)} {self.op} {self.interp.text(n.value)}"
+        return self.interp.text(n)
+
+
+class _CustomCall:
+    """The builder's hook for a user-defined layer (``KLayer.custom``)."""
+
+    def __init__(self, interp: Interpreter, inst: Instance, node: Any):
+        self.interp = interp
+        self.inst = inst
+        self.node = node
+
+    def __call__(self, layer: Any, shapes: list[Any], kwargs: dict[str, Any], list_input: bool,
+                 first_count: int | None) -> list[Any]:
+        return self.interp.custom_layer_call(self.inst, layer, shapes, kwargs, list_input,
+                                             first_count)
+
+
+_ELEMENTWISE_UNARY = {
+    "relu", "relu6", "sigmoid", "tanh", "softmax", "log_softmax", "exp", "log", "sqrt", "square",
+    "abs", "negative", "gelu", "silu", "swish", "elu", "selu", "softplus", "softsign", "erf",
+    "hard_sigmoid", "leaky_relu", "rsqrt", "sign", "floor", "ceil", "round", "cast",
+    "stop_gradient", "identity", "dropout", "l2_normalize", "normalize", "clip",
+    "clip_by_value", "reciprocal", "cos", "sin", "zeros_like", "ones_like", "mish",
+}
+_ELEMENTWISE_BINARY = {"add", "subtract", "multiply", "divide", "maximum", "minimum", "power",
+                       "truediv", "true_divide", "floor_divide", "squared_difference", "where"}
+_REDUCTIONS = {"mean", "sum", "max", "min", "prod", "reduce_mean", "reduce_sum", "reduce_max",
+               "reduce_min", "reduce_prod", "std", "var", "logsumexp", "reduce_logsumexp"}
+
+
+def _broadcast(a: tuple, b: tuple) -> tuple | None:
+    out = []
+    for i in range(max(len(a), len(b))):
+        da = a[len(a) - 1 - i] if i < len(a) else 1
+        db = b[len(b) - 1 - i] if i < len(b) else 1
+        if da == 1:
+            out.append(db)
+        elif db == 1 or da == db:
+            out.append(da)
+        elif da is None:
+            out.append(db)
+        elif db is None:
+            out.append(da)
+        else:
+            return None
+    return tuple(reversed(out))
+
+
+def _matmul_shape(a: tuple, b: tuple) -> tuple | None:
+    if not a or not b:
+        return None
+    if len(b) == 1:
+        return a[:-1]
+    if len(a) == 1:
+        return (*b[:-2], b[-1])
+    batch = _broadcast(a[:-2], b[:-2])
+    if batch is None:
+        return None
+    return (*batch, a[-2], b[-1])
 
 
 class _LayerList:
@@ -2276,22 +2996,87 @@ def _syntax_error(exc: Exception, line_map: Any = None) -> SourceError:
     return SourceError(f"line {line}: syntax error: {msg}")
 
 
+MAX_ALTERNATIVES = 4
+
+
+def _model_signature(g: graph.Model) -> Any:
+    return (g.name, tuple((la.name, la.class_name, tuple(tuple(map(str, w.shape))
+                                                          for w in la.weights))
+                          for la in g.layers))
+
+
 def read_text(
     text: str, source: str = "<string>", defines: dict[str, str] | None = None,
     keras_version: int | None = None, function: str | None = None,
-    args: dict[str, str] | None = None, line_map: Any = None,
+    args: dict[str, str] | None = None, line_map: Any = None, path: Path | None = None,
 ) -> SourceResult:
-    """Interpret source text (see :func:`read_source`)."""
+    """Interpret source text (see :func:`read_source`).
+
+    An ``if`` whose condition is unknown is first evaluated one way (true, unless that branch
+    only raises); then the program is re-read with each such decision flipped, up to
+    ``MAX_ALTERNATIVES`` times, and every model that comes out different is reported as an
+    alternative (its notes say which condition, which way).
+    """
     import libcst as cst
 
     try:
-        module = cst.parse_module(text)
+        module, _ = _parse_cached(text)
     except cst.ParserSyntaxError as exc:
         raise _syntax_error(exc, line_map) from None
     except (RecursionError, ValueError) as exc:
         raise SourceError(f"line 0: cannot parse ({exc.__class__.__name__})") from None
     version = keras_version or detect_version(text)
-    interp = Interpreter(module, source, version, _parse_defines(defines), line_map)
+    if path is None and source and not source.startswith("<") and Path(source).is_file():
+        path = Path(source)
+    parsed = _parse_defines(defines)
+    modules: dict[Path, Any] = {}
+    base, interp = _read_once(module, text, source, parsed, version, function, args, line_map,
+                              path, {}, modules)
+    decisions = list(interp.decisions)
+    if not decisions:
+        return base
+    alts: list[tuple[str, bool, SourceResult]] = []
+    for key, cond_text, default in decisions[:MAX_ALTERNATIVES]:
+        try:
+            r, _ = _read_once(module, text, source, parsed, version, function, args, line_map,
+                              path, {key: not default}, {})
+        except SourceError:
+            continue
+        alts.append((cond_text, not default, r))
+    base_sigs = {m.variable: _model_signature(m) for m in base.models}
+    seen = set(base_sigs.items())
+    extra: list[tuple[graph.Model, str, bool, str | None]] = []
+    for cond_text, taken, r in alts:
+        for m in r.models:
+            sig = (m.variable, _model_signature(m))
+            if sig in seen:
+                continue
+            seen.add(sig)
+            extra.append((m, cond_text, taken, m.variable))
+    if not extra:
+        return base
+    for var in {v for *_, v in extra}:
+        mine = [e for e in extra if e[3] == var]
+        n = len(mine) + 1
+        for m in base.models:
+            if m.variable == var:
+                why = ", ".join(f"`{c}` {'false' if t else 'true'}" for _, c, t, _ in mine)
+                m.notes.append(f"alternative 1 of {n}: condition {why} (as read)")
+        for i, (m, c, t, _) in enumerate(mine, start=2):
+            m.notes.append(f"alternative {i} of {n}: condition `{c}` {'true' if t else 'false'}")
+            base.models.append(m)
+    return base
+
+
+def _read_once(module: Any, text: str, source: str, parsed: dict[str, Any], version: int,
+               function: str | None, args: dict[str, str] | None, line_map: Any,
+               path: Path | None, forced: dict[Any, bool], modules: dict[Path, Any],
+               ) -> tuple[SourceResult, Interpreter]:
+    import libcst as cst
+
+    interp = Interpreter(module, source, version, parsed, line_map, path, modules)
+    interp.positions = interp.ctx.positions = interp.main_ctx.positions = _parsed_positions(module)
+    interp.forced = forced
     result = SourceResult(keras_version=version)
     try:
         interp.run_module()
@@ -2373,7 +3158,7 @@ def read_text(
     result.references = list(interp.facts.references)
     result.facts = interp.facts
     result.notes = interp.notes
-    return result
+    return result, interp
 
 
 def _model_functions(interp: Interpreter) -> list[FunctionInfo]:

@@ -1,0 +1,164 @@
+"""Regenerate fixtures/source/goldens/<name>.json by executing each fixture under real Keras.
+
+Each script/notebook of ``fixtures/source/`` runs in its own subprocess (a fresh Python
+session, so Keras's automatic names start from zero) under Keras 3 or tf_keras (detected
+from its imports, like bnlint does); ``keras_facts`` (tests/oracle_facts.py) of every model
+variable it leaves at module level is written as JSON.  Directives in a fixture:
+``# oracle: defines={"num_classes": 38}`` pre-defines names, ``# oracle-sub: A => B``
+rewrites source text before running (the tests read the original text with the defines).
+
+    python scripts/regen_source_goldens.py            # all
+    python scripts/regen_source_goldens.py NAME ...   # some (file names or stems)
+    python scripts/regen_source_goldens.py --check    # exit 1 if a golden is stale
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures" / "source"
+GOLDENS = FIXTURES / "goldens"
+TESTS = ROOT / "tests"
+
+WORKER = r'''
+import contextlib, io, json, os, sys, traceback
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+sys.path.insert(0, sys.argv[1])
+req = json.loads(sys.stdin.read())
+sys.path.insert(0, os.path.dirname(req["path"]))
+from oracle_facts import keras_facts
+version = req["version"]
+if version == 3:
+    import keras
+    base = keras.Model
+    keras.utils.set_random_seed(1234)
+else:
+    import tf_keras
+    base = tf_keras.Model
+ns = {"__name__": "__main__", "__file__": req["path"], **req["defines"]}
+error = None
+buf = io.StringIO()
+try:
+    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(io.StringIO()):
+        exec(compile(req["text"], req["path"], "exec"), ns)
+except Exception as exc:
+    tb = traceback.extract_tb(exc.__traceback__)
+    error = f"{type(exc).__name__}: {exc} (line {tb[-1].lineno if tb else '?'})"
+models = {}
+for k, v in list(ns.items()):
+    if not isinstance(v, base) or k.startswith("_"):
+        continue
+    if not v.built:
+        models[k] = {"unbuilt": True, "name": v.name}
+        continue
+    try:
+        with contextlib.redirect_stdout(buf):
+            models[k] = keras_facts(v, version)
+    except ValueError as exc:
+        if "isn't built" in str(exc) or "not built" in str(exc):
+            models[k] = {"unbuilt": True, "name": v.name}
+        else:
+            models[k] = {"error": f"{type(exc).__name__}: {exc}"}
+    except Exception as exc:
+        models[k] = {"error": f"{type(exc).__name__}: {exc}"}
+print(json.dumps({"version": version, "error": error, "models": models}, sort_keys=True))
+'''
+
+
+def fixture_files() -> list[Path]:
+    return sorted(p for p in FIXTURES.glob("*") if p.suffix in (".py", ".ipynb"))
+
+
+def program(path: Path) -> tuple[str, dict, list[tuple[str, str]], int]:
+    """(text to run, defines, substitutions, keras version) of a fixture."""
+    sys.path.insert(0, str(ROOT))
+    import re
+
+    from bnlint.readers.source import detect_version
+
+    if path.suffix == ".ipynb":
+        from bnlint.readers.notebook import join_cells, notebook_cells
+
+        text, _ = join_cells(notebook_cells(json.loads(path.read_text())))
+    else:
+        text = path.read_text()
+    defines: dict = {}
+    subs: list[tuple[str, str]] = []
+    for line in text.splitlines():
+        m = re.match(r"#\s*oracle:\s*defines=(\{.*\})\s*$", line)
+        if m:
+            defines = json.loads(m.group(1))
+        m = re.match(r"#\s*oracle-sub:\s*(.*?)\s*=>\s*(.*)$", line)
+        if m:
+            subs.append((m.group(1), m.group(2)))
+    return text, defines, subs, detect_version(text)
+
+
+def golden_for(path: Path) -> dict:
+    text, defines, subs, version = program(path)
+    for old, new in subs:
+        if old not in text:
+            raise SystemExit(f"{path.name}: oracle-sub pattern not found: {old}")
+        text = text.replace(old, new)
+    with tempfile.TemporaryDirectory() as home:
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore",
+                   KERAS_HOME=home, CUDA_VISIBLE_DEVICES="-1")
+        req = {"text": text, "path": str(path), "version": version, "defines": defines}
+        proc = subprocess.run([sys.executable, "-c", WORKER, str(TESTS)], input=json.dumps(req),
+                              capture_output=True, text=True, env=env, cwd=str(ROOT),
+                              timeout=600)
+    if proc.returncode != 0:
+        raise SystemExit(f"{path.name}: worker failed:\n{proc.stderr[-2000:]}")
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out["defines"] = defines
+    return out
+
+
+def dump(data: dict) -> str:
+    return json.dumps(data, indent=1, sort_keys=True) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("names", nargs="*")
+    ap.add_argument("--check", action="store_true")
+    ap.add_argument("-j", "--jobs", type=int, default=2)
+    ns = ap.parse_args(argv)
+    files = fixture_files()
+    if ns.names:
+        files = [f for f in files if f.name in ns.names or f.stem in ns.names]
+    GOLDENS.mkdir(parents=True, exist_ok=True)
+    with ThreadPoolExecutor(ns.jobs) as pool:
+        results = list(pool.map(golden_for, files))
+    stale = []
+    for f, data in zip(files, results, strict=True):
+        target = GOLDENS / f"{f.stem}.json"
+        text = dump(data)
+        bad = [k for k, v in data["models"].items() if "error" in v]
+        if not data["models"] or bad:
+            print(f"warning: {f.name}: models={list(data['models'])} errors={bad} "
+                  f"run error={data['error']}", file=sys.stderr)
+        if ns.check:
+            if not target.is_file() or target.read_text() != text:
+                stale.append(f.name)
+        else:
+            target.write_text(text)
+            print(f"{target.relative_to(ROOT)}: {len(data['models'])} model(s)")
+    if ns.check:
+        for name in stale:
+            print(f"stale golden: {name}")
+        return 1 if stale else 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
