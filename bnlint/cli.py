@@ -1,4 +1,4 @@
-"""Command line: ``bnlint summarize``. Exit codes follow ruff: 0 done, 1 findings, 2 error."""
+"""Command line: ``bnlint summarize``, ``check`` and ``rule``. Exit codes follow ruff: 0 done, 1 findings, 2 error."""
 
 from __future__ import annotations
 
@@ -146,6 +146,112 @@ def summarize(
                 sys.stdout.write(f"  {path}:{cell}line {ref.line}: {ref.text} -> "
                                  f"{ref.description}\n")
     raise typer.Exit(2 if errors else 0)
+
+
+
+class CheckFormat(str, Enum):
+    text = "text"
+    concise = "concise"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+
+
+def _codes(values: list[str]) -> list[str]:
+    return [c.strip().upper() for v in values for c in v.split(",") if c.strip()]
+
+
+@app.command()
+def check(
+    paths: Annotated[list[str] | None, typer.Argument(
+        help="Files or directories: .py, .ipynb, .keras, .h5, .json model configs.")] = None,
+    select: Annotated[list[str], typer.Option(
+        "--select", help="Rule codes or prefixes to enable (BN, BN00, BN001, ALL); replaces "
+        "the configured selection.")] = [],  # noqa: B006
+    extend_select: Annotated[list[str], typer.Option(
+        "--extend-select", help="Codes or prefixes to enable on top of the selection.")] = [],  # noqa: B006
+    ignore: Annotated[list[str], typer.Option(
+        "--ignore", help="Codes or prefixes to disable.")] = [],  # noqa: B006
+    exclude: Annotated[list[str], typer.Option(
+        "--exclude", help="Glob patterns of files/directories to skip (added to the "
+        "configured `exclude`).")] = [],  # noqa: B006
+    output_format: Annotated[CheckFormat, typer.Option(
+        "--output-format", help="How to print findings.")] = CheckFormat.text,
+    define: Annotated[list[str], typer.Option(
+        "--define", "-D", help="Pin a value the code cannot know: NAME=VALUE.")] = [],  # noqa: B006
+    keras_version: Annotated[int | None, typer.Option(
+        "--keras-version", help="Keras semantics for source files (2 or 3).")] = None,
+    exit_zero: Annotated[bool, typer.Option(
+        "--exit-zero", help="Exit 0 even when there are findings.")] = False,
+    statistics: Annotated[bool, typer.Option(
+        "--statistics", help="Print the number of findings per rule instead of the "
+        "findings.")] = False,
+) -> None:
+    """Lint Keras code, notebooks and saved models for BatchNormalization and loss mistakes.
+
+    Exit codes: 0 no findings, 1 findings, 2 usage/config error or an unreadable file.
+    """
+    from bnlint.rules.config import ConfigError, Settings
+    from bnlint.rules.engine import run
+
+    if keras_version not in (None, 2, 3):
+        raise typer.BadParameter("must be 2 or 3", param_hint="--keras-version")
+    cli = Settings(select=_codes(select) or None, extend_select=_codes(extend_select),
+                   ignore=_codes(ignore), exclude=[e for v in exclude for e in v.split(",")
+                                                   if e], define=_pairs(define, "--define"),
+                   keras_version=keras_version)
+    try:
+        result = run(paths or ["."], cli)
+    except ConfigError as exc:
+        typer.echo(f"bnlint: error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    for path, message in result.errors:
+        typer.echo(f"{path}: {message}", err=True)
+    findings = result.findings
+    from bnlint.report import findings as render
+
+    if statistics:
+        sys.stdout.write(render.render_statistics(findings))
+    elif output_format is CheckFormat.json:
+        sys.stdout.write(render.render_json(findings))
+    elif output_format is CheckFormat.sarif:
+        from bnlint import __version__
+
+        sys.stdout.write(render.render_sarif(findings, __version__))
+    elif output_format is CheckFormat.github:
+        sys.stdout.write(render.render_github(findings))
+    else:
+        text = render.render_text(findings, concise=output_format is CheckFormat.concise)
+        sys.stdout.write(text if text else "All checks passed!\n")
+    if result.errors:
+        raise typer.Exit(2)
+    raise typer.Exit(0 if exit_zero or not findings else 1)
+
+
+@app.command()
+def rule(
+    code: Annotated[str | None, typer.Argument(help="A rule code, e.g. BN001.")] = None,
+    show_all: Annotated[bool, typer.Option("--all", help="List every rule.")] = False,
+) -> None:
+    """Print a rule's documentation (`bnlint rule BN001`) or list the rules (`--all`)."""
+    from bnlint.rules import all_rules
+    from bnlint.rules.docs import doc, summary
+
+    rules = all_rules()
+    if show_all or code is None:
+        for c, cls in rules.items():
+            flag = "" if cls.default else "  (not selected by default)"
+            typer.echo(f"{c}  {cls.name:<40} {summary(c)}{flag}")
+        return
+    key = code.upper()
+    if key not in rules:
+        typer.echo(f"bnlint: error: unknown rule `{code}` (see `bnlint rule --all`)", err=True)
+        raise typer.Exit(2)
+    text = doc(key)
+    if text is None:
+        typer.echo(f"bnlint: error: no documentation for {key}", err=True)
+        raise typer.Exit(2)
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
 @app.command()
