@@ -86,6 +86,10 @@ def summarize(
     keras_version: Annotated[int | None, typer.Option(
         "--keras-version", help="Keras semantics for source files (2 or 3); detected from "
         "imports by default (Keras 3 unless tf_keras is imported).")] = None,
+    weights: Annotated[bool, typer.Option(
+        "--weights", help="Saved models: also read the arrays (h5py, no TensorFlow): "
+        "statistics per array, whether each BatchNormalization was ever trained, its "
+        "effective scale and shift.")] = False,
 ) -> None:
     """Per-layer parameter counts as Keras reports them, get_weights() indices, BN explained."""
     from bnlint.readers.saved import ReadError, read_saved_model
@@ -98,6 +102,7 @@ def summarize(
     summaries = []
     errors: list[dict[str, str]] = []
     references: list[tuple[str, Any]] = []
+    weight_paths: list[str] = []
     for target in paths:
         base = target.partition("::")[0]
         if base.endswith((".py", ".ipynb")):
@@ -124,15 +129,19 @@ def summarize(
             errors.append(_error(target, str(exc)))
             continue
         summaries.append(make_summary(model))
+        if weights:
+            weight_paths.append(base)
 
     if output_format is SummaryFormat.json:
         from bnlint.report.structured import render_json
 
-        sys.stdout.write(render_json(summaries, errors))
+        extra = {"weights": _weights_data(weight_paths, errors)} if weights else None
+        sys.stdout.write(render_json(summaries, errors, extra))
     elif output_format is SummaryFormat.markdown:
         from bnlint.report.structured import render_markdown
 
         sys.stdout.write(render_markdown(summaries))
+        sys.stdout.write(_weights_text(weight_paths, "markdown", errors))
     else:
         from bnlint.report.text import render
 
@@ -145,7 +154,70 @@ def summarize(
                 cell = f"cell {ref.cell}, " if ref.cell is not None else ""
                 sys.stdout.write(f"  {path}:{cell}line {ref.line}: {ref.text} -> "
                                  f"{ref.description}\n")
+        sys.stdout.write(_weights_text(weight_paths, "text", errors))
     raise typer.Exit(2 if errors else 0)
+
+
+def _weights_text(paths: list[str], fmt: str, errors: list[dict[str, str]]) -> str:
+    """The --weights report of each saved model; a file whose arrays cannot be read is an error."""
+    if not paths:
+        return ""
+    from bnlint.readers.saved import ReadError
+    from bnlint.weights_report import weights_report
+
+    out = []
+    for path in paths:
+        try:
+            out.append(weights_report(path, fmt))
+        except ReadError as exc:
+            errors.append(_error(path, f"weights: {exc}"))
+    return "\n" + "\n".join(out) if out else ""
+
+
+def _weights_data(paths: list[str], errors: list[dict[str, str]]) -> list[dict[str, Any]]:
+    from bnlint.readers.saved import ReadError
+    from bnlint.weights_report import weights_report_data
+
+    out = []
+    for path in paths:
+        try:
+            out.append({"path": path, **weights_report_data(path)})
+        except ReadError as exc:
+            errors.append(_error(path, f"weights: {exc}"))
+    return out
+
+
+class ExportTarget(str, Enum):
+    numpy = "numpy"
+
+
+@app.command()
+def export(
+    model_path: Annotated[str, typer.Argument(help="A saved model (.keras or .h5).")],
+    to: Annotated[ExportTarget, typer.Option("--to", help="What to write.")] = ExportTarget.numpy,
+    output: Annotated[str | None, typer.Option(
+        "-o", "--output", help="File to write (default: standard output).")] = None,
+) -> None:
+    """Write the model's forward pass as plain NumPy code: load_weights() + forward(x, weights)."""
+    from bnlint.export import ExportError, export_numpy
+    from bnlint.readers.saved import ReadError
+
+    try:
+        code = export_numpy(model_path)
+    except (ReadError, ExportError) as exc:
+        _error(model_path, str(exc))
+        raise typer.Exit(2) from None
+    if output is None:
+        sys.stdout.write(code)
+    else:
+        try:
+            with open(output, "w", encoding="utf-8") as f:
+                f.write(code)
+        except OSError as exc:
+            _error(output, f"cannot write ({exc.strerror or exc})")
+            raise typer.Exit(2) from None
+        typer.echo(f"wrote {output}", err=True)
+    raise typer.Exit(0)
 
 
 

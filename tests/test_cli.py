@@ -187,3 +187,38 @@ def test_where_answers_the_seed_question() -> None:
     expected = (f"modelbatch.layers[5].get_weights()[2] -> {layer['name']}.{weight['name']} "
                 f"({weight['shape'][0]},)")
     assert expected in proc.stdout
+
+
+def test_summarize_weights_reports_untrained_batchnorm() -> None:
+    proc = run("summarize", str(MODELS / "seed002_conv_bn.keras"), "--weights", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    (report,) = doc["weights"]
+    assert report["path"].endswith("seed002_conv_bn.keras")
+    text = run("summarize", str(MODELS / "seed002_conv_bn.keras"), "--weights").stdout
+    assert "never updated" in text
+
+
+def test_export_numpy_writes_a_runnable_module(tmp_path: Path) -> None:
+    out = tmp_path / "forward.py"
+    proc = run("export", str(MODELS / "seed002_conv_bn.keras"), "--to", "numpy", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    code = (
+        "import importlib.util, numpy as np\n"
+        f"spec = importlib.util.spec_from_file_location('fwd', {str(out)!r})\n"
+        "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\n"
+        f"w = m.load_weights({str(MODELS / 'seed002_conv_bn.keras')!r})\n"
+        "y = m.forward(np.zeros((2, 28, 28, 1), 'float32'), w)\n"
+        "print(tuple(np.asarray(y).shape))\n"
+    )
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    golden = json.loads((MODELS / "seed002_conv_bn.k3.golden.json").read_text())
+    assert ran.stdout.strip() == str(tuple([2, *golden["layers"][-1]["output_shapes"][0][1:]]))
+
+
+def test_export_refuses_unreadable_input(tmp_path: Path) -> None:
+    (tmp_path / "x.keras").write_bytes(b"nope")
+    proc = run("export", str(tmp_path / "x.keras"))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith(f"bnlint: {tmp_path / 'x.keras'}: ")

@@ -77,9 +77,11 @@ def model_json(s: ModelSummary) -> dict[str, Any]:
     }
 
 
-def render_json(summaries: list[ModelSummary], errors: list[dict[str, str]] | None = None) -> str:
+def render_json(summaries: list[ModelSummary], errors: list[dict[str, str]] | None = None,
+                extra: dict[str, Any] | None = None) -> str:
     doc: dict[str, Any] = {"version": JSON_SCHEMA_VERSION,
                            "models": [model_json(s) for s in summaries]}
+    doc.update(extra or {})
     if errors:
         doc["errors"] = errors
     return json.dumps(doc, indent=2) + "\n"
