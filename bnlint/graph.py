@@ -40,7 +40,9 @@ def shape_size(shape: Shape) -> Size:
 
 
 class _Base(BaseModel):
-    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=False)
+    # defer_build: the readers build graphs with model_construct(), so the validation schema
+    # is only built when something validates (tests, external users) — not on the hot path.
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=False, defer_build=True)
 
 
 class Location(_Base):
