@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import Enum
 from typing import Annotated, Any
 
@@ -66,6 +68,50 @@ def _print_functions(path: str, result: Any) -> None:
                    + "".join(f" --arg {n}=..." for n, d in fn.parameters if d is None))
 
 
+@contextmanager
+def _one_target(target: str, errors: list[dict[str, str]]) -> Iterator[None]:
+    """Bounds and internal errors of one summarize target become one line; the run goes on."""
+    from bnlint.rules.engine import BoundHit, TimeBudgetExceeded, time_budget
+
+    try:
+        with time_budget():
+            yield
+    except TimeBudgetExceeded as exc:
+        errors.append(_error(target, f"analysis time budget of {exc.args[0]:g} s hit; "
+                             "not summarized"))
+    except BoundHit as exc:
+        errors.append(_error(target, str(exc)))
+    except (RecursionError, MemoryError) as exc:
+        what = "nesting" if isinstance(exc, RecursionError) else "memory"
+        errors.append(_error(target, f"{what} bound hit; not summarized"))
+    except Exception as exc:  # never a traceback
+        from bnlint.rules.internal import REPORT_HINT
+
+        text = " ".join(str(exc).split())[:200]
+        errors.append(_error(target, f"internal error ({exc.__class__.__name__}"
+                             f"{': ' + text if text else ''}); {REPORT_HINT}"))
+
+
+def _preflight(path: str) -> None:
+    """The nesting bound of ``bnlint check`` (libcst must not see pathological nesting)."""
+    from bnlint.rules.engine import _decode_source, preflight_source
+
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+        if path.endswith(".ipynb"):
+            import json
+
+            from bnlint.readers.notebook import join_cells, notebook_cells
+
+            text, _ = join_cells(notebook_cells(json.loads(raw.decode("utf-8"))))
+        else:
+            text = _decode_source(raw)
+    except Exception:  # unreadable or not a notebook: the reader reports it its own way
+        return
+    preflight_source(text)
+
+
 @app.command()
 def summarize(
     paths: Annotated[list[str], typer.Argument(
@@ -105,32 +151,34 @@ def summarize(
     weight_paths: list[str] = []
     for target in paths:
         base = target.partition("::")[0]
-        if base.endswith((".py", ".ipynb")):
-            from bnlint.readers.source import SourceError
+        with _one_target(target, errors):
+            if base.endswith((".py", ".ipynb")):
+                from bnlint.readers.source import SourceError
 
+                try:
+                    _preflight(base)
+                    result = _read_source_target(target, defines, args, keras_version)
+                except SourceError as exc:
+                    errors.append(_error(target, str(exc)))
+                    continue
+                except OSError as exc:
+                    errors.append(_error(target, f"cannot read ({exc.strerror or exc})"))
+                    continue
+                for note in result.notes:
+                    typer.echo(f"bnlint: {target}: note: {note}", err=True)
+                if not result.models and output_format is SummaryFormat.text:
+                    _print_functions(target, result)
+                summaries.extend(make_summary(m) for m in result.models)
+                references.extend((base, r) for r in result.references)
+                continue
             try:
-                result = _read_source_target(target, defines, args, keras_version)
-            except SourceError as exc:
+                model = read_saved_model(base)
+            except ReadError as exc:
                 errors.append(_error(target, str(exc)))
                 continue
-            except OSError as exc:
-                errors.append(_error(target, f"cannot read ({exc.strerror or exc})"))
-                continue
-            for note in result.notes:
-                typer.echo(f"bnlint: {target}: note: {note}", err=True)
-            if not result.models and output_format is SummaryFormat.text:
-                _print_functions(target, result)
-            summaries.extend(make_summary(m) for m in result.models)
-            references.extend((base, r) for r in result.references)
-            continue
-        try:
-            model = read_saved_model(base)
-        except ReadError as exc:
-            errors.append(_error(target, str(exc)))
-            continue
-        summaries.append(make_summary(model))
-        if weights:
-            weight_paths.append(base)
+            summaries.append(make_summary(model))
+            if weights:
+                weight_paths.append(base)
 
     if output_format is SummaryFormat.json:
         from bnlint.report.structured import render_json
@@ -258,10 +306,18 @@ def check(
     statistics: Annotated[bool, typer.Option(
         "--statistics", help="Print the number of findings per rule instead of the "
         "findings.")] = False,
+    no_cache: Annotated[bool, typer.Option(
+        "--no-cache", help="Neither read nor write the .bnlint_cache/ directory.")] = False,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Exit 2 when bnlint itself failed on a file (BN998).")] = False,
+    jobs: Annotated[int | None, typer.Option(
+        "--jobs", "-j", min=1, help="Worker processes (default: sized to the machine when "
+        "there are enough files; 1: no pool).")] = None,
 ) -> None:
     """Lint Keras code, notebooks and saved models for BatchNormalization and loss mistakes.
 
-    Exit codes: 0 no findings, 1 findings, 2 usage/config error or an unreadable file.
+    Exit codes: 0 no findings, 1 findings, 2 usage/config error or an unreadable file
+    (with --strict also when bnlint failed on a file: BN998).
     """
     from bnlint.rules.config import ConfigError, Settings
     from bnlint.rules.engine import run
@@ -272,13 +328,29 @@ def check(
                    ignore=_codes(ignore), exclude=[e for v in exclude for e in v.split(",")
                                                    if e], define=_pairs(define, "--define"),
                    keras_version=keras_version)
+    cache = None
+    if not no_cache:
+        from bnlint.cache import Cache
+
+        cache = Cache()
     try:
-        result = run(paths or ["."], cli)
+        result = run(paths or ["."], cli, cache=cache, jobs=jobs)
     except ConfigError as exc:
         typer.echo(f"bnlint: error: {exc}", err=True)
         raise typer.Exit(2) from None
+    except Exception as exc:  # outside any one file (discovery, settings): still one line
+        from bnlint.rules.internal import REPORT_HINT
+
+        text = " ".join(str(exc).split())[:200]
+        typer.echo(f"bnlint: internal error ({exc.__class__.__name__}"
+                   f"{': ' + text if text else ''}); {REPORT_HINT}", err=True)
+        raise typer.Exit(2) from None
     for path, message in result.errors:
         typer.echo(f"{path}: {message}", err=True)
+    for path, message in result.internal:
+        typer.echo(f"{path}: {message}", err=True)
+    for path, message in result.notes:
+        typer.echo(f"{path}: note: {message}", err=True)
     findings = result.findings
     from bnlint.report import findings as render
 
@@ -295,9 +367,22 @@ def check(
     else:
         text = render.render_text(findings, concise=output_format is CheckFormat.concise)
         sys.stdout.write(text if text else "All checks passed!\n")
-    if result.errors:
+    if result.errors or (strict and result.internal):
         raise typer.Exit(2)
-    raise typer.Exit(0 if exit_zero or not findings else 1)
+    counted = [f for f in findings if f.code != "BN998"]  # bnlint's bug, not the user's
+    raise typer.Exit(0 if exit_zero or not counted else 1)
+
+
+@app.command()
+def clean() -> None:
+    """Remove the .bnlint_cache/ directory of the current directory."""
+    from bnlint.cache import CACHE_DIR
+    from bnlint.cache import clean as remove
+
+    if remove():
+        typer.echo(f"Removed {CACHE_DIR}/")
+    else:
+        typer.echo(f"No {CACHE_DIR}/ here.")
 
 
 @app.command()

@@ -175,7 +175,7 @@ def test_rule_command() -> None:
     assert "## Why is this bad?" in r.stdout
     r = bnlint("rule", "--all")
     lines = r.stdout.splitlines()
-    assert len(lines) == 19 and lines[0].startswith("BN001  batchnorm-before-softmax")
+    assert len(lines) == 20 and lines[0].startswith("BN001  batchnorm-before-softmax")
     assert any(ln.startswith("BN004  bias-before-batchnorm") for ln in lines)
 
 

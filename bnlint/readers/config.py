@@ -33,8 +33,8 @@ def detect_version(config: dict[str, Any], keras_version: str | None) -> int:
     text_hint = _first_inbound(config)
     if text_hint is not None:
         return 3 if isinstance(text_hint, dict) else 2
-    for layer in (config.get("config") or {}).get("layers", []) or []:
-        cfg = layer.get("config") or {}
+    for layer in _layer_list(config):
+        cfg = _dict(layer.get("config"))
         if "batch_input_shape" in cfg:
             return 2
         if "batch_shape" in cfg:
@@ -42,10 +42,20 @@ def detect_version(config: dict[str, Any], keras_version: str | None) -> int:
     return 3
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    """``value`` when it is a dict, else an empty one (hostile configs have any type anywhere)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _layer_list(config: Any) -> list[dict[str, Any]]:
+    layers = _dict(_dict(config).get("config")).get("layers")
+    return [la for la in layers if isinstance(la, dict)] if isinstance(layers, list) else []
+
+
 def _first_inbound(config: dict[str, Any]) -> Any:
-    for layer in (config.get("config") or {}).get("layers", []) or []:
+    for layer in _layer_list(config):
         nodes = layer.get("inbound_nodes")
-        if nodes:
+        if isinstance(nodes, list) and nodes:
             return nodes[0]
     return None
 
@@ -97,7 +107,7 @@ class Replayer:
             layers.append(self.layer(ld, lpath))
         if input_tensor is None:
             shape = cfg.get("build_input_shape")
-            first_cfg = (layers_data[0].get("config") or {}) if layers_data else {}
+            first_cfg = _dict(layers_data[0].get("config")) if layers_data else {}
             shape = shape or first_cfg.get("batch_input_shape") or first_cfg.get("batch_shape")
             if isinstance(shape, list):
                 input_tensor = kb.make_input(f"{name}_input", _shape(shape), self.version,
@@ -109,9 +119,9 @@ class Replayer:
         return model
 
     def input_tensor(self, ld: dict[str, Any], path: str) -> KTensor:
-        cfg = ld.get("config") or {}
+        cfg = _dict(ld.get("config"))
         shape = cfg.get("batch_shape", cfg.get("batch_input_shape"))
-        if shape is None and cfg.get("shape") is not None:
+        if shape is None and isinstance(cfg.get("shape"), list):
             shape = [cfg.get("batch_size"), *cfg["shape"]]
         if not isinstance(shape, list):
             raise ConfigError(f"{path}: InputLayer without a shape")
@@ -144,7 +154,7 @@ class Replayer:
             lpath = f"{path}.layers[{i}]"
             if not isinstance(ld, dict):
                 raise ConfigError(f"{lpath} is not a layer config")
-            lname = str(ld.get("name") or (ld.get("config") or {}).get("name"))
+            lname = str(ld.get("name") or _dict(ld.get("config")).get("name"))
             if lname in created:
                 raise ConfigError(f"{lpath}: duplicate layer name `{lname}`")
             if ld.get("class_name") == "InputLayer":
@@ -237,7 +247,7 @@ class Replayer:
         def tensors_in(value: Any) -> list[KTensor]:
             nonlocal missing
             if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
-                hist = (value.get("config") or {}).get("keras_history")
+                hist = _dict(value.get("config")).get("keras_history")
                 t = self._lookup(hist, created)
                 if t is None:
                     missing = True
@@ -327,8 +337,20 @@ def _shape(shape: list[Any]) -> tuple:
 def model_from_config(
     data: dict[str, Any], source: str, keras_version: str | None = None
 ) -> graph.Model:
-    version = detect_version(data, keras_version)
-    kmodel = Replayer(version, source).model(data)
-    if data.get("class_name") == "Model" and kmodel.kind == "Functional":
-        kmodel.class_name = "Functional"
-    return kb.to_graph(kmodel, source)
+    if not isinstance(data, dict):
+        raise ConfigError("not a Keras model config (not a JSON object)")
+    if not isinstance(keras_version, str):
+        keras_version = None
+    try:
+        version = detect_version(data, keras_version)
+        kmodel = Replayer(version, source).model(data)
+        if data.get("class_name") == "Model" and kmodel.kind == "Functional":
+            kmodel.class_name = "Functional"
+        return kb.to_graph(kmodel, source)
+    except (AttributeError, TypeError, ValueError, KeyError, IndexError, OverflowError,
+            ZeroDivisionError) as exc:
+        # A value of the wrong type or range somewhere in a (hand-edited, truncated or
+        # hostile) config: Keras's own from_config would fail on it too.
+        text = " ".join(str(exc).split())[:120]
+        raise ConfigError(f"malformed model config ({exc.__class__.__name__}: {text})"
+                          ) from None

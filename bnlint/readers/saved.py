@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,13 @@ from bnlint.readers.config import ConfigError, model_from_config
 
 SAVED_SUFFIXES = (".keras", ".h5", ".hdf5", ".json")
 MAX_CONFIG_BYTES = 64 * 1024 * 1024  # an architecture JSON larger than this is not a model
+MAX_METADATA_BYTES = 1 << 20
+#: a zip member that inflates more than this many times its compressed size (and to more
+#: than MIN_RATIO_CHECK_BYTES) is a zip bomb, not a Keras config (real ones: ~5-30x)
+MAX_COMPRESSION_RATIO = 200
+MIN_RATIO_CHECK_BYTES = 1 << 20
+MAX_JSON_DEPTH = 100  # dict/list nesting of a config (real Keras configs: < 30)
+MAX_LAYERS = 100_000  # layer configs in one file, nested models included
 
 
 class ReadError(Exception):
@@ -25,9 +33,53 @@ class ReadError(Exception):
 
 def _loads(text: str | bytes, what: str) -> Any:
     try:
-        return json.loads(text)
+        data = json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ReadError(f"{what} is not valid JSON ({exc.__class__.__name__}: {exc})") from None
+    except RecursionError:
+        raise ReadError(f"{what} is nested too deeply (bound {MAX_JSON_DEPTH}); refusing to "
+                        "read") from None
+    check_bounds(data, what)
+    return data
+
+
+def check_bounds(data: Any, what: str = "the config") -> None:
+    """Refuse JSON nested deeper than MAX_JSON_DEPTH or with more than MAX_LAYERS layers.
+
+    Iterative, so it cannot itself overflow the stack.
+    """
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    layers = 0
+    while stack:
+        obj, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise ReadError(f"{what} is nested deeper than {MAX_JSON_DEPTH} levels; "
+                            "refusing to read")
+        if isinstance(obj, dict):
+            if isinstance(obj.get("layers"), list):
+                layers += len(obj["layers"])
+                if layers > MAX_LAYERS:
+                    raise ReadError(f"{what} has more than {MAX_LAYERS} layers; refusing "
+                                    "to read")
+            stack.extend((v, depth + 1) for v in obj.values() if isinstance(v, (dict, list)))
+        elif isinstance(obj, list):
+            stack.extend((v, depth + 1) for v in obj if isinstance(v, (dict, list)))
+
+
+def _member(zf: zipfile.ZipFile, name: str, limit: int) -> bytes:
+    """A zip member, refusing zip bombs: declared size, compression ratio, actual size."""
+    info = zf.getinfo(name)
+    if info.file_size > limit:
+        raise ReadError(f"{name} is {info.file_size} bytes (bound {limit}); refusing to read")
+    if info.file_size > MIN_RATIO_CHECK_BYTES and \
+            info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
+        raise ReadError(f"{name} inflates {info.file_size // max(info.compress_size, 1)}x "
+                        f"(bound {MAX_COMPRESSION_RATIO}x): a zip bomb? refusing to read")
+    with zf.open(info) as f:
+        data = f.read(limit + 1)  # never more than the bound, whatever the header says
+    if len(data) > limit:
+        raise ReadError(f"{name} is larger than {limit} bytes; refusing to read")
+    return data
 
 
 def _read_keras_zip(path: Path) -> tuple[dict[str, Any], str | None]:
@@ -38,16 +90,19 @@ def _read_keras_zip(path: Path) -> tuple[dict[str, Any], str | None]:
             names = set(zf.namelist())
             if "config.json" not in names:
                 raise ReadError("the .keras archive has no config.json")
-            info = zf.getinfo("config.json")
-            if info.file_size > MAX_CONFIG_BYTES:
-                raise ReadError(f"config.json is {info.file_size} bytes; refusing to read")
-            config = _loads(zf.read("config.json"), "config.json")
+            config = _loads(_member(zf, "config.json", MAX_CONFIG_BYTES), "config.json")
             version = None
-            if "metadata.json" in names and zf.getinfo("metadata.json").file_size < 1 << 20:
-                meta = _loads(zf.read("metadata.json"), "metadata.json")
+            if "metadata.json" in names and \
+                    zf.getinfo("metadata.json").file_size < MAX_METADATA_BYTES:
+                try:
+                    meta = _loads(_member(zf, "metadata.json", MAX_METADATA_BYTES),
+                                  "metadata.json")
+                except ReadError:
+                    meta = None
                 if isinstance(meta, dict):
                     version = meta.get("keras_version")
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError,
+            ValueError, zlib.error) as exc:
         raise ReadError(f"damaged .keras archive ({exc})") from None
     return config, version if isinstance(version, str) else None
 
@@ -67,16 +122,24 @@ def _read_h5(path: Path) -> tuple[dict[str, Any], str | None]:
         raise ReadError("reading .h5 files needs h5py") from None
     try:
         with h5py.File(path, "r") as f:
+            if "model_config" in f.attrs:
+                attr = f.attrs.get_id("model_config")
+                if attr.get_storage_size() > MAX_CONFIG_BYTES:
+                    raise ReadError("model_config is too large")
             raw = f.attrs.get("model_config")
             version = _attr_text(f.attrs.get("keras_version"))
-    except OSError as exc:
-        raise ReadError(f"not a readable HDF5 file ({exc})") from None
+    except (OSError, KeyError, ValueError, TypeError) as exc:
+        raise ReadError(f"not a readable HDF5 file ({exc.__class__.__name__}: "
+                        f"{' '.join(str(exc).split())[:160]})") from None
     text = _attr_text(raw)
     if text is None:
         raise ReadError("the .h5 file has no model_config (a weights-only file?)")
     if len(text) > MAX_CONFIG_BYTES:
         raise ReadError("model_config is too large")
-    return _loads(text, "model_config"), version
+    data = _loads(text, "model_config")
+    if not isinstance(data, dict):
+        raise ReadError("model_config is not a JSON object")
+    return data, version
 
 
 def _read_json(path: Path) -> tuple[dict[str, Any], str | None]:
@@ -112,7 +175,7 @@ def read_config(path: str | Path) -> tuple[dict[str, Any], str | None]:
 def read_saved_model(path: str | Path) -> graph.Model:
     """The typed graph of a saved model file. Raises :class:`ReadError` with one line."""
     config, version = read_config(path)
-    if "class_name" not in config or "config" not in config:
+    if not isinstance(config, dict) or "class_name" not in config or "config" not in config:
         raise ReadError("not a Keras model config (expected `class_name` and `config`)")
     try:
         return model_from_config(config, str(path), version)

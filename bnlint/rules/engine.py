@@ -1,11 +1,24 @@
-"""``bnlint check``: discover files, read them, run the selected rules, filter findings."""
+"""``bnlint check``: discover files, read them, run the selected rules, filter findings.
+
+Every file is analysed by :func:`analyse_file`, which never raises: a bound that is hit
+(time, nesting, sizes) becomes a note, an unreadable file a BN999 finding, and any other
+exception a BN998 finding (a bnlint bug).  Files are pre-filtered on their raw bytes in
+the main process; the remaining ones are looked up in the cache (``bnlint.cache``) and
+the rest analysed, in a process pool when there are enough of them (``bnlint.parallel``).
+Output order does not depend on the order in which the work finishes.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import signal
+import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +31,7 @@ from bnlint.rules.config import (
     settings_for_dir,
     validate_prefixes,
 )
+from bnlint.rules.internal import SELFTEST_MARKER, InternalError, internal_finding
 from bnlint.rules.noqa import file_noqa, suppressed
 from bnlint.rules.pysource import SourceText
 
@@ -42,12 +56,131 @@ class UnreadableFile(Rule):
         return iter(())
 
 
+#: Wall-time budget of one file's analysis, in seconds (``BNLINT_FILE_TIME_BUDGET``).
+FILE_TIME_BUDGET = 10.0
+#: Source text longer than this (characters) is not interpreted (a note says so): model code
+#: is far smaller, and libcst needs ~3 s per MB before the interpreter even starts.
+MAX_SOURCE_CHARS = 1_000_000
+#: ``check`` reads saved weight arrays (BN statistics) up to this size each.
+MAX_CHECK_ARRAY_BYTES = 256 * 1024 * 1024
+_KERAS_BYTES = re.compile(rb"\b(keras|tensorflow|tf_keras)\b")
+_BOUND_NOTE = re.compile(r"\b(budget|bound) of\b|bound hit|bound of `check`|too deep|"
+                         r"too large|refusing|not analysed", re.I)
+
+
+class Unreadable(ValueError):
+    """The file cannot be read (BN999); the message is one line."""
+
+
+class BoundHit(Exception):
+    """A bound was hit before the analysis could start; the message is the note."""
+
+
+class TimeBudgetExceeded(BaseException):
+    """Raised by the SIGALRM handler; a BaseException so ``except Exception`` cannot eat it."""
+
+
+def file_time_budget() -> float:
+    try:
+        return float(os.environ.get("BNLINT_FILE_TIME_BUDGET", FILE_TIME_BUDGET))
+    except ValueError:
+        return FILE_TIME_BUDGET
+
+
+@contextmanager
+def time_budget(seconds: float | None = None) -> Iterator[None]:
+    """Raise :class:`TimeBudgetExceeded` in this block after ``seconds`` of wall time.
+
+    Uses ``SIGALRM`` (POSIX, main thread only); elsewhere the step budgets still apply.
+    """
+    seconds = file_time_budget() if seconds is None else seconds
+    usable = (seconds > 0 and hasattr(signal, "setitimer")
+              and threading.current_thread() is threading.main_thread())
+    if not usable:
+        yield
+        return
+
+    def _alarm(signum: int, frame: Any) -> None:
+        raise TimeBudgetExceeded(seconds)
+
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def preflight_source(text: str) -> None:
+    """Refuse source that would make the parser crash or take quadratic time.
+
+    libcst's native parser overflows its stack on a few thousand nested brackets and is
+    slow on very deep expressions; CPython's own parser (C, linear, bounded) is asked first.
+    Raises :class:`BoundHit` with the note.  A plain syntax error is left to libcst.
+    """
+    import ast
+
+    if len(text) > MAX_SOURCE_CHARS:
+        raise BoundHit(f"source is {len(text)} characters long (bound {MAX_SOURCE_CHARS}); "
+                       "not analysed")
+    try:
+        ast.parse(text)
+    except SyntaxError as exc:
+        msg = str(exc.msg or "")
+        if "too many" in msg or "too deeply" in msg or "too complex" in msg:
+            raise BoundHit(f"line {exc.lineno or 0}: {msg}; nesting bound hit, "
+                           "not analysed") from None
+    except (RecursionError, MemoryError):
+        raise BoundHit("expressions nested too deeply (nesting bound hit); not analysed"
+                       ) from None
+    except ValueError:  # null bytes: libcst reports it
+        pass
+
+
 @dataclass
 class Result:
     findings: list[Finding] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
     files: int = 0  # files read and checked
     skipped: int = 0  # files the pre-filter skipped
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (path, note): bounds hit
+    internal_errors: int = 0  # BN998: bnlint failed on a file
+    cached: int = 0  # outcomes taken from the cache
+    internal: list[tuple[str, str]] = field(default_factory=list)  # (path, BN998 message)
+
+
+@dataclass
+class Outcome:
+    """What analysing one file gave; plain data (pickled to/from workers, JSON in the cache)."""
+
+    status: str = "checked"  # "checked" | "skipped" | "unreadable" | "internal"
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    cacheable: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {"status": self.status, "errors": self.errors, "notes": self.notes,
+                "findings": [f.model_dump(exclude_defaults=True) for f in self.findings]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Outcome:
+        return cls(status=data["status"], errors=list(data["errors"]),
+                   notes=list(data["notes"]),
+                   findings=[Finding(**f) for f in data["findings"]])
+
+
+@dataclass
+class Task:
+    """One file to analyse (picklable)."""
+
+    path: str
+    display: str
+    settings: Settings
+    enabled: frozenset[str]
+    ignored: tuple[str, ...]
+    budget: float
 
 
 def _is_venv(d: Path) -> bool:
@@ -64,11 +197,13 @@ def looks_like_keras_json(path: Path) -> bool:
     if not (b'"class_name"' in head and b'"config"' in head and head.lstrip().startswith(b"{")):
         return False
     try:
-        if path.stat().st_size > 64 * 1024 * 1024:
-            return False
+        if path.stat().st_size > 1024 * 1024:
+            return True  # the head looks like one; the reader decides (within its bounds)
         data = json.loads(path.read_bytes())
     except (OSError, ValueError):
         return False
+    except RecursionError:  # hostile nesting: the reader reports it with its bound
+        return True
     return isinstance(data, dict) and "class_name" in data and isinstance(data.get("config"),
                                                                            dict)
 
@@ -98,16 +233,33 @@ def discover(paths: Sequence[str], cli: Settings) -> Iterator[tuple[Path, bool]]
             yield p, True
 
 
-def _display(path: Path) -> str:
+def _display(path: Path, resolved: Path | None = None, cwd: Path | None = None) -> str:
     try:
-        rel = path.resolve().relative_to(Path.cwd().resolve())
+        resolved = resolved or path.resolve()
+        rel = resolved.relative_to(cwd or Path.cwd().resolve())
         return rel.as_posix() if not path.is_absolute() or str(rel) != "." else str(path)
     except ValueError:
         return str(path)
 
 
-def _weights_access(path: Path) -> Any:
-    """get_weights() arrays through the weights reader, lazily; None when unavailable."""
+@lru_cache(maxsize=4096)
+def _resolved_dir(d: str) -> Path:
+    return Path(d).resolve()
+
+
+def _resolve(path: Path) -> Path:
+    """``path.resolve()``, resolving each directory once (a file that is a link: fully)."""
+    if os.path.islink(path):
+        return path.resolve()
+    return _resolved_dir(str(path.parent)) / path.name
+
+
+def _weights_access(path: Path, notes: list[str] | None = None) -> Any:
+    """get_weights() arrays through the weights reader, lazily; None when unavailable.
+
+    A bound hit while reading an array is appended to ``notes`` (the rules treat an
+    unreadable array as absent, so the note is how the user hears about it).
+    """
     try:
         from bnlint.readers.weights import open_weights
     except ImportError:
@@ -118,26 +270,62 @@ def _weights_access(path: Path) -> Any:
             wf = open_weights(path, model)
         except Exception:
             return None
-        return _Lazy(wf)
+        return _Lazy(wf, notes, skipped)
 
+    skipped: list[Any] = []  # shared by every rule's view of the arrays: one note per file
     return arrays
 
 
 class _Lazy(Sequence):
-    def __init__(self, wf: Any):
+    def __init__(self, wf: Any, notes: list[str] | None = None,
+                 skipped: list[Any] | None = None):
         self.wf = wf
+        self.notes = notes if notes is not None else []
+        self.skipped = skipped if skipped is not None else []
 
     def __len__(self) -> int:
         return len(self.wf)
 
     def __getitem__(self, i: Any) -> Any:
+        ref = self.wf.refs[i] if hasattr(self.wf, "refs") else None
+        if ref is not None:
+            import math
+
+            nbytes = math.prod(int(d) for d in ref.shape) * 8  # read as float64 at most
+            if nbytes > MAX_CHECK_ARRAY_BYTES:
+                if i not in self.skipped:
+                    self.skipped.append(i)
+                note = (f"get_weights()[{', '.join(map(str, sorted(self.skipped)))}] "
+                        f"larger than the {MAX_CHECK_ARRAY_BYTES >> 20} MiB bound of `check`: "
+                        "values not read")
+                self.notes[:] = [n for n in self.notes if not n.startswith("get_weights()[")]
+                self.notes.append(note)  # one note per file, however many arrays
+                raise BoundHit(note)
         return self.wf.read(i)
+
+
+def _decode_source(raw: bytes) -> str:
+    """Python source as Python decodes it (PEP 263 coding cookie, UTF-8 by default)."""
+    import io
+    import tokenize
+
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+    except SyntaxError:
+        encoding = "utf-8"
+    try:
+        text = raw.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        raise Unreadable(f"not {encoding.upper()} text" if encoding != "utf-8"
+                         else "not UTF-8 text") from None
+    return text.removeprefix("\ufeff")
 
 
 def read_context(path: Path, display: str, s: Settings) -> Context | None:
     """The rule context for a file; None when the pre-filter skips it.
 
-    Raises ``ValueError`` with a one-line message when the file cannot be read.
+    Raises :class:`Unreadable` (a ``ValueError``) with a one-line message when the file
+    cannot be read, :class:`BoundHit` when a bound refuses it.
     """
     from bnlint.readers.source import SourceError, mentions_keras, read_text
 
@@ -146,7 +334,7 @@ def read_context(path: Path, display: str, s: Settings) -> Context | None:
         try:
             raw = path.read_bytes()
         except OSError as exc:
-            raise ValueError(f"cannot read ({exc.strerror or exc})") from None
+            raise Unreadable(f"cannot read ({exc.strerror or exc})") from None
         mapping = None
         line_map = None
         if suffix == ".ipynb":
@@ -156,54 +344,62 @@ def read_context(path: Path, display: str, s: Settings) -> Context | None:
                 data = json.loads(raw.decode("utf-8"))
                 text, mapping = join_cells(notebook_cells(data))
             except (ValueError, UnicodeDecodeError) as exc:
-                raise ValueError(f"not a JSON notebook ({exc.__class__.__name__})") from None
+                raise Unreadable(f"not a JSON notebook ({exc.__class__.__name__})") from None
             except SourceError as exc:
-                raise ValueError(str(exc).removeprefix("line 0: ")) from None
+                raise Unreadable(str(exc).removeprefix("line 0: ")) from None
 
             def line_map(line: int) -> tuple[int | None, int]:
                 if 1 <= line <= len(mapping):
                     return mapping[line - 1]
                 return None, line
         else:
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                raise ValueError("not UTF-8 text") from None
+            text = _decode_source(raw)
         if not mentions_keras(text) or file_noqa(text):
             return None
+        if SELFTEST_MARKER in text:
+            raise RuntimeError("self-test requested by the file")
+        preflight_source(text)
         try:
             result = read_text(text, display, s.define or None, s.keras_version,
                                line_map=line_map)
         except SourceError as exc:
-            raise ValueError(str(exc)) from None
-        return Context(path=display, kind="notebook" if mapping is not None else "source",
-                       models=result.models, facts=result.facts,
-                       source=SourceText(text, mapping), keras_version=result.keras_version)
+            raise Unreadable(str(exc)) from None
+        ctx = Context(path=display, kind="notebook" if mapping is not None else "source",
+                      models=result.models, facts=result.facts,
+                      source=SourceText(text, mapping), keras_version=result.keras_version)
+        ctx.reader_notes = list(result.notes)  # type: ignore[attr-defined]
+        return ctx
     from bnlint.readers.saved import ReadError, read_config, read_saved_model
 
     try:
         model = read_saved_model(path)
         config, _ = read_config(path)
     except ReadError as exc:
-        raise ValueError(str(exc)) from None
+        raise Unreadable(str(exc)) from None
     model.source = display
-    return Context(path=display, kind="saved", models=[model], saved_config=config,
-                   keras_version=model.keras_version,
-                   weights=_weights_access(path) if suffix in (".keras", ".h5", ".hdf5")
-                   else None)
+    notes: list[str] = []
+    ctx = Context(path=display, kind="saved", models=[model], saved_config=config,
+                  keras_version=model.keras_version,
+                  weights=_weights_access(path, notes) if suffix in (".keras", ".h5", ".hdf5")
+                  else None)
+    ctx.reader_notes = notes  # type: ignore[attr-defined]  # filled while the rules run
+    return ctx
 
 
-def check_context(ctx: Context, codes: set[str]) -> tuple[list[Finding], list[str]]:
-    """Run the selected rules; returns findings and internal-error messages."""
+def check_context(ctx: Context, codes: set[str],
+                  ) -> tuple[list[Finding], list[tuple[str, Exception]]]:
+    """Run the selected rules; returns findings and (rule code, exception) of failed rules."""
     findings: list[Finding] = []
-    problems: list[str] = []
+    problems: list[tuple[str, Exception]] = []
     for code, cls in all_rules().items():
-        if code not in codes or cls is UnreadableFile:
+        if code not in codes or cls in (UnreadableFile, InternalError):
             continue
         try:
             found = list(cls().check(ctx))
+        except (RecursionError, MemoryError):
+            raise
         except Exception as exc:  # a rule bug must not stop the run
-            problems.append(f"internal error in {code}: {exc.__class__.__name__}: {exc}")
+            problems.append((code, exc))
             continue
         if ctx.kind in ("source", "notebook"):
             # A layer built by library code (a keras.applications base read from Keras's own
@@ -222,8 +418,94 @@ def _keep(f: Finding, ctx: Context | None, ignored: list[str]) -> bool:
     return True
 
 
-def run(paths: Sequence[str], cli: Settings) -> Result:
-    """Check every file under ``paths``.  Raises ConfigError for bad settings."""
+def analyse_file(task: Task) -> Outcome:
+    """Read and check one file; never raises (bounds: notes; bugs: BN998)."""
+    path = Path(task.path)
+    out = Outcome()
+    ctx: Context | None = None
+    try:
+        with time_budget(task.budget):
+            ctx = read_context(path, task.display, task.settings)
+            if ctx is None:
+                return Outcome(status="skipped")
+            found, problems = check_context(ctx, set(task.enabled))
+    except TimeBudgetExceeded:
+        return Outcome(notes=[f"analysis time budget of {task.budget:g} s hit; the file was "
+                              "not (fully) checked"], cacheable=False)
+    except BoundHit as exc:
+        return Outcome(notes=[str(exc)])
+    except (RecursionError, MemoryError) as exc:
+        what = "nesting" if isinstance(exc, RecursionError) else "memory"
+        return Outcome(notes=[f"{what} bound hit while analysing; the file was not checked"])
+    except Unreadable as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else "cannot read"
+        out = Outcome(status="unreadable", errors=[msg])
+        if UnreadableFile.code in task.enabled:
+            out.findings.append(_unreadable(task.display, msg))
+        return out
+    except Exception as exc:  # never a traceback
+        return _internal(task, exc, "while reading")
+    for note in _bound_notes(ctx):
+        out.notes.append(note)
+    for code, exc in problems:
+        if isinstance(exc, BoundHit):
+            out.notes.append(f"{code}: {exc}")
+            continue
+        bug = _internal(task, exc, f"in {code}")
+        out.findings.extend(bug.findings)
+        out.errors.extend(bug.errors)
+        out.status = "internal"
+    ignored = list(task.ignored)
+    unique: dict[tuple[Any, ...], Finding] = {}
+    for f in found:
+        if _keep(f, ctx, ignored):
+            unique.setdefault((f.code, f.line, f.column, f.cell, f.config_path, f.message), f)
+    out.findings.extend(unique.values())
+    return out
+
+
+def _internal(task: Task, exc: BaseException, where: str) -> Outcome:
+    finding = internal_finding(task.display, exc, where)
+    out = Outcome(status="internal", errors=[finding.message], cacheable=False)
+    if InternalError.code in task.enabled and not any(
+            finding.code.startswith(p) for p in task.ignored):
+        out.findings.append(finding)
+    return out
+
+
+def _crashed(task: Task) -> Outcome:
+    """The worker analysing this file died (native code crashed): BN998, the run goes on."""
+    return _internal(task, RuntimeError("the worker process analysing the file crashed"),
+                     "while analysing")
+
+
+def _bound_notes(ctx: Context) -> list[str]:
+    notes: list[str] = []
+    facts_notes = list(getattr(ctx, "reader_notes", None) or [])
+    for m in ctx.models:
+        facts_notes = [*facts_notes, *getattr(m, "notes", [])]
+    for n in facts_notes:
+        if isinstance(n, str) and _BOUND_NOTE.search(n) and n not in notes:
+            notes.append(n)
+    return notes
+
+
+def prefilter(path: Path, raw: bytes) -> bool:
+    """Cheap test on the raw bytes: can this file need any analysis at all?"""
+    if path.suffix.lower() in SOURCE_SUFFIXES:
+        if b"keras" not in raw and b"tensorflow" not in raw:  # memchr-fast
+            return False
+        return _KERAS_BYTES.search(raw) is not None
+    return True
+
+
+def run(paths: Sequence[str], cli: Settings, *, cache: Any = None, jobs: int | None = None,
+        ) -> Result:
+    """Check every file under ``paths``.  Raises ConfigError for bad settings.
+
+    ``cache`` is a :class:`bnlint.cache.Cache` (None: no cache); ``jobs`` the number of
+    worker processes (None: sized to the machine when there is enough work, 1: serial).
+    """
     rules = all_rules()
     defaults = {code: cls.default for code, cls in rules.items()}
     codes = list(rules)
@@ -232,8 +514,12 @@ def run(paths: Sequence[str], cli: Settings) -> Result:
     validate_prefixes(cli.ignore, codes, "--ignore")
     result = Result()
     seen: set[Path] = set()
+    budget = file_time_budget()
+    slots: list[tuple[str, Outcome | None]] = []  # (display, outcome or pending)
+    pending: list[tuple[int, Task, str | None]] = []  # (slot, task, cache key)
+    cwd = Path.cwd().resolve()
     for path, explicit in discover(paths, cli):
-        key = path.resolve()
+        key = _resolve(path)
         if key in seen:
             continue
         seen.add(key)
@@ -242,7 +528,7 @@ def run(paths: Sequence[str], cli: Settings) -> Result:
                                ("extend-select", file_settings.extend_select),
                                ("ignore", file_settings.ignore)):
             validate_prefixes(prefixes, codes, what)
-        display = _display(path)
+        display = _display(path, key, cwd)
         enabled = selected(defaults, file_settings)
         if not explicit and is_excluded(path, file_settings, Path.cwd()):
             continue
@@ -253,32 +539,50 @@ def run(paths: Sequence[str], cli: Settings) -> Result:
         if path.suffix.lower() not in SOURCE_SUFFIXES + SAVED_SUFFIXES and path.exists():
             result.errors.append((display, f"unsupported file type `{path.suffix}`"))
             continue
-        try:
-            ctx = read_context(path, display, file_settings)
-        except ValueError as exc:
-            msg = str(exc).splitlines()[0] if str(exc) else "cannot read"
-            result.errors.append((display, msg))
-            if "BN999" in enabled:
-                result.findings.append(_unreadable(display, msg))
-            continue
-        except Exception as exc:  # never a traceback
-            msg = f"internal error while reading ({exc.__class__.__name__}: {exc})"
-            result.errors.append((display, msg.splitlines()[0]))
-            continue
-        if ctx is None:
+        ignored = tuple(per_file_ignored(path, file_settings))
+        task = Task(str(path), display, file_settings, frozenset(enabled), ignored, budget)
+        raw: bytes | None = None
+        if path.suffix.lower() in SOURCE_SUFFIXES:
+            try:
+                raw = path.read_bytes()
+            except OSError:
+                raw = None  # read_context reports it
+            if raw is not None and not prefilter(path, raw):
+                result.skipped += 1
+                continue
+        ckey = None
+        if cache is not None:
+            ckey = cache.key(path, raw, task)
+            hit = cache.get(ckey) if ckey is not None else None
+            if hit is not None:
+                result.cached += 1
+                slots.append((display, hit))
+                continue
+        pending.append((len(slots), task, ckey))
+        slots.append((display, None))
+
+    from bnlint.parallel import map_tasks
+
+    outcomes = map_tasks(analyse_file, [t for _, t, _ in pending], jobs, on_crash=_crashed)
+    for (slot, _, ckey), outcome in zip(pending, outcomes, strict=True):
+        slots[slot] = (slots[slot][0], outcome)
+        if cache is not None and ckey is not None and outcome.cacheable:
+            cache.put(ckey, outcome)
+    for display, outcome in slots:
+        assert outcome is not None
+        if outcome.status == "skipped":
             result.skipped += 1
             continue
-        result.files += 1
-        found, problems = check_context(ctx, enabled)
-        for p in problems:
-            result.errors.append((display, p))
-        ignored = per_file_ignored(path, file_settings)
-        unique: dict[tuple[Any, ...], Finding] = {}
-        for f in found:
-            if _keep(f, ctx, ignored):
-                unique.setdefault((f.code, f.line, f.column, f.cell, f.config_path, f.message),
-                                  f)
-        result.findings.extend(unique.values())
+        if outcome.status != "unreadable":
+            result.files += 1
+        if outcome.status == "internal":
+            result.internal_errors += 1
+        result.errors.extend((display, e) for e in outcome.errors
+                             if outcome.status == "unreadable")
+        result.notes.extend((display, n) for n in outcome.notes)
+        result.findings.extend(outcome.findings)
+    result.internal = [(d, e) for d, o in slots if o is not None and o.status == "internal"
+                       for e in o.errors]
     result.findings.sort(key=Finding.sort_key)
     return result
 

@@ -107,7 +107,10 @@ def reshape(call: Call) -> Built:
 @layer_rule("Permute")
 def permute(call: Call) -> Built:
     x = call.input
-    dims = call.cfg.get("dims")
+    dims = list(call.cfg.get("dims"))
+    # Keras requires a permutation of 1..rank-1 (the batch axis stays first).
+    if sorted(dims) != list(range(1, len(x))):
+        raise Unknown(f"Permute dims={tuple(dims)} is not a permutation of the axes 1..{len(x) - 1}")
     return Built([(x[0], *(x[d] for d in dims))])
 
 
