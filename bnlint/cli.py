@@ -71,7 +71,7 @@ def _print_functions(path: str, result: Any) -> None:
 @contextmanager
 def _one_target(target: str, errors: list[dict[str, str]]) -> Iterator[None]:
     """Bounds and internal errors of one summarize target become one line; the run goes on."""
-    from bnlint.rules.engine import BoundHit, TimeBudgetExceeded, time_budget
+    from bnlint.guard import BoundHit, TimeBudgetExceeded, time_budget
 
     try:
         with time_budget():
@@ -94,7 +94,7 @@ def _one_target(target: str, errors: list[dict[str, str]]) -> Iterator[None]:
 
 def _preflight(path: str) -> None:
     """The nesting bound of ``bnlint check`` (libcst must not see pathological nesting)."""
-    from bnlint.rules.engine import _decode_source, preflight_source
+    from bnlint.guard import decode_source, preflight_source
 
     try:
         with open(path, "rb") as f:
@@ -106,7 +106,7 @@ def _preflight(path: str) -> None:
 
             text, _ = join_cells(notebook_cells(json.loads(raw.decode("utf-8"))))
         else:
-            text = _decode_source(raw)
+            text = decode_source(raw)
     except Exception:  # unreadable or not a notebook: the reader reports it its own way
         return
     preflight_source(text)

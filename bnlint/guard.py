@@ -1,0 +1,106 @@
+"""Bounds on one file's analysis, shared by ``summarize`` and ``check``.
+
+Kept free of heavy imports: ``summarize`` uses it without loading the rules engine.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+#: Wall-time budget of one file's analysis, in seconds (``BNLINT_FILE_TIME_BUDGET``).
+FILE_TIME_BUDGET = 10.0
+#: Source text longer than this (characters) is not interpreted (a note says so): model code
+#: is far smaller, and libcst needs ~3 s per MB before the interpreter even starts.
+MAX_SOURCE_CHARS = 1_000_000
+
+
+class Unreadable(ValueError):
+    """The file cannot be read (BN999); the message is one line."""
+
+
+class BoundHit(Exception):
+    """A bound was hit before the analysis could start; the message is the note."""
+
+
+class TimeBudgetExceeded(BaseException):
+    """Raised by the SIGALRM handler; a BaseException so ``except Exception`` cannot eat it."""
+
+
+def file_time_budget() -> float:
+    try:
+        return float(os.environ.get("BNLINT_FILE_TIME_BUDGET", FILE_TIME_BUDGET))
+    except ValueError:
+        return FILE_TIME_BUDGET
+
+
+@contextmanager
+def time_budget(seconds: float | None = None) -> Iterator[None]:
+    """Raise :class:`TimeBudgetExceeded` in this block after ``seconds`` of wall time.
+
+    Uses ``SIGALRM`` (POSIX, main thread only); elsewhere the step budgets still apply.
+    """
+    seconds = file_time_budget() if seconds is None else seconds
+    usable = (seconds > 0 and hasattr(signal, "setitimer")
+              and threading.current_thread() is threading.main_thread())
+    if not usable:
+        yield
+        return
+
+    def _alarm(signum: int, frame: Any) -> None:
+        raise TimeBudgetExceeded(seconds)
+
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def preflight_source(text: str) -> None:
+    """Refuse source that would make the parser crash or take quadratic time.
+
+    libcst's native parser overflows its stack on a few thousand nested brackets and is
+    slow on very deep expressions; CPython's own parser (C, linear, bounded) is asked first.
+    Raises :class:`BoundHit` with the note.  A plain syntax error is left to libcst.
+    """
+    import ast
+
+    if len(text) > MAX_SOURCE_CHARS:
+        raise BoundHit(f"source is {len(text)} characters long (bound {MAX_SOURCE_CHARS}); "
+                       "not analysed")
+    try:
+        ast.parse(text)
+    except SyntaxError as exc:
+        msg = str(exc.msg or "")
+        if "too many" in msg or "too deeply" in msg or "too complex" in msg:
+            raise BoundHit(f"line {exc.lineno or 0}: {msg}; nesting bound hit, "
+                           "not analysed") from None
+    except (RecursionError, MemoryError):
+        raise BoundHit("expressions nested too deeply (nesting bound hit); not analysed"
+                       ) from None
+    except ValueError:  # null bytes: libcst reports it
+        pass
+
+
+def decode_source(raw: bytes) -> str:
+    """Python source as Python decodes it (PEP 263 coding cookie, UTF-8 by default)."""
+    import io
+    import tokenize
+
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+    except SyntaxError:
+        encoding = "utf-8"
+    try:
+        text = raw.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        raise Unreadable(f"not {encoding.upper()} text" if encoding != "utf-8"
+                         else "not UTF-8 text") from None
+    return text.removeprefix("\ufeff")
