@@ -4,7 +4,7 @@
    model and calling ``model.summary()``.
 2. The whole ``keras/src/applications/`` directory: every public application function
    summarized statically (one ``bnlint`` process per module file, all functions of the
-   module, run on ``--jobs`` workers), wall time.
+   module; the modules dealt out to one process per ``--jobs`` worker), wall time.
 
     python benchmarks/bench_source.py [--repeat 5] [--jobs 2]
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import json
 import os
 import statistics
 import subprocess
@@ -36,12 +37,12 @@ ns["modelbatch"].summary()
 """
 
 APPS_WORKER = r"""
-import sys
+import json, sys
 from bnlint.readers.source import read_source
-path = sys.argv[1]
-for name in sys.argv[2:]:
-    r = read_source(path, function=name, args={"weights": "None"})
-    assert r.models and r.models[0].total_params is not None, name
+for path, names in json.loads(sys.argv[1]):
+    for name in names:
+        r = read_source(path, function=name, args={"weights": "None"})
+        assert r.models and r.models[0].total_params is not None, name
 """
 
 
@@ -79,10 +80,14 @@ def app_functions() -> dict[Path, list[str]]:
 
 
 def apps_once(apps: dict[Path, list[str]], jobs: int) -> float:
+    """One worker process per core, the modules dealt out round-robin by size."""
+    shares: list[list[tuple[str, list[str]]]] = [[] for _ in range(jobs)]
+    for i, (path, names) in enumerate(sorted(apps.items(), key=lambda kv: -len(kv[1]))):
+        shares[i % jobs].append((str(path), names))
     t = time.perf_counter()
     with ThreadPoolExecutor(jobs) as pool:
-        list(pool.map(lambda kv: timed([sys.executable, "-c", APPS_WORKER, str(kv[0]),
-                                        *kv[1]]), apps.items()))
+        list(pool.map(lambda share: timed([sys.executable, "-c", APPS_WORKER,
+                                           json.dumps(share)]), shares))
     return time.perf_counter() - t
 
 

@@ -188,5 +188,5 @@ class Model(_Base):
         return self._count(False)
 
 
-Layer.model_rebuild()
-Model.model_rebuild()
+
+

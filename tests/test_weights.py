@@ -19,7 +19,9 @@ from bnlint.readers.weights import WeightsFile, get_weights, read_arrays
 from bnlint.weights_report import bn_statistics, weights_report
 
 MODELS = Path(__file__).resolve().parent.parent / "fixtures" / "models"
-FILES = sorted(p for p in MODELS.iterdir() if p.suffix in (".keras", ".h5"))
+# Every bundled model is saved untrained, except the one scripts/train_seed000.py trains.
+TRAINED = MODELS / "seed000_trained.keras"
+FILES = sorted(p for p in MODELS.iterdir() if p.suffix in (".keras", ".h5") and p != TRAINED)
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
@@ -38,6 +40,12 @@ def test_untrained_fixtures_never_updated(path: Path) -> None:
     stats = bn_statistics(path)
     assert stats and all(s.never_updated for s in stats)
     assert not any(s.has_nonfinite or s.negative_variance or s.dead_channels for s in stats)
+
+
+def test_trained_fixture_statistics_were_updated() -> None:
+    stats = bn_statistics(TRAINED)
+    assert stats and not any(s.never_updated for s in stats)
+    assert not any(s.has_nonfinite or s.negative_variance for s in stats)
 
 
 def test_three_formats_agree() -> None:

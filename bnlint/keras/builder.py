@@ -402,7 +402,7 @@ def _layer_weights(layer: KLayer, frozen: bool) -> list[graph.Weight]:
     dtype = variable_dtype(layer.config)
     frozen = frozen or not layer.trainable
     return [
-        graph.Weight(
+        graph.Weight.model_construct(
             name=spec.name,
             path=f"{layer.name}/{path}",
             shape=tuple(spec.shape),
@@ -428,7 +428,7 @@ def _refs(tensors: list[KTensor], node_index: dict[int, int], io: bool = False,
           ) -> list[graph.TensorRef]:
     """References as Keras serialises them (node indices shifted for nested models)."""
     return [
-        graph.TensorRef(layer=t.node.layer.name,
+        graph.TensorRef.model_construct(layer=t.node.layer.name,
                         node_index=node_index.get(id(t.node), 0)
                         + self_node_offset(t.node.layer, io),
                         tensor_index=t.index)
@@ -437,7 +437,11 @@ def _refs(tensors: list[KTensor], node_index: dict[int, int], io: bool = False,
 
 
 def to_graph(model: KModel, source: str | None = None) -> graph.Model:
-    """The typed graph of a top-level model; ``weights[].index`` = ``get_weights()`` position."""
+    """The typed graph of a top-level model; ``weights[].index`` = ``get_weights()`` position.
+
+    The builder's values already have the graph's types, so the models are made with
+    ``model_construct`` (no validation): pydantic never builds its schemas on this path.
+    """
     g = _to_graph(model, source, frozen=False)
     for i, w in enumerate(g.all_weights()):
         w.index = i
@@ -478,7 +482,7 @@ def _to_graph(model: KModel, source: str | None, frozen: bool) -> graph.Model:
         if isinstance(la, KModel):
             nested = _to_graph(la, source, frozen_model or not la.trainable)
         nodes = [
-            graph.CallNode(
+            graph.CallNode.model_construct(
                 inputs=_refs(n.inputs, node_index),
                 input_shapes=[t.shape for t in n.inputs if t.shape is not None],
                 output_shapes=[t.shape for t in n.outputs if t.shape is not None],
@@ -493,7 +497,7 @@ def _to_graph(model: KModel, source: str | None, frozen: bool) -> graph.Model:
         if isinstance(la, KModel) and nested is not None and not nested.built:
             built = False
         g_layers.append(
-            graph.Layer(
+            graph.Layer.model_construct(
                 name=la.name,
                 class_name=la.class_name,
                 config={k: v for k, v in la.config.items() if _jsonable(v)},
@@ -507,7 +511,7 @@ def _to_graph(model: KModel, source: str | None, frozen: bool) -> graph.Model:
                 notes=list(la.notes),
             )
         )
-    return graph.Model(
+    return graph.Model.model_construct(
         name=model.name,
         class_name=model.kind,
         variable=model.variable,

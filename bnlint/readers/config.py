@@ -68,7 +68,7 @@ class Replayer:
         self.names = NameCounters(version)
 
     def loc(self, path: str) -> graph.Location:
-        return graph.Location(file=self.source, config_path=path)
+        return graph.Location.model_construct(file=self.source, config_path=path)
 
     # -------------------------------------------------------------- models
     def model(self, data: dict[str, Any], path: str = "config") -> KModel:

@@ -515,7 +515,7 @@ class Interpreter:
 
     def loc(self, node: Any) -> graph.Location:
         line, col, cell = self.pos(node)
-        return graph.Location(file=self.source, line=line, column=col + 1, cell=cell)
+        return graph.Location.model_construct(file=self.source, line=line, column=col + 1, cell=cell)
 
     def note(self, node: Any, msg: str) -> None:
         line, _, cell = self.pos(node) if node is not None else (0, 0, None)
