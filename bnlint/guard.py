@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -45,10 +46,20 @@ def time_budget(seconds: float | None = None) -> Iterator[None]:
     Uses ``SIGALRM`` (POSIX, main thread only); elsewhere the step budgets still apply.
     """
     seconds = file_time_budget() if seconds is None else seconds
-    usable = (seconds > 0 and hasattr(signal, "setitimer")
+    if seconds <= 0:
+        yield
+        return
+    # A deadline the interpreter polls works in any thread; SIGALRM (main thread only)
+    # also interrupts code that does not poll (the parser, a long rule).
+    previous_deadline = getattr(_state, "deadline", None)
+    _state.deadline = (time.monotonic() + seconds, seconds)
+    usable = (hasattr(signal, "setitimer")
               and threading.current_thread() is threading.main_thread())
     if not usable:
-        yield
+        try:
+            yield
+        finally:
+            _state.deadline = previous_deadline
         return
 
     def _alarm(signum: int, frame: Any) -> None:
@@ -61,6 +72,17 @@ def time_budget(seconds: float | None = None) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        _state.deadline = previous_deadline
+
+
+_state = threading.local()
+
+
+def check_deadline() -> None:
+    """Raise :class:`TimeBudgetExceeded` when the current :func:`time_budget` has run out."""
+    deadline = getattr(_state, "deadline", None)
+    if deadline is not None and time.monotonic() > deadline[0]:
+        raise TimeBudgetExceeded(deadline[1])
 
 
 def preflight_source(text: str) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from bnlint import graph
+from bnlint.guard import check_deadline
 from bnlint.symbolic import Sym
 
 __all__ = [
@@ -530,6 +531,8 @@ class Interpreter:
         self.steps += 1
         if self.steps > MAX_STEPS:
             raise _Budget(f"step budget of {MAX_STEPS} exhausted")
+        if not self.steps & 255:
+            check_deadline()
 
     # -------------------------------------------------------------- statements
     def run_module(self) -> None:
