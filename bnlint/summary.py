@@ -10,20 +10,9 @@ from typing import Any
 
 from bnlint import graph
 from bnlint.keras.builder import dtype_bytes
-from bnlint.symbolic import Size, Sym, fmt_count, mul, total
+from bnlint.symbolic import Size, fmt_count, mul, total
 
 BN_CLASSES = ("BatchNormalization", "SyncBatchNormalization")
-
-# What each BatchNormalization array is, in the words a user needs.
-BN_ROLES = {
-    "gamma": "scale (trainable)",
-    "beta": "offset (trainable)",
-    "moving_mean": "running mean of the inputs, used at inference (not trained by gradient)",
-    "moving_variance": "running VARIANCE (not std) of the inputs, used at inference",
-    "moving_stddev": "running standard deviation (batch renormalization)",
-    "renorm_mean": "batch renormalization mean",
-    "renorm_stddev": "batch renormalization standard deviation",
-}
 
 BN_FORMULA = "y = gamma * (x - moving_mean) / sqrt(moving_variance + epsilon) + beta"
 
@@ -137,7 +126,3 @@ def json_count(value: Size | None) -> int | str | None:
     if value is None or isinstance(value, int):
         return value
     return str(value)
-
-
-def is_symbolic(value: Any) -> bool:
-    return isinstance(value, Sym)

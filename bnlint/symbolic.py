@@ -12,7 +12,6 @@ atom whose name is the expression text, so nothing is ever approximated.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 
 Monomial = tuple[tuple[str, int], ...]  # sorted (atom, power) pairs; () is the constant term
@@ -230,12 +229,6 @@ def ceildiv(a: Size, b: Size) -> Size:
         if all(c % b == 0 for c in a.terms.values()):
             return simplify(Sym({m: c // b for m, c in a.terms.items()}))
     return Sym.atom(f"ceil({a} / {_paren(b)})")
-
-
-def ceil_size(value: float | Size) -> Size:
-    if isinstance(value, Sym):
-        return value
-    return math.ceil(value)
 
 
 def _paren(v: Size) -> str:
