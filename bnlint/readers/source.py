@@ -3080,7 +3080,8 @@ def _read_once(module: Any, text: str, source: str, parsed: dict[str, Any], vers
     interp = Interpreter(module, source, version, parsed, line_map, path, modules)
     interp.positions = interp.ctx.positions = interp.main_ctx.positions = _parsed_positions(module)
     interp.forced = forced
-    result = SourceResult(keras_version=version)
+    # model_construct: no validation schema for the nested graph types is built on this path.
+    result = SourceResult.model_construct(keras_version=version)
     try:
         interp.run_module()
     except _Budget as exc:
