@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -420,6 +421,8 @@ def version() -> None:
 
 
 def main() -> None:
+    # bnlint uses no pydantic plugins: skip pydantic's scan of installed entry points.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
         app()
     except KeyboardInterrupt:  # pragma: no cover
