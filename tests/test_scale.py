@@ -89,10 +89,13 @@ def test_summarize_pathological_inputs_one_line_each(pathological: list[Path],
 
 
 def _peak_rss_mb(args: list[str]) -> tuple[float, str]:
-    code = ("import resource, sys\nfrom bnlint.cli import app\n"
+    # VmHWM is the peak of this process's own address space; ru_maxrss is not usable here
+    # because Linux carries it over from the parent across fork+exec (a pytest worker that
+    # imported TensorFlow would be counted).
+    code = ("import sys\nfrom bnlint.cli import app\n"
             "try:\n    app(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
-            "print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
-            "file=sys.stderr)\n")
+            "hwm = [ln for ln in open('/proc/self/status') if ln.startswith('VmHWM:')][0]\n"
+            "print('PEAK', hwm.split()[1], file=sys.stderr)\n")
     r = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
                        timeout=120, cwd=ROOT)
     line = [ln for ln in r.stderr.splitlines() if ln.startswith("PEAK")][-1]
