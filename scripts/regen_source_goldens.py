@@ -29,48 +29,19 @@ GOLDENS = FIXTURES / "goldens"
 TESTS = ROOT / "tests"
 
 WORKER = r'''
-import contextlib, io, json, os, sys, traceback
+import json, os, sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 sys.path.insert(0, sys.argv[1])
 req = json.loads(sys.stdin.read())
 sys.path.insert(0, os.path.dirname(req["path"]))
-from oracle_facts import keras_facts
+from oracle_facts import run_program_facts
 version = req["version"]
 if version == 3:
     import keras
-    base = keras.Model
     keras.utils.set_random_seed(1234)
-else:
-    import tf_keras
-    base = tf_keras.Model
-ns = {"__name__": "__main__", "__file__": req["path"], **req["defines"]}
-error = None
-buf = io.StringIO()
-try:
-    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(io.StringIO()):
-        exec(compile(req["text"], req["path"], "exec"), ns)
-except Exception as exc:
-    tb = traceback.extract_tb(exc.__traceback__)
-    error = f"{type(exc).__name__}: {exc} (line {tb[-1].lineno if tb else '?'})"
-models = {}
-for k, v in list(ns.items()):
-    if not isinstance(v, base) or k.startswith("_"):
-        continue
-    if not v.built:
-        models[k] = {"unbuilt": True, "name": v.name}
-        continue
-    try:
-        with contextlib.redirect_stdout(buf):
-            models[k] = keras_facts(v, version)
-    except ValueError as exc:
-        if "isn't built" in str(exc) or "not built" in str(exc):
-            models[k] = {"unbuilt": True, "name": v.name}
-        else:
-            models[k] = {"error": f"{type(exc).__name__}: {exc}"}
-    except Exception as exc:
-        models[k] = {"error": f"{type(exc).__name__}: {exc}"}
-print(json.dumps({"version": version, "error": error, "models": models}, sort_keys=True))
+result = run_program_facts(req["text"], req["path"], version, req["defines"])
+print(json.dumps({"version": version, **result}, sort_keys=True))
 '''
 
 

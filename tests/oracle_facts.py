@@ -211,3 +211,55 @@ def keras_facts(model: Any, version: int) -> dict[str, Any]:
         "non_trainable_params": non_trainable,
         "summary_totals": totals,
     }
+
+
+def run_program_facts(text: str, path: str | None, version: int,
+                      defines: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Execute a model-building program under real Keras and collect ``keras_facts`` of every
+    model it binds to a module-level name.
+
+    Returns ``{"error": <first exception or None>, "models": {name: facts | {"unbuilt": True,
+    "name": ...} | {"error": ...}}}``.  Oracle side only: bnlint itself never runs user code.
+    """
+    import contextlib
+    import io
+    import traceback
+
+    _check_version(version)
+    if version == 3:
+        import keras
+
+        base = keras.Model
+    else:
+        import tf_keras
+
+        base = tf_keras.Model
+    ns: dict[str, Any] = {"__name__": "__main__", **(defines or {})}
+    if path:
+        ns["__file__"] = path
+    error = None
+    buf = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(io.StringIO()):
+            exec(compile(text, path or "<fixture>", "exec"), ns)
+    except Exception as exc:
+        tb = traceback.extract_tb(exc.__traceback__)
+        error = f"{type(exc).__name__}: {exc} (line {tb[-1].lineno if tb else '?'})"
+    models: dict[str, Any] = {}
+    for k, v in list(ns.items()):
+        if not isinstance(v, base) or k.startswith("_"):
+            continue
+        if not v.built:
+            models[k] = {"unbuilt": True, "name": v.name}
+            continue
+        try:
+            with contextlib.redirect_stdout(buf):
+                models[k] = keras_facts(v, version)
+        except ValueError as exc:
+            if "isn't built" in str(exc) or "not built" in str(exc):
+                models[k] = {"unbuilt": True, "name": v.name}
+            else:
+                models[k] = {"error": f"{type(exc).__name__}: {exc}"}
+        except Exception as exc:
+            models[k] = {"error": f"{type(exc).__name__}: {exc}"}
+    return {"error": error, "models": models}

@@ -28,47 +28,22 @@ from compare import assert_same_facts, bnlint_facts  # noqa: E402
 # --------------------------------------------------------------------------- the oracle worker
 
 WORKER = r'''
-import contextlib, io, json, os, sys, traceback
+import json, os, sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 sys.path.insert(0, sys.argv[1])
-from oracle_facts import keras_facts
+from oracle_facts import run_program_facts
 import keras, tf_keras
 out = sys.stdout
 for line in sys.stdin:
     req = json.loads(line)
-    version = req["version"]
     keras.backend.clear_session()
     tf_keras.backend.clear_session()
     if req.get("path") and os.path.dirname(req["path"]) not in sys.path:
         sys.path.insert(0, os.path.dirname(req["path"]))
-    ns = {"__name__": "__main__", **req.get("defines", {})}
-    error = None
-    buf = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(buf):
-            exec(compile(req["text"], req.get("path") or "<fixture>", "exec"), ns)
-    except Exception as exc:
-        tb = traceback.extract_tb(exc.__traceback__)
-        error = f"{type(exc).__name__}: {exc} (line {tb[-1].lineno if tb else '?'})"
-    models = {}
-    base = keras.Model if version == 3 else tf_keras.Model
-    for k, v in list(ns.items()):
-        if isinstance(v, base) and not k.startswith("_"):
-            if not v.built:
-                models[k] = {"unbuilt": True, "name": v.name}
-                continue
-            try:
-                with contextlib.redirect_stdout(buf):
-                    models[k] = keras_facts(v, version)
-            except ValueError as exc:
-                if "isn't built" in str(exc) or "not built" in str(exc):
-                    models[k] = {"unbuilt": True, "name": v.name}
-                else:
-                    models[k] = {"error": f"{type(exc).__name__}: {exc}"}
-            except Exception as exc:
-                models[k] = {"error": f"{type(exc).__name__}: {exc}"}
-    out.write(json.dumps({"error": error, "models": models}) + "\n")
+    result = run_program_facts(req["text"], req.get("path"), req["version"],
+                               req.get("defines", {}))
+    out.write(json.dumps(result) + "\n")
     out.flush()
 '''
 
