@@ -18,7 +18,6 @@ The inference output is ``model(x, training=False)`` — what ``predict`` comput
 
 from __future__ import annotations
 
-import logging
 import os
 import tempfile
 import warnings
@@ -45,14 +44,8 @@ SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, data
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _quiet() -> Any:
-    for p in PACKAGES.values():
-        pytest.importorskip(p)
-    absl = logging.getLogger("absl")
-    level = absl.level
-    absl.setLevel(logging.ERROR)
-    yield
-    absl.setLevel(level)
+def _quiet(quiet_keras: None) -> None:
+    """Both Kerases imported, absl quiet (tests/conftest.py)."""
 
 
 def randomize(model: Any, rng: np.random.Generator) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import importlib
 import io
-import logging
 import os
 import shutil
 import warnings
@@ -40,14 +39,8 @@ FORMATS = [(3, ".keras"), (3, ".h5"), (2, ".h5")]
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _quiet() -> Any:
-    for p in PACKAGES.values():
-        pytest.importorskip(p)
-    absl = logging.getLogger("absl")
-    level = absl.level
-    absl.setLevel(logging.ERROR)
-    yield
-    absl.setLevel(level)
+def _quiet(quiet_keras: None) -> None:
+    """Both Kerases imported, absl quiet (tests/conftest.py)."""
 
 
 def _k(version: int) -> Any:
