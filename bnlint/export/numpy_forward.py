@@ -359,13 +359,19 @@ def _wrefs(c: _Call) -> str:
     return " ".join(f"{_clean(w.name)}=weights[{w.index}]" for w in c.layer.weights)
 
 
+
+def _biased(c: _Call, expr: str, what: str, out: str) -> tuple[str, list[str]]:
+    """Add the layer's bias (when it has one) and its activation: the comment and the line."""
+    bias = c.w("bias")
+    if bias:
+        expr += f" + {bias}"
+    expr, then = c.act(expr)
+    return f"{what}{' + bias' if bias else ''}{then}", [f"{out} = {expr}"]
+
 @_tr("Dense")
 def _dense(c: _Call, out: str) -> tuple[str, list[str]]:
     expr = f"{c.x} @ {c.need('kernel')}"
-    if c.w("bias"):
-        expr += f" + {c.w('bias')}"
-    expr, then = c.act(expr)
-    return f"y = x @ kernel{' + bias' if c.w('bias') else ''}{then}", [f"{out} = {expr}"]
+    return _biased(c, expr, "y = x @ kernel", out)
 
 
 @_tr("BatchNormalization")
@@ -535,11 +541,8 @@ def _conv(c: _Call, out: str) -> tuple[str, list[str]]:
     groups = int(_num(c.get("groups", 1), "groups", c.where))
     c.ctx.helpers.add("_conv")
     expr = f"_conv({c.x}, {c.need('kernel')}, {strides!r}, {dil!r}, {pad!r}, groups={groups})"
-    if c.w("bias"):
-        expr += f" + {c.w('bias')}"
-    expr, then = c.act(expr)
-    return (f"convolution strides={strides} dilation={dil} padding={pad} groups={groups}"
-            f"{' + bias' if c.w('bias') else ''}{then}", [f"{out} = {expr}"])
+    what = f"convolution strides={strides} dilation={dil} padding={pad} groups={groups}"
+    return _biased(c, expr, what, out)
 
 
 @_tr("DepthwiseConv1D", "DepthwiseConv2D")
@@ -549,11 +552,8 @@ def _dwconv(c: _Call, out: str) -> tuple[str, list[str]]:
     c.ctx.helpers.add("_depthwise")
     kernel = c.w("depthwise_kernel") or c.need("kernel")  # Keras 3 names it `kernel`
     expr = f"_depthwise({c.x}, {kernel}, {strides!r}, {dil!r}, {pad!r})"
-    if c.w("bias"):
-        expr += f" + {c.w('bias')}"
-    expr, then = c.act(expr)
-    return (f"depthwise convolution strides={strides} dilation={dil} padding={pad}"
-            f"{' + bias' if c.w('bias') else ''}{then}", [f"{out} = {expr}"])
+    return _biased(c, expr, f"depthwise convolution strides={strides} dilation={dil} padding={pad}",
+                   out)
 
 
 @_tr("SeparableConv1D", "SeparableConv2D")
@@ -564,11 +564,8 @@ def _sepconv(c: _Call, out: str) -> tuple[str, list[str]]:
     ones = (1,) * n
     dw = f"_depthwise({c.x}, {c.need('depthwise_kernel')}, {strides!r}, {dil!r}, {pad!r})"
     expr = f"_conv({dw}, {c.need('pointwise_kernel')}, {ones!r}, {ones!r}, 'valid')"
-    if c.w("bias"):
-        expr += f" + {c.w('bias')}"
-    expr, then = c.act(expr)
-    return (f"depthwise (strides={strides} dilation={dil} padding={pad}) then pointwise 1x1"
-            f"{' + bias' if c.w('bias') else ''}{then}", [f"{out} = {expr}"])
+    what = f"depthwise (strides={strides} dilation={dil} padding={pad}) then pointwise 1x1"
+    return _biased(c, expr, what, out)
 
 
 @_tr("MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D",
