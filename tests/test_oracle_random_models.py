@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import logging
 import os
 import tempfile
 import warnings
@@ -36,7 +35,7 @@ from bnlint.readers.saved import read_saved_model
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-pytestmark = pytest.mark.oracle
+pytestmark = [pytest.mark.oracle, pytest.mark.usefixtures("quiet_keras")]
 
 EXAMPLES = int(os.environ.get("BNLINT_ORACLE_EXAMPLES", "300"))
 COUNTEREXAMPLES = Path(__file__).resolve().parent.parent / "fixtures" / "counterexamples"
@@ -52,23 +51,9 @@ SETTINGS = settings(
 
 
 def _keras(version: int) -> Any:
-    return pytest.importorskip(PACKAGES[version])
+    return importlib.import_module(PACKAGES[version])
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _quiet_keras() -> Any:
-    """Import both Kerases before hypothesis runs (TensorFlow's import changes the
-    recursion limit) and silence the legacy-HDF5 warning Keras logs on every save."""
-    for package in PACKAGES.values():
-        try:
-            importlib.import_module(package)
-        except ImportError:
-            pass  # the tests of that version skip themselves
-    absl = logging.getLogger("absl")
-    level = absl.level
-    absl.setLevel(logging.ERROR)
-    yield
-    absl.setLevel(level)
 
 
 def clear_session(k: Any, version: int) -> None:

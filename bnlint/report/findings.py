@@ -76,7 +76,7 @@ def _rule_descriptor(code: str, cls: Any) -> dict[str, Any]:
         "help": {"text": text or cls.fix, "markdown": text or cls.fix},
         "defaultConfiguration": {"level": _SARIF_LEVEL[cls.severity],
                                  "enabled": bool(cls.default)},
-        "properties": {"tags": ["keras", "batchnorm" if code.startswith("BN") else "keras"]},
+        "properties": {"tags": ["keras", "batchnorm"] if code.startswith("BN") else ["keras"]},
     }
 
 
