@@ -39,13 +39,16 @@ def shape_size(shape: Shape) -> Size:
     return product(d if d is not None else Sym.atom("None") for d in shape)
 
 
-class _Base(BaseModel):
-    # defer_build: the readers build graphs with model_construct(), so the validation schema
-    # is only built when something validates (tests, external users) — not on the hot path.
+class Record(BaseModel):
+    """Base of every pydantic record bnlint produces (the graph, the source reader's facts).
+
+    defer_build: the readers build records with ``model_construct()``, so a validation schema
+    is only built when something validates (tests, external users) — not on the hot path."""
+
     model_config = ConfigDict(arbitrary_types_allowed=True, frozen=False, defer_build=True)
 
 
-class Location(_Base):
+class Location(Record):
     """Where something was written: a source position or a config path."""
 
     file: str
@@ -64,7 +67,7 @@ class Location(_Base):
         return self.file
 
 
-class Weight(_Base):
+class Weight(Record):
     """One array of ``layer.weights`` / ``get_weights()``."""
 
     name: str  # "kernel", "gamma", "moving_variance", ...
@@ -80,7 +83,7 @@ class Weight(_Base):
         return shape_size(self.shape)
 
 
-class TensorRef(_Base):
+class TensorRef(Record):
     """A tensor in a functional graph, as Keras serialises ``keras_history``."""
 
     layer: str
@@ -88,7 +91,7 @@ class TensorRef(_Base):
     tensor_index: int = 0
 
 
-class CallNode(_Base):
+class CallNode(Record):
     """One call of a layer inside its model (shared layers have several)."""
 
     inputs: list[TensorRef] = Field(default_factory=list)
@@ -97,7 +100,7 @@ class CallNode(_Base):
     kwargs: dict[str, Any] = Field(default_factory=dict)
 
 
-class Layer(_Base):
+class Layer(Record):
     name: str
     class_name: str
     config: dict[str, Any] = Field(default_factory=dict)  # values bnlint understood
@@ -127,7 +130,7 @@ class Layer(_Base):
         return total(w.size for w in self.weights)
 
 
-class Model(_Base):
+class Model(Record):
     name: str
     class_name: str  # "Sequential", "Functional", or a subclass name
     variable: str | None = None  # Python name bound to the model, where known

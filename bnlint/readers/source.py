@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from bnlint import graph
 from bnlint.guard import check_deadline
@@ -60,7 +60,7 @@ class SourceError(Exception):
     """The source cannot be read (message: one line, ``line N: message``)."""
 
 
-class Reference(BaseModel):
+class Reference(graph.Record):
     """A ``layers[i]`` / ``get_layer`` / ``get_weights()[k]`` expression and what it denotes."""
 
     line: int
@@ -75,7 +75,7 @@ class Reference(BaseModel):
     description: str  # e.g. "batch_normalization_1.moving_mean (256,)"
 
 
-class CallFact(BaseModel):
+class CallFact(graph.Record):
     """A call on a model: compile/fit/predict/evaluate/load_weights/__call__..."""
 
     variable: str  # receiver as written, e.g. "modelbatch"
@@ -87,7 +87,7 @@ class CallFact(BaseModel):
     training: Any = None  # value of training= when given
 
 
-class TrainableFact(BaseModel):
+class TrainableFact(graph.Record):
     target: str  # expression as written
     resolved: str | None  # layer/model name
     is_model: bool = False
@@ -96,23 +96,23 @@ class TrainableFact(BaseModel):
     cell: int | None = None
 
 
-class ProgramFacts(BaseModel):
+class ProgramFacts(graph.Record):
     calls: list[CallFact] = Field(default_factory=list)
     trainable: list[TrainableFact] = Field(default_factory=list)
     references: list[Reference] = Field(default_factory=list)
 
 
-class FunctionInfo(BaseModel):
+class FunctionInfo(graph.Record):
     name: str
     parameters: list[tuple[str, str | None]]  # (name, default as text or None)
     line: int
 
 
-class SourceResult(BaseModel):
+class SourceResult(graph.Record):
     models: list[graph.Model] = Field(default_factory=list)
     functions: list[FunctionInfo] = Field(default_factory=list)
     references: list[Reference] = Field(default_factory=list)
-    facts: ProgramFacts = Field(default_factory=ProgramFacts)
+    facts: ProgramFacts = Field(default_factory=ProgramFacts.model_construct)
     notes: list[str] = Field(default_factory=list)
     keras_version: int = 3
 
@@ -472,7 +472,7 @@ class Interpreter:
         self.steps = 0
         self.depth = 0
         self.notes: list[str] = []
-        self.facts = ProgramFacts()
+        self.facts = ProgramFacts.model_construct()
         self.models: list[Any] = []  # every KModel / model Instance created, in order
         self.seq: dict[int, SeqState] = {}
         self.input_arg: dict[int, tuple] = {}
@@ -978,13 +978,13 @@ class Interpreter:
                 if v is not None:
                     _set_trainable(layer, v)
                     self._invalidate()
-                self.facts.trainable.append(TrainableFact(
+                self.facts.trainable.append(TrainableFact.model_construct(
                     target=self.text(target), resolved=layer.name, is_model=layer.is_model,
                     value=_plain(value), line=line, cell=cell))
                 if not isinstance(obj, Instance):
                     return
             else:
-                self.facts.trainable.append(TrainableFact(
+                self.facts.trainable.append(TrainableFact.model_construct(
                     target=self.text(target), resolved=None, value=_plain(value), line=line,
                     cell=cell))
         if isinstance(obj, Instance):
@@ -2297,7 +2297,7 @@ class Interpreter:
         recv = node.func.value if isinstance(node, self.cst.Call) and isinstance(
             node.func, self.cst.Attribute) else (node.func if isinstance(node, self.cst.Call)
                                                  else node)
-        self.facts.calls.append(CallFact(
+        self.facts.calls.append(CallFact.model_construct(
             variable=self.text(recv), model=getattr(model, "name", None), method=method,
             line=line, cell=cell, kwargs={k: _plain(v) for k, v in kwargs.items()},
             training=_plain(kwargs["training"]) if "training" in kwargs else None))
@@ -2399,10 +2399,10 @@ class Interpreter:
                                            and weight is not None and self.text(node).startswith(r.text))]
         if any(r.line == line and r.column == col + 1 and r.text == self.text(node) for r in refs):
             return
-        refs.append(Reference(line=line, column=col + 1, cell=cell, text=self.text(node), kind=kind,
-                              model=model, layer=layer,
-                              weight=weight.name if weight is not None else None, shape=shape,
-                              description=desc))
+        refs.append(Reference.model_construct(
+            line=line, column=col + 1, cell=cell, text=self.text(node), kind=kind, model=model,
+            layer=layer, weight=weight.name if weight is not None else None, shape=shape,
+            description=desc))
 
     # -------------------------------------------------------------- user classes
     def instantiate(self, cls: UserClass, args: list[Any], kwargs: dict[str, Any],
@@ -3180,7 +3180,7 @@ def _model_functions(interp: Interpreter) -> list[FunctionInfo]:
             params.append((prm.name.value,
                            interp.text(prm.default) if prm.default is not None else None))
         line, _, _ = interp.pos(fn.node)
-        out.append(FunctionInfo(name=name, parameters=params, line=line))
+        out.append(FunctionInfo.model_construct(name=name, parameters=params, line=line))
     return out
 
 

@@ -13,14 +13,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from pydantic import BaseModel
-
 from bnlint import graph
 
 SEVERITIES = ("error", "warning", "note")
 
 
-class Finding(BaseModel):
+class Finding(graph.Record):
     """One diagnostic.  Rows and columns are 1-based; ``cell`` is set for notebooks."""
 
     code: str
