@@ -167,7 +167,7 @@ def test_rule_command() -> None:
 
 
 def test_check_never_imports_tensorflow() -> None:
-    code = ("import sys; from bnlint.cli import main; sys.argv=['bnlint','check',"
+    code = ("import sys; from bnlint.entry import main; sys.argv=['bnlint','check',"
             f"{str(SEED002)!r},'--exit-zero']\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
             "assert not {'tensorflow','keras','tf_keras'} & set(sys.modules), 'imported'")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)

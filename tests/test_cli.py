@@ -23,7 +23,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 def test_summarize_never_imports_tensorflow_or_keras() -> None:
     code = (
         "import sys\n"
-        "from bnlint.cli import main\n"
+        "from bnlint.entry import main\n"
         f"sys.argv = ['bnlint', 'summarize', {str(MODELS / 'seed000_dnn_bn.keras')!r}, "
         f"{str(MODELS / 'seed000_dnn_bn.k2.h5')!r}, '--format', 'json']\n"
         "try:\n    main()\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
