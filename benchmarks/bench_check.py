@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from common import compile_bytecode, cpu_model
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -56,16 +58,6 @@ def measure(name: str, cmd: list[str], cwd: Path, repeat: int, before: Any = Non
             "min": min(walls), "max": max(walls), "peak": max(peaks), "codes": sorted(codes)}
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def version_of(cmd: list[str]) -> str:
     try:
         return subprocess.run(cmd, capture_output=True, text=True, timeout=60).stdout.strip()
@@ -79,6 +71,7 @@ def main() -> int:
     ap.add_argument("--tree", default=sysconfig.get_paths()["stdlib"])
     ap.add_argument("--pylint-timeout", type=float, default=600)
     args = ap.parse_args()
+    compile_bytecode()
     tree = str(Path(args.tree).resolve())
     work = Path(tempfile.mkdtemp(prefix="bench_check_"))  # cwd: the cache lives here
     bnlint = [sys.executable, "-m", "bnlint", "check", tree]

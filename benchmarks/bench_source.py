@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import ast
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -22,9 +21,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import ENV, ROOT, compile_bytecode, median_run, versions
+
 SEED0 = ROOT / "fixtures" / "source" / "seed000_batchnorm_dnn.py"
-ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore")
 
 KERAS_SNIPPET = r"""
 import sys
@@ -51,10 +50,6 @@ def timed(cmd: list[str]) -> float:
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                    env=ENV, cwd=str(ROOT))
     return time.perf_counter() - t
-
-
-def median(cmd: list[str], repeat: int) -> float:
-    return statistics.median(timed(cmd) for _ in range(repeat))
 
 
 def app_functions() -> dict[Path, list[str]]:
@@ -96,19 +91,24 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--jobs", type=int, default=2)
     ns = ap.parse_args()
-    bn = median([sys.executable, "-m", "bnlint", "summarize", str(SEED0), "--define",
+    compile_bytecode()
+    (bn, bn_mb) = median_run([sys.executable, "-m", "bnlint", "summarize", str(SEED0), "--define",
                  "num_classes=38"], ns.repeat)
-    tf = median([sys.executable, "-c", KERAS_SNIPPET, str(SEED0)], ns.repeat)
+    (tf, tf_mb) = median_run([sys.executable, "-c", KERAS_SNIPPET, str(SEED0)], ns.repeat)
     apps = app_functions()
     n = sum(len(v) for v in apps.values())
     whole = statistics.median(apps_once(apps, ns.jobs) for _ in range(max(1, ns.repeat // 2)))
-    print(f"| Benchmark (median of {ns.repeat}, fresh processes) | Time |")
-    print("| --- | --- |")
-    print(f"| `bnlint summarize` seed 000 (`--define num_classes=38`) | {bn:.2f} s |")
-    print(f"| import TensorFlow + build seed 000 + `model.summary()` | {tf:.2f} s |")
-    print(f"| speed-up | {tf / bn:.1f}x |")
+    print(f"Measured by `python benchmarks/bench_source.py --repeat {ns.repeat}` on "
+          f"{time.strftime('%Y-%m-%d')}: {versions()}. Fresh processes, medians.\n")
+    print("| Benchmark | Time | Peak RSS |")
+    print("| --- | ---: | ---: |")
+    print(f"| `bnlint summarize` seed 000 (`--define num_classes=38`) | {bn:.2f} s | "
+          f"{bn_mb:.0f} MB |")
+    print(f"| import TensorFlow + build seed 000 + `model.summary()` | {tf:.2f} s | "
+          f"{tf_mb:.0f} MB |")
+    print(f"| speed-up | {tf / bn:.1f}× | |")
     print(f"| all {n} `keras/src/applications` functions ({len(apps)} modules, "
-          f"{ns.jobs} workers) | {whole:.2f} s |")
+          f"{ns.jobs} workers) | {whole:.2f} s | |")
 
 
 if __name__ == "__main__":

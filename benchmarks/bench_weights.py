@@ -16,17 +16,13 @@ table, with the peak RSS of the child.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import statistics
 import subprocess
 import sys
-from pathlib import Path
+import time
 
-ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "benchmarks" / "out"
+from common import ENV, OUT, compile_bytecode, median_run, versions
+
 MODEL = OUT / "resnet50_bench_weights.keras"
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow"}
 
 BNLINT = """
 import sys
@@ -43,24 +39,6 @@ assert len(bn) == 53, len(bn)
 """
 
 
-def _measure(code: str) -> tuple[float, float]:
-    timer = (
-        "import resource, subprocess, sys, time\n"
-        "t = time.perf_counter()\n"
-        "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n"
-        "dt = time.perf_counter() - t\n"
-        "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
-        "print(dt, rss, r.returncode)\n"
-        "sys.stderr.write(r.stderr.decode()[-2000:] if r.returncode else '')\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", timer, sys.executable, "-c", code, str(MODEL)],
-                          capture_output=True, text=True, env=ENV, check=True)
-    dt, rss, rc = proc.stdout.split()
-    if rc != "0":
-        raise SystemExit(f"benchmark command failed:\n{proc.stderr}")
-    return float(dt), float(rss)
-
-
 def make_model() -> None:
     if MODEL.exists():
         return
@@ -75,17 +53,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=5)
     args = ap.parse_args(argv)
     make_model()
+    compile_bytecode()
     rows = []
     for label, code in (("bnlint `bn_statistics()` (h5py, no TensorFlow)", BNLINT),
                         ("`keras.models.load_model()` + BN `get_weights()`", KERAS)):
-        results = [_measure(code) for _ in range(args.runs)]
-        rows.append((label, statistics.median(r[0] for r in results),
-                     statistics.median(r[1] for r in results)))
+        rows.append((label, *median_run([sys.executable, "-c", code, str(MODEL)], args.runs)))
     size = MODEL.stat().st_size / 1e6
-    print(f"ResNet50 `.keras` ({size:.0f} MB, 53 BatchNormalization layers, 212 arrays); "
-          f"fresh process each, median of {args.runs} runs; "
-          f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-          f"Python {platform.python_version()}\n")
+    print(f"Measured by `python benchmarks/bench_weights.py --runs {args.runs}` on "
+          f"{time.strftime('%Y-%m-%d')}: {versions()}. ResNet50 `.keras` ({size:.0f} MB, "
+          f"53 BatchNormalization layers, 212 arrays); fresh process each, medians.\n")
     print("| reading all BN statistics | wall time (s) | peak RSS (MB) |")
     print("|---|---:|---:|")
     for label, dt, rss in rows:

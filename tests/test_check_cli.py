@@ -106,6 +106,32 @@ def test_json_shape() -> None:
     assert first["filename"] == "fixtures/check/seed002.py"
 
 
+def test_json_valid_against_bnlint_schema(tmp_path: Path) -> None:
+    """The JSON output follows the schema bnlint ships (bnlint/report/schemas/), for source,
+    notebook and saved-model findings."""
+    import jsonschema
+
+    schema = json.loads((ROOT / "bnlint/report/schemas/check-json.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    lines = SEED000.read_text().splitlines(keepends=True)
+    cells = [lines[:6], ["%matplotlib inline\n"], lines[6:]]
+    notebook = tmp_path / "seed000.ipynb"
+    notebook.write_text(json.dumps({
+        "nbformat": 4, "nbformat_minor": 5, "metadata": {},
+        "cells": [{"cell_type": "code", "metadata": {}, "source": c, "outputs": [],
+                   "execution_count": None} for c in cells]}))
+    r = bnlint("check", str(SEED000), str(SEED002), str(notebook),
+               str(ROOT / "fixtures/models/seed000_dnn_bn.keras"),
+               str(ROOT / "fixtures/check/bn013_nan.keras"), "--output-format", "json",
+               "--no-cache")
+    data = json.loads(r.stdout)
+    errors = [f"{list(e.absolute_path)}: {e.message}"
+              for e in jsonschema.Draft202012Validator(schema).iter_errors(data)]
+    assert errors == []
+    assert {d["code"] for d in data} >= {"BN001", "BN002", "BN003", "BN004", "BN013"}
+    assert any(d["cell"] == 3 for d in data) and any(d["config_path"] for d in data)
+
+
 def official_sarif_validator() -> Any:
     """A validator for the OASIS SARIF 2.1.0 JSON schema (errata 01).
 
