@@ -42,6 +42,15 @@ def count_line(label: str, count: Size | None, weights: list[graph.Weight], vers
     return f"{label}: {fmt_count(count)} (symbolic)"
 
 
+def bn_formula(epsilon: Any, center: bool, scale: bool) -> str:
+    """BatchNormalization at inference, with this layer's epsilon; gamma/beta only when
+    ``scale``/``center`` (Keras creates no such array otherwise)."""
+    eps = f"{epsilon:g}" if isinstance(epsilon, float) else str(epsilon)
+    gamma = "gamma * " if scale else ""
+    beta = " + beta" if center else ""
+    return f"y = {gamma}(x - moving_mean) / sqrt(moving_variance + {eps}){beta}"
+
+
 @dataclass
 class BatchNormInfo:
     layer_index: int
@@ -49,13 +58,13 @@ class BatchNormInfo:
     epsilon: Any
     momentum: Any
     axis: Any
-    arrays: dict[str, graph.Weight]  # role name -> weight (with its global index)
+    center: bool
+    scale: bool
+    arrays: dict[str, graph.Weight]  # role name -> weight (with its global index); {} unbuilt
 
     @property
     def formula(self) -> str:
-        gamma = "gamma * " if "gamma" in self.arrays else ""
-        beta = " + beta" if "beta" in self.arrays else ""
-        return f"y = {gamma}(x - moving_mean) / sqrt(moving_variance + {self.epsilon}){beta}"
+        return bn_formula(self.epsilon, self.center, self.scale)
 
 
 @dataclass
@@ -100,6 +109,8 @@ def summarize(model: graph.Model) -> ModelSummary:
                     epsilon=_cfg(layer, "epsilon", model.keras_version),
                     momentum=_cfg(layer, "momentum", model.keras_version),
                     axis=_cfg(layer, "axis", model.keras_version),
+                    center=_cfg(layer, "center", model.keras_version) is not False,
+                    scale=_cfg(layer, "scale", model.keras_version) is not False,
                     arrays={w.name: w for w in layer.weights},
                 )
             )

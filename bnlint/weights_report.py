@@ -74,9 +74,9 @@ class BNStats:
 
     @property
     def formula(self) -> str:
-        g = "gamma * " if "gamma" in self.arrays else ""
-        b = " + beta" if "beta" in self.arrays else ""
-        return f"y = {g}(x - moving_mean) / sqrt(moving_variance + {self.epsilon:g}){b}"
+        from bnlint.summary import bn_formula
+
+        return bn_formula(self.epsilon, "beta" in self.arrays, "gamma" in self.arrays)
 
 
 def _f(x: Any) -> float | None:

@@ -222,3 +222,30 @@ def test_export_refuses_unreadable_input(tmp_path: Path) -> None:
     proc = run("export", str(tmp_path / "x.keras"))
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.startswith(f"bnlint: {tmp_path / 'x.keras'}: ")
+
+
+def test_json_valid_against_shipped_schema(tmp_path: Path) -> None:
+    """Every saved model and source fixture, an unreadable file and --weights: the JSON
+    output follows bnlint/report/schemas/summary-json.schema.json (the README's contract)."""
+    import jsonschema
+
+    schema = json.loads((ROOT / "bnlint/report/schemas/summary-json.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    broken = tmp_path / "broken.keras"
+    broken.write_bytes(b"PK\x03\x04 not a zip")
+    saved = sorted(p for p in MODELS.iterdir() if p.suffix in (".keras", ".h5", ".json")
+                   and not p.name.endswith(".golden.json"))
+    sources = sorted((ROOT / "fixtures" / "source").glob("*.py")) + sorted(
+        (ROOT / "fixtures" / "source").glob("*.ipynb"))
+    for args in ([*map(str, saved), str(broken)], list(map(str, sources)),
+                 [str(MODELS / "seed000_trained.keras"), "--weights"]):
+        proc = run("summarize", *args, "--format", "json")
+        data = json.loads(proc.stdout)
+        errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(data)]
+        assert errors == [], errors[:5]
+        assert data["models"] and ("weights" in data) == ("--weights" in args)
+    nested = [la for m in json.loads(run("summarize", str(MODELS / "nested_frozen.keras"),
+                                         "--format", "json").stdout)["models"]
+              for la in m["layers"] if la["model"] is not None]
+    assert nested and validator.is_valid({"version": 1, "models": [nested[0]["model"]]})

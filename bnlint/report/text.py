@@ -109,7 +109,8 @@ def render_model(s: ModelSummary, title_extra: str = "") -> list[str]:
         out.append("")
         out.append(f" BatchNormalization at inference: {BN_FORMULA}")
         for bn in s.batch_norms:
-            idx = ", ".join(f"{role}=[{w.index}]" for role, w in bn.arrays.items())
+            idx = ", ".join(f"{role}=[{w.index}]" for role, w in bn.arrays.items()) or (
+                "not built: no arrays yet")
             out.append(f"   layers[{bn.layer_index}] {bn.layer.name}: axis={bn.axis} "
                        f"epsilon={bn.epsilon} momentum={bn.momentum} · {idx}")
             out.append(f"     {bn.formula}")
