@@ -3,8 +3,8 @@
 Selection follows ruff: ``select``/``extend-select``/``ignore`` take code prefixes
 (``ALL``, ``BN``, ``BN00``, ``BN001``); for each rule the most specific matching
 prefix decides, and ``ignore`` wins a tie.  The default selection is every rule
-whose class says ``default = True``; the others (BN004) need to be selected by a
-prefix or code.
+whose class says ``default = True`` (today all of them); a rule that sets it to False
+is enabled only by a prefix or code that selects it.
 """
 
 from __future__ import annotations
