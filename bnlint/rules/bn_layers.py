@@ -13,7 +13,7 @@ from bnlint.rules.graphs import (
     INFERENCE_IDENTITY,
     RECURRENT_CLASSES,
     activation,
-    all_layers,
+    bn_in,
     consumers,
     is_bn,
     single_inbound,
@@ -119,19 +119,14 @@ class DropoutBeforeBatchNorm(Rule):
     fix = "Put `{drop}` after `{bn}` (e.g. after the block's last BatchNormalization)."
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        for top in ctx.models:
-            for model in walk_models(top):
-                for la in model.layers:
-                    if not is_bn(la):
-                        continue
-                    src = single_inbound(model, la)
-                    if src is None or src.class_name not in DROPOUT_CLASSES:
-                        continue
-                    rate = _number(src.config.get("rate"))
-                    if rate is not None and rate <= 0:
-                        continue
-                    yield self.report(ctx, src.location, cls=src.class_name, drop=src.name,
-                                      bn=la.name)
+        for model, la in bn_in(ctx.models):
+            src = single_inbound(model, la)
+            if src is None or src.class_name not in DROPOUT_CLASSES:
+                continue
+            rate = _number(src.config.get("rate"))
+            if rate is not None and rate <= 0:
+                continue
+            yield self.report(ctx, src.location, cls=src.class_name, drop=src.name, bn=la.name)
 
 
 class BatchNormMomentumInverted(Rule):
@@ -144,9 +139,7 @@ class BatchNormMomentumInverted(Rule):
     fix = "Use momentum={suggest} (Keras's default is 0.99)."
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        for _, la in (pair for top in ctx.models for pair in all_layers(top)):
-            if not is_bn(la):
-                continue
+        for _, la in bn_in(ctx.models):
             m = _number(la.config.get("momentum"))
             if m is None or not 0 < m < 0.5:  # 0.0 is deliberate (ResNet-RS)
                 continue
@@ -170,33 +163,28 @@ class BatchNormAxisMismatch(Rule):
     fix = "Use `axis={fix_axis}` on `{bn}`."
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        for top in ctx.models:
-            for model in walk_models(top):
-                for la in model.layers:
-                    if not is_bn(la):
-                        continue
-                    axis = _bn_axis(la)
-                    if axis is None:
-                        continue
-                    src = single_inbound(model, la)
-                    seen = 0
-                    while src is not None and seen < 20 and (
-                            src.class_name in INFERENCE_IDENTITY - {"Flatten", "Reshape"}
-                            or src.class_name in ("Activation", "ReLU", "LeakyReLU", "ELU")):
-                        src = single_inbound(model, src)
-                        seen += 1
-                    if src is None:
-                        continue
-                    rank = _rank(src) or _conv_rank(src.class_name)
-                    channel = _channel_axis(src, rank)
-                    if channel is None or rank is None:
-                        continue
-                    if not -rank <= axis < rank or axis % rank == channel:
-                        continue
-                    fmt = src.config.get("data_format")
-                    yield self.report(ctx, la.location, bn=la.name, axis=axis, src=src.name,
-                                      channel=channel, fmt=fmt,
-                                      fix_axis=1 if fmt == "channels_first" else -1)
+        for model, la in bn_in(ctx.models):
+            axis = _bn_axis(la)
+            if axis is None:
+                continue
+            src = single_inbound(model, la)
+            seen = 0
+            while src is not None and seen < 20 and (
+                    src.class_name in INFERENCE_IDENTITY - {"Flatten", "Reshape"}
+                    or src.class_name in ("Activation", "ReLU", "LeakyReLU", "ELU")):
+                src = single_inbound(model, src)
+                seen += 1
+            if src is None:
+                continue
+            rank = _rank(src) or _conv_rank(src.class_name)
+            channel = _channel_axis(src, rank)
+            if channel is None or rank is None:
+                continue
+            if not -rank <= axis < rank or axis % rank == channel:
+                continue
+            fmt = src.config.get("data_format")
+            yield self.report(ctx, la.location, bn=la.name, axis=axis, src=src.name,
+                              channel=channel, fmt=fmt, fix_axis=1 if fmt == "channels_first" else -1)
 
 
 def _inner_class(ctx: Context, layer: graph.Layer) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from bnlint import graph
@@ -60,6 +60,15 @@ def contains_bn(model: graph.Model) -> bool:
 
 def bn_layers(model: graph.Model) -> list[graph.Layer]:
     return [la for _, la in all_layers(model) if is_bn(la)]
+
+
+def bn_in(models: Iterable[graph.Model]) -> Iterator[tuple[graph.Model, graph.Layer]]:
+    """Every BatchNormalization layer of these models and their nested models, with the
+    model whose graph holds it."""
+    for top in models:
+        for model, la in all_layers(top):
+            if is_bn(la):
+                yield model, la
 
 
 def inbound(model: graph.Model, layer: graph.Layer) -> list[graph.Layer] | None:
