@@ -10,16 +10,21 @@ Its documentation is ``rules/<CODE>.md`` (see :mod:`bnlint.rules.docs`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from dataclasses import asdict, dataclass, field, fields
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from bnlint import graph
+if TYPE_CHECKING:  # the graph (pydantic) is imported only once a file mentions Keras
+    from bnlint import graph
 
 SEVERITIES = ("error", "warning", "note")
 
 
-class Finding(graph.Record):
-    """One diagnostic.  Rows and columns are 1-based; ``cell`` is set for notebooks."""
+@dataclass(kw_only=True)
+class Finding:
+    """One diagnostic.  Rows and columns are 1-based; ``cell`` is set for notebooks.
+
+    A plain dataclass: a ``bnlint check`` of files that never mention Keras (most of a
+    pre-commit run) then never imports pydantic."""
 
     code: str
     name: str
@@ -49,6 +54,15 @@ class Finding(graph.Record):
     def sort_key(self) -> tuple[Any, ...]:
         return (self.path, self.cell or 0, self.line or 0, self.column or 0,
                 self.config_path or "", self.code)
+
+    def to_json(self) -> dict[str, Any]:
+        """The fields that differ from their defaults (the cache's compact form)."""
+        defaults = {f.name: f.default for f in fields(self)}
+        return {k: v for k, v in asdict(self).items() if v != defaults[k]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Finding:
+        return cls(**data)
 
 
 _REGISTRY: dict[str, type[Rule]] = {}
@@ -86,6 +100,8 @@ class Rule:
     def report(self, ctx: Context, at: graph.Location | Position | None, *,
                template: str | None = None, **fields: Any) -> Finding:
         """A finding at ``at``; ``template`` replaces ``message`` (a rule's other message)."""
+        from bnlint import graph
+
         line = column = cell = None
         config_path = None
         if isinstance(at, graph.Location):

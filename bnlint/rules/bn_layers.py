@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bnlint import graph
 from bnlint.rules.base import Context, Finding, Rule
 from bnlint.rules.graphs import (
     DROPOUT_CLASSES,
@@ -20,6 +19,9 @@ from bnlint.rules.graphs import (
     walk_models,
 )
 from bnlint.rules.pysource import dotted, kwarg
+
+if TYPE_CHECKING:
+    from bnlint import graph
 
 _BIAS_LAYERS = {"Dense", "Conv1D", "Conv2D", "Conv3D", "SeparableConv1D", "SeparableConv2D",
                 "DepthwiseConv1D", "DepthwiseConv2D", "Conv1DTranspose", "Conv2DTranspose",

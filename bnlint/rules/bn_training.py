@@ -5,12 +5,14 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bnlint import graph
 from bnlint.rules.base import Context, Finding, Position, Rule
 from bnlint.rules.graphs import bn_layers, is_bn, model_named, trainable_bn, walk_models
 from bnlint.rules.pysource import dotted, is_const, kwarg
+
+if TYPE_CHECKING:
+    from bnlint import graph
 
 INFERENCE = {"predict", "predict_on_batch", "evaluate", "test_on_batch", "evaluate_generator",
              "predict_generator", "__call__"}

@@ -95,13 +95,13 @@ class Outcome:
 
     def to_json(self) -> dict[str, Any]:
         return {"status": self.status, "errors": self.errors, "notes": self.notes,
-                "findings": [f.model_dump(exclude_defaults=True) for f in self.findings]}
+                "findings": [f.to_json() for f in self.findings]}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Outcome:
         return cls(status=data["status"], errors=list(data["errors"]),
                    notes=list(data["notes"]),
-                   findings=[Finding(**f) for f in data["findings"]])
+                   findings=[Finding.from_json(f) for f in data["findings"]])
 
 
 @dataclass

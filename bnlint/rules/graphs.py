@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bnlint import graph
+if TYPE_CHECKING:
+    from bnlint import graph
+
 
 BN_CLASSES = {"BatchNormalization", "SyncBatchNormalization"}
 DROPOUT_CLASSES = {"Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",

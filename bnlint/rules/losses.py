@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bnlint import graph
 from bnlint.rules.base import Context, Finding, Position, Rule
 from bnlint.rules.graphs import (
     activation,
@@ -17,6 +16,9 @@ from bnlint.rules.graphs import (
     through_identity,
     units,
 )
+
+if TYPE_CHECKING:
+    from bnlint import graph
 
 _KINDS = {
     "categorical_crossentropy": "cce", "categoricalcrossentropy": "cce",
@@ -97,6 +99,8 @@ def _compiled(ctx: Context) -> Iterator[Compiled]:
         if isinstance(cc, dict) and "loss" in cc:
             loss = loss_info(cc["loss"])
             if loss is not None:
+                from bnlint import graph
+
                 loc = graph.Location(file=ctx.path, config_path="compile_config.loss")
                 yield Compiled(ctx.models[0], loss, loc, ctx.models[0].name)
 
