@@ -218,3 +218,15 @@ def test_pre_commit_try_repo(tmp_path: Path) -> None:
     r = subprocess.run(["pre-commit", "try-repo", str(ROOT), "bnlint", "--all-files"],
                        cwd=repo, capture_output=True, text=True, timeout=600)
     assert r.returncode == 1 and "BN001" in r.stdout
+
+
+def test_check_of_files_without_keras_imports_neither_pydantic_nor_libcst(tmp_path: Path) -> None:
+    (tmp_path / "plain.py").write_text("import os\nprint(os.getcwd())\n")
+    code = ("import sys\nsys.argv = ['bnlint', 'check', 'plain.py', '--no-cache']\n"
+            "from bnlint.entry import main\n"
+            "try:\n    main()\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'pydantic', 'libcst', "
+            "'typer', 'numpy', 'h5py'}))\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       cwd=tmp_path)
+    assert r.stdout.splitlines()[-1] == "[]", r.stdout + r.stderr
