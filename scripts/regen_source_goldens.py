@@ -6,6 +6,11 @@ from its imports, like bnlint does); ``keras_facts`` (tests/oracle_facts.py) of 
 variable it leaves at module level is written as JSON.  Directives in a fixture:
 ``# oracle: defines={"num_classes": 38}`` pre-defines names, ``# oracle-sub: A => B``
 rewrites source text before running (the tests read the original text with the defines).
+``# oracle-alternatives: [{"USE_BN": false}, ...]`` also runs the script once per set of
+defines (the alternatives bnlint reports for unknown conditions; goldens' ``alternatives``);
+``# oracle-target: NAME [{"arg": "expression"}]`` also runs the script and then calls the
+function or ``Class.method`` NAME (a plain method on ``Class()``) with those arguments, as
+``bnlint summarize FILE.py::NAME --arg ...`` reads it (goldens' ``targets``).
 
     python scripts/regen_source_goldens.py            # all
     python scripts/regen_source_goldens.py NAME ...   # some (file names or stems)
@@ -45,8 +50,41 @@ print(json.dumps({"version": version, **result}, sort_keys=True))
 '''
 
 
+TARGET_CALL = """
+def _bnlint_call_target(owner, name, kwargs):
+    import inspect
+    if isinstance(inspect.getattr_static(owner, name), (staticmethod, classmethod)):
+        return getattr(owner, name)(**kwargs)
+    return getattr(owner(), name)(**kwargs)
+"""
+
+
+def target_text(text: str, name: str, args: dict[str, str]) -> str:
+    """The program, then ``bnlint_target = <call of NAME>`` (a module-level model variable)."""
+    kwargs = ", ".join(f"{k}={v}" for k, v in args.items())
+    owner, dot, meth = name.partition(".")
+    call = (f"_bnlint_call_target({owner}, {meth!r}, dict({kwargs}))" if dot
+            else f"{name}({kwargs})")
+    return f"{text}\n{TARGET_CALL}\nbnlint_target = {call}\n"
+
+
 def fixture_files() -> list[Path]:
     return sorted(p for p in FIXTURES.glob("*") if p.suffix in (".py", ".ipynb"))
+
+
+def directives(text: str) -> dict:
+    """The ``# oracle-alternatives:`` and ``# oracle-target:`` directives of a fixture."""
+    import re
+
+    out: dict = {"alternatives": [], "targets": []}
+    for line in text.splitlines():
+        m = re.match(r"#\s*oracle-alternatives:\s*(\[.*\])\s*$", line)
+        if m:
+            out["alternatives"] = json.loads(m.group(1))
+        m = re.match(r"#\s*oracle-target:\s*([\w.]+)\s*(\{.*\})?\s*$", line)
+        if m:
+            out["targets"].append((m.group(1), json.loads(m.group(2) or "{}")))
+    return out
 
 
 def program(path: Path) -> tuple[str, dict, list[tuple[str, str]], int]:
@@ -80,6 +118,23 @@ def golden_for(path: Path) -> dict:
         if old not in text:
             raise SystemExit(f"{path.name}: oracle-sub pattern not found: {old}")
         text = text.replace(old, new)
+    out = run_worker(path, text, version, defines)
+    out["defines"] = defines
+    extra = directives(text)
+    if extra["alternatives"]:
+        out["alternatives"] = [{"defines": d, **run_worker(path, text, version, d)}
+                               for d in extra["alternatives"]]
+    if extra["targets"]:
+        out["targets"] = []
+        for name, args in extra["targets"]:
+            got = run_worker(path, target_text(text, name, args), version, defines)
+            out["targets"].append({"name": name, "args": args, "error": got["error"],
+                                   "model": got["models"].get("bnlint_target")})
+    return out
+
+
+def run_worker(path: Path, text: str, version: int, defines: dict) -> dict:
+    """``run_program_facts`` of the text in a fresh Python session (names start from zero)."""
     with tempfile.TemporaryDirectory() as home:
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore",
                    KERAS_HOME=home, CUDA_VISIBLE_DEVICES="-1")
@@ -89,9 +144,7 @@ def golden_for(path: Path) -> dict:
                               timeout=600)
     if proc.returncode != 0:
         raise SystemExit(f"{path.name}: worker failed:\n{proc.stderr[-2000:]}")
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
-    out["defines"] = defines
-    return out
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def dump(data: dict) -> str:

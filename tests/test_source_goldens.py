@@ -59,3 +59,66 @@ def test_fixture_matches_golden(path: Path) -> None:
     if golden["error"] is None:
         extra = set(by_var) - set(golden["models"])
         assert not extra, f"{path.name}: bnlint reports models Keras does not have: {extra}"
+
+
+def _golden(path: Path) -> dict[str, Any]:
+    golden_path = GOLDENS / f"{path.stem}.json"
+    if not golden_path.is_file():
+        pytest.skip("no golden yet")
+    return json.loads(golden_path.read_text())
+
+
+def _assert_model(ours: Any, facts: dict[str, Any], where: str) -> None:
+    assert "error" not in facts, facts
+    got = bnlint_facts(ours)
+    assert got["name"] == facts["name"], f"{where}: name {got['name']} != {facts['name']}"
+    assert_same_facts(facts, got, where)
+
+
+TARGET_FILES = [p for p in FILES if "# oracle-target:" in p.read_text()]
+ALTERNATIVE_FILES = [p for p in FILES if "# oracle-alternatives:" in p.read_text()]
+
+
+@pytest.mark.parametrize("path", TARGET_FILES, ids=lambda p: p.name)
+def test_targets_match_golden(path: Path) -> None:
+    """``FILE.py::NAME --arg ...`` (functions and ``Class.method``) vs Keras calling NAME."""
+    golden = _golden(path)
+    assert golden.get("targets"), f"run scripts/regen_source_goldens.py {path.name}"
+    for t in golden["targets"]:
+        where = f"{path.name}::{t['name']} {t['args']}"
+        assert t["error"] is None and t["model"], f"{where}: Keras failed: {t['error']}"
+        result = read_source(path, defines={k: repr(v) for k, v in golden["defines"].items()},
+                             function=t["name"], args=t["args"])
+        (ours,) = result.models
+        assert ours.variable == t["name"]
+        _assert_model(ours, t["model"], where)
+
+
+@pytest.mark.parametrize("path", ALTERNATIVE_FILES, ids=lambda p: p.name)
+def test_alternatives_match_golden(path: Path) -> None:
+    """Read with the conditions unknown, bnlint's alternatives are exactly the models Keras
+    builds for each value of them (the base reading plus every golden alternative)."""
+    golden = _golden(path)
+    runs = [{"defines": golden["defines"], "models": golden["models"]},
+            *golden.get("alternatives", [])]
+    assert len(runs) > 1, f"run scripts/regen_source_goldens.py {path.name}"
+    unknown = {k for run in runs for k in run["defines"]}
+    defines = {k: repr(v) for k, v in golden["defines"].items() if k not in unknown}
+    result = read_source(path, defines=defines)
+    for var in {v for run in runs for v in run["models"]}:
+        ours = [m for m in result.models if m.variable == var]
+        expected = {json.dumps(run["models"][var], sort_keys=True) for run in runs}
+        assert len(ours) == len(expected), f"{path.name}:{var}: {len(ours)} alternatives"
+        for m in ours[1:]:
+            assert any(n.startswith("alternative ") for n in m.notes), m.notes
+        for run in runs:
+            errors = []
+            for m in ours:
+                try:
+                    _assert_model(m, run["models"][var], f"{path.name}:{var}")
+                    break
+                except AssertionError as exc:
+                    errors.append(str(exc))
+            else:
+                raise AssertionError(f"{var} with {run['defines']}: no alternative matches: "
+                                     f"{errors}")

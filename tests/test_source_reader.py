@@ -345,6 +345,143 @@ def test_program_facts_training_and_load() -> None:
     assert m.trainable_params == 0 and m.non_trainable_params == 15
 
 
+def test_conditional_expression_alternatives() -> None:
+    code = (
+        "import keras\nfrom keras import layers\ninp = keras.Input((8,))\n"
+        "x = layers.Dense(16)(inp)\n"
+        "x = layers.BatchNormalization()(x) if USE_BN else x\n"
+        "model = keras.Model(inp, layers.Dense(2 if BINARY else 5)(x))\n"
+    )
+    r = read_text(code)
+    assert "line 5: condition `USE_BN` is not known statically; assumed true (the else value "\
+        "was not evaluated)" in r.notes
+    base, no_bn, multi = r.models
+    assert [m.variable for m in r.models] == ["model"] * 3
+    assert base.notes[-1] == "alternative 1 of 3: condition `USE_BN` true, `BINARY` true (as read)"
+    assert no_bn.notes[-1] == "alternative 2 of 3: condition `USE_BN` false"
+    assert multi.notes[-1] == "alternative 3 of 3: condition `BINARY` false"
+    assert [la.class_name for la in no_bn.layers] == ["InputLayer", "Dense", "Dense"]
+    assert (base.total_params, no_bn.total_params, multi.total_params) == (
+        8 * 16 + 16 + 64 + 16 * 2 + 2, 8 * 16 + 16 + 16 * 2 + 2, 8 * 16 + 16 + 64 + 16 * 5 + 5)
+    # A known condition is evaluated as before: no note, no alternative.
+    r = read_text(code, defines={"USE_BN": "False", "BINARY": "True"})
+    (m,) = r.models
+    assert not r.notes and m.total_params == 8 * 16 + 16 + 16 * 2 + 2
+
+
+def test_conditional_expression_alternatives_are_bounded() -> None:
+    from bnlint.readers.source import MAX_ALTERNATIVES
+
+    lines = ["import keras", "m = keras.Sequential([keras.Input((3,))])"]
+    lines += [f"m.add(keras.layers.Dense({i + 1} if C{i} else {i + 20}))" for i in range(8)]
+    r = read_text("\n".join(lines) + "\n")
+    assert len(r.models) == MAX_ALTERNATIVES + 1
+    assert sum("not known statically" in n for n in r.notes) == 8
+
+
+def test_layers_created_in_call_keras3_state_error() -> None:
+    code = (
+        "import keras\nL = keras.layers\n"
+        "class Head(keras.Model):\n"
+        "    def __init__(self):\n        super().__init__()\n        self.a = L.Dense(5)\n"
+        "    def call(self, x):\n        self.d = L.Dense(3)\n        return self.d(self.a(x))\n"
+        "class Gate(L.Layer):\n"
+        "    def call(self, x):\n        self.g = self.add_weight(shape=(1,))\n"
+        "        return x * self.g\n"
+        "m = Head()\ny = m(keras.Input((4,)))\n"
+        "i = keras.Input((4,))\nf = keras.Model(i, Gate()(i))\n"
+    )
+    r = read_text(code)
+    m, f = r.models
+    assert m.total_params is None and f.total_params is None
+    assert "Keras 3 raises ValueError" in (m.layers[1].unknown or "")
+    assert "Keras 3 raises ValueError" in (f.layers[1].unknown or "")
+    assert any(n.startswith("line 8: `self.d = L.Dense(3)`: Keras 3 raises") for n in r.notes)
+    # tf_keras tracks a layer assigned in call(), named from the call's scratch graph.
+    r2 = read_text(code.replace("import keras\n", "import tf_keras as keras\n"))
+    m2 = r2.models[0]
+    assert [la.name for la in m2.layers] == ["dense", "dense"] and m2.total_params == 43
+
+
+def test_model_own_weights_are_explicit() -> None:
+    code = (
+        "import keras\n"
+        "class Scaled(keras.Model):\n"
+        "    def __init__(self):\n        super().__init__()\n        self.a = keras.layers.Dense(5)\n"
+        "        self.s = self.add_weight(name='s', shape=(2,), trainable=False)\n"
+        "    def build(self, input_shape):\n"
+        "        self.w = self.add_weight(name='w', shape=(input_shape[-1],))\n"
+        "    def call(self, x):\n        return self.a(x)\n"
+        "m = Scaled()\ny = m(keras.Input((4,)))\n"
+    )
+    (m,) = read_text(code).models
+    assert "2 variable(s) of its own" in m.notes[-1] and "w (4,), s (2,) non-trainable" \
+        in m.notes[-1] and "before the layers' weights" in m.notes[-1]
+    (m2,) = read_text(code.replace("import keras\n", "import tf_keras as keras\n")).models
+    assert "after the layers' weights" in m2.notes[-1]
+
+
+METHODS = (
+    "import keras\n\n"
+    "class Factory:\n"
+    "    def __init__(self, width=8):\n        self.width = width\n\n"
+    "    def build(self, n_in=4, n_out=2):\n"
+    "        return keras.Sequential([keras.Input((n_in,)), keras.layers.Dense(self.width),\n"
+    "                                 keras.layers.Dense(n_out)])\n\n"
+    "    @staticmethod\n"
+    "    def tiny(n_in):\n"
+    "        return keras.Sequential([keras.Input((n_in,)), keras.layers.Dense(1)])\n\n"
+    "    @classmethod\n"
+    "    def wide(cls, n_in=4):\n"
+    "        return cls(width=64).build(n_in)\n\n"
+    "class NeedsArgs:\n"
+    "    def __init__(self, units):\n        self.units = units\n\n"
+    "    def make(self):\n"
+    "        return keras.Sequential([keras.Input((3,)), keras.layers.Dense(self.units)])\n"
+)
+
+
+def test_class_method_targets(tmp_path: Path) -> None:
+    p = tmp_path / "factory.py"
+    p.write_text(METHODS)
+    r = read_source(p)
+    assert [(f.name, f.parameters) for f in r.functions] == [
+        ("Factory.build", [("n_in", "4"), ("n_out", "2")]), ("Factory.tiny", [("n_in", None)]),
+        ("NeedsArgs.make", [])]
+    (m,) = read_source(p, function="Factory.build", args={"n_out": "3"}).models
+    assert m.variable == "Factory.build" and m.total_params == 4 * 8 + 8 + 8 * 3 + 3
+    (m,) = read_source(p, function="Factory.tiny", args={"n_in": "6"}).models
+    assert m.total_params == 7
+    (m,) = read_source(p, function="Factory.wide").models
+    assert m.total_params == 4 * 64 + 64 + 64 * 2 + 2
+    with pytest.raises(SourceError, match="`__init__` has no default for `units`"):
+        read_source(p, function="NeedsArgs.make")
+    with pytest.raises(SourceError, match="class `Factory` has no method `nope`"):
+        read_source(p, function="Factory.nope")
+    with pytest.raises(SourceError, match="no top-level class `Nope`"):
+        read_source(p, function="Nope.build")
+
+
+def test_class_method_target_cli(tmp_path: Path) -> None:
+    p = tmp_path / "factory.py"
+    p.write_text(METHODS)
+
+    def cli(*argv: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "bnlint", "summarize", *argv],
+                              capture_output=True, text=True, cwd=str(ROOT), timeout=120)
+
+    out = cli(str(p))
+    assert out.returncode == 0, out.stderr
+    assert "line 7: Factory.build(n_in=4, n_out=2)" in out.stdout
+    assert f"bnlint summarize '{p}::Factory.tiny' --arg n_in=..." in out.stdout
+    out = cli(f"{p}::Factory.build", "--arg", "n_in=10", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    (model,) = json.loads(out.stdout)["models"]
+    assert model["variable"] == "Factory.build" and model["total_params"] == 10 * 8 + 8 + 18
+    out = cli(f"{p}::NeedsArgs.make")
+    assert out.returncode == 2 and "no default for `units`" in out.stderr
+
+
 # --------------------------------------------------------------------------- hypothesis
 
 import hypothesis  # noqa: E402,F401

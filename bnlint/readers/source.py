@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -167,6 +169,7 @@ class UserFunc:
     owner: UserClass | None = None
     is_lambda: bool = False
     ctx: Any = None  # the ModuleCtx the function was defined in
+    kind: str = "function"  # "staticmethod" / "classmethod" when so decorated
 
 
 @dataclass(eq=False)
@@ -235,6 +238,7 @@ class Instance:
     klayer: Any = None  # KLayer for keras.layers.Layer subclasses
     tracked: list[Any] = field(default_factory=list)
     weights: list[Any] = field(default_factory=list)  # WeightSpec from add_weight, in order
+    calling_build: bool = False  # its own build() runs as part of Keras's first call
 
 
 @dataclass(eq=False)
@@ -359,6 +363,22 @@ _MODEL_FACT_METHODS = {"compile", "fit", "fit_generator", "train_on_batch", "pre
                        "test_on_batch", "load_weights", "save_weights", "save"}
 
 
+# Keras 3 layers that are built in __init__ (they call ``_build_at_init`` or set ``built``):
+# a subclass holding only these has no "unbuilt state", so Keras does not run its call() an
+# extra time to build it (``Layer._maybe_build``).
+_BUILT_AT_INIT = frozenset({
+    "Activation", "ELU", "LeakyReLU", "ReLU", "Softmax", "Identity", "Masking",
+    "UnitNormalization", "Reshape", "ActivityRegularization", "AlphaDropout", "Dropout",
+    "GaussianDropout", "GaussianNoise", "MaxPooling1D", "MaxPooling2D", "MaxPooling3D",
+    "AveragePooling1D", "AveragePooling2D", "AveragePooling3D", "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D", "GlobalMaxPooling3D", "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D", "GlobalAveragePooling3D",
+})
+
+_STATE_IN_CALL = ("Keras 3 raises ValueError when call() creates state: 'You cannot add new "
+                  "elements of state (variables or sub-layers) to a layer that is already "
+                  "built' (create it in __init__ or build)")
+
 _KERAS_CONSTANTS = {"image_data_format": "channels_last", "floatx": "float32",
                     "epsilon": 1e-07, "backend": "tensorflow"}
 
@@ -479,6 +499,8 @@ class Interpreter:
         self.graph_cache: dict[int, tuple[int, graph.Model]] = {}
         self.uncertain: list[str] = []
         self.in_custom = 0  # > 0 while interpreting a custom layer's call()
+        self.calling: list[Instance] = []  # subclass instances whose call() is running
+        self.graph_depth = 0  # > 0 inside a tf_keras symbolic call (graph_scope)
         self.ctx = ModuleCtx(module, self.positions, source, line_map, path)
         self.main_ctx = self.ctx
         # path -> UserModule (None while loading: a cycle); shared with sub-interpreters
@@ -793,10 +815,10 @@ class Interpreter:
         fn = UserFunc(st, scope, st.name.value, defaults, ctx=self.ctx)
         for dec in st.decorators:
             d = self.text(dec.decorator)
-            if d in ("staticmethod", "classmethod", "property") or d.endswith("register_keras_serializable()") or "register_keras_serializable" in d:
-                if d == "property":
-                    fn.defaults["__property__"] = True
-                continue
+            if d == "property":
+                fn.defaults["__property__"] = True
+            elif d in ("staticmethod", "classmethod"):
+                fn.kind = d
         scope.set(st.name.value, fn)
 
     def st_ClassDef(self, st: Any, scope: Scope) -> None:
@@ -826,8 +848,7 @@ class Interpreter:
             guard = bool(body) and self._is_guard(body[-1])
             take_else = (guard and st.orelse is not None) or (guard and st.orelse is None)
             msg = f"condition `{self.text(st.test)}` is not known statically; "
-            line, col, cell = self.pos(st)
-            key = (self.source, cell, line, col)
+            key = self.decision_key(st)
             if key in self.forced:
                 take_else = not self.forced[key]
             elif not guard and not any(k == key for k, _, _ in self.decisions):
@@ -845,6 +866,11 @@ class Interpreter:
                 self.note(st, msg + "assumed true" + extra)
                 self.uncertain.append(msg)
                 self.exec_block(body, scope)
+
+    def decision_key(self, node: Any) -> tuple:
+        """Identifies an unknown condition across re-reads (``self.forced``)."""
+        line, col, cell = self.pos(node)
+        return (self.source, cell, line, col)
 
     def _is_guard(self, st: Any) -> bool:
         cst = self.cst
@@ -988,9 +1014,34 @@ class Interpreter:
                     target=self.text(target), resolved=None, value=_plain(value), line=line,
                     cell=cell))
         if isinstance(obj, Instance):
+            layers = self._layer_values(value)
+            if layers and self.version == 3 and any(i is obj for i in self.calling):
+                self.state_in_call(obj, layers, st)
+            if layers and self.version == 2 and name in obj.attrs:
+                # tf_keras untracks the old value: the new layer is tracked last.
+                del obj.attrs[name]
             obj.attrs[name] = value
             if obj.kmodel is not None or obj.klayer is not None:
                 self._track(obj, value)
+
+    def _layer_values(self, value: Any) -> list[Any]:
+        """The Keras layers (KLayer) a value assigned to an attribute holds."""
+        from bnlint.keras.builder import KLayer
+
+        out = []
+        for v in value if isinstance(value, (list, tuple)) else [value]:
+            if isinstance(v, Instance):
+                v = v.kmodel or v.klayer
+            if isinstance(v, KLayer):
+                out.append(v)
+        return out
+
+    def state_in_call(self, inst: Instance, layers: list[Any], node: Any) -> None:
+        """Keras 3: a layer or variable created inside call() makes the call raise."""
+        reason = f"created in `{inst.cls.name}.call`: {_STATE_IN_CALL}"
+        for la in [*layers, *([inst.klayer] if inst.klayer is not None else [])]:
+            la.unknown = la.unknown or reason
+        self.note(node, f"`{self.text(node)}`: {_STATE_IN_CALL}")
 
     def _track(self, inst: Instance, value: Any) -> None:
         from bnlint.keras.builder import KLayer
@@ -1140,9 +1191,19 @@ class Interpreter:
     def ev_IfExp(self, node: Any, scope: Scope) -> Any:
         c = self.truth(self.ev(node.test, scope))
         if c is None:
-            self.note(node, f"condition `{self.text(node.test)}` is not known statically; "
-                            "assumed true")
-            c = True
+            # Like an unknown `if` statement: read as true first; read_text re-reads the
+            # program with this decision flipped and reports a different model as an alternative.
+            msg = f"condition `{self.text(node.test)}` is not known statically; "
+            key = self.decision_key(node)
+            if key in self.forced:
+                c = self.forced[key]
+                self.note(node, msg + ("assumed true" if c else "assumed false"))
+            else:
+                c = True
+                if not any(k == key for k, _, _ in self.decisions):
+                    self.decisions.append((key, self.text(node.test), True))
+                self.note(node, msg + "assumed true (the else value was not evaluated)")
+            self.uncertain.append(msg)
         return self.ev(node.body if c else node.orelse, scope)
 
     def ev_NamedExpr(self, node: Any, scope: Scope) -> Any:
@@ -1497,7 +1558,8 @@ class Interpreter:
             doc = obj.node.get_docstring() if hasattr(obj.node, "get_docstring") else None
             return doc
         if isinstance(obj, Instance):
-            if name == "build" and obj.kmodel is not None:
+            if name == "build" and obj.kmodel is not None and not isinstance(
+                    obj.cls.lookup("build"), UserFunc):
                 return Bound(obj, "__build__")
             if name in ("add_weight", "add_variable") and (obj.klayer is not None
                                                            or obj.kmodel is not None):
@@ -1509,7 +1571,7 @@ class Interpreter:
             if isinstance(v, UserFunc):
                 if v.defaults.get("__property__"):
                     return self.call_user(v, [obj], {}, node)
-                return Bound(obj, v)
+                return self.bind_method(v, obj, obj.cls)
             if v is not _MISSING:
                 return v
             if obj.kmodel is not None:
@@ -1523,7 +1585,7 @@ class Interpreter:
                 if isinstance(base, UserClass):
                     v = base.lookup(name)
                     if isinstance(v, UserFunc):
-                        return Bound(obj.inst, v)
+                        return self.bind_method(v, obj.inst, obj.inst.cls)
             return Bound(obj.inst, f"super.{name}")
         if isinstance(obj, KTensor):
             if name == "shape":
@@ -1567,8 +1629,18 @@ class Interpreter:
             return Bound(obj, name)
         if isinstance(obj, UserClass):
             v = obj.lookup(name)
+            if isinstance(v, UserFunc) and v.kind == "classmethod":
+                return Bound(obj, v)
             return Opaque(self.text(node)) if v is _MISSING else v
         return Opaque(self.text(node))
+
+    @staticmethod
+    def bind_method(fn: UserFunc, inst: Any, cls: UserClass) -> Any:
+        """``inst.name`` for a method found on the class: bound to the instance, to the class
+        (classmethod) or not at all (staticmethod)."""
+        if fn.kind == "staticmethod":
+            return fn
+        return Bound(cls if fn.kind == "classmethod" else inst, fn)
 
     def model_layers(self, model: Any) -> list[Any]:
         return list(model.layers)
@@ -2459,13 +2531,21 @@ class Interpreter:
                     inst.attrs["__functional__"] = True
             return None
         if name == "build":
+            if inst.kmodel is not None and self.version == 2 and not inst.calling_build \
+                    and not inst.kmodel.is_built:
+                # tf_keras Model.build(shape) on a subclass traces call() (not when Keras
+                # itself builds the model on its first call).
+                shape = args[0] if args else kwargs.get("input_shape")
+                self.subclass_build(inst, shape, node)
             return None
         if name == "call" and inst.kmodel is not None:
             return Opaque(self.text(node))
         return Opaque(self.text(node))
 
     def call_subclass(self, inst: Instance, args: list[Any], kwargs: dict[str, Any],
-                      node: Any) -> Any:
+                      node: Any, build: bool = True) -> Any:
+        """Call a subclassed model/layer instance; ``build``: on its first symbolic call, build
+        it as Keras's ``__call__`` does (``Model.build`` itself runs call() only)."""
         from bnlint.keras.builder import KTensor
 
         if inst.kmodel is not None and inst.attrs.get("__functional__"):
@@ -2478,7 +2558,15 @@ class Interpreter:
             return Opaque(self.text(node))
         if inst.kmodel is not None and "training" in kwargs:
             self.fact(inst.kmodel, "__call__", kwargs, node)
-        out = self.call_user(call, [inst, *args], kwargs, node)
+        ts = (self._tensors(args[0]) if args else None) or []
+        symbolic = bool(ts) and all(t.shape is not None for t in ts)
+        with self.graph_scope(symbolic):
+            if symbolic and build and inst.kmodel is not None and not inst.kmodel.is_built:
+                shapes = [tuple(t.shape) for t in ts]
+                self.first_build(inst, shapes if isinstance(args[0], (list, tuple, dict))
+                                 else shapes[0], lambda: self.run_call(inst, call, args, kwargs,
+                                                                       node))
+            out = self.run_call(inst, call, args, kwargs, node)
         if inst.kmodel is not None and not inst.kmodel.is_built and args and isinstance(
                 args[0], KTensor):
             inst.kmodel.inputs = [args[0]]
@@ -2487,6 +2575,57 @@ class Interpreter:
             inst.kmodel.is_built = True
             inst.attrs["__called__"] = True
         return out
+
+    def run_call(self, inst: Instance, call: UserFunc, args: list[Any], kwargs: dict[str, Any],
+                 node: Any) -> Any:
+        self.calling.append(inst)
+        try:
+            return self.call_user(call, [inst, *args], kwargs, node)
+        finally:
+            self.calling.pop()
+
+    def first_build(self, inst: Instance, build_shape: Any, run_call: Callable[[], Any]) -> None:
+        """``Layer._maybe_build`` on a model's first symbolic call: the class's own ``build``
+        with the input shape, or else Keras 3's build-by-run."""
+        build = inst.cls.lookup("build")
+        if isinstance(build, UserFunc):
+            inst.calling_build = True
+            try:
+                self._guarded(build, [inst, build_shape], {})
+            finally:
+                inst.calling_build = False
+            return
+        self.build_by_run(inst, run_call)
+
+    def build_by_run(self, inst: Instance, run_call: Callable[[], Any]) -> None:
+        """Keras 3 builds a subclass without ``build()`` that holds an unbuilt sublayer by
+        running its call() once more before the real call: layers created inside call() take
+        names twice.  Keras records no nodes on the sublayers in that run."""
+        if self.version != 3 or isinstance(inst.cls.lookup("build"), UserFunc) or not any(
+                _unbuilt(la) for la in inst.tracked):
+            return
+        marks = [(la, len(la.nodes)) for la in inst.tracked]
+        run_call()
+        for la, n in marks:
+            del la.nodes[n:]
+
+    @contextmanager
+    def graph_scope(self, symbolic: bool) -> Iterator[None]:
+        """tf_keras runs a layer's build/call on symbolic inputs inside a scratch FuncGraph,
+        whose layer names come from a fresh per-graph counter (``dense``, ``dense_1`` ...); the
+        layers called inside it share that graph."""
+        if self.version != 2 or not symbolic or self.graph_depth:
+            yield
+            return
+        from bnlint.keras.naming import NameCounters
+
+        saved, self.counters = self.counters, NameCounters(2)
+        self.graph_depth += 1
+        try:
+            yield
+        finally:
+            self.counters = saved
+            self.graph_depth -= 1
 
     def materialize_instance(self, inst: Instance) -> None:
         from bnlint.keras.builder import KModel
@@ -2515,7 +2654,7 @@ class Interpreter:
             self.note(node, f"`{self.text(node)}`: build shape not known statically")
             return
         t = kb.make_input("__build_input__", bshape, self.version, location=self.loc(node))
-        self.call_subclass(inst, [t], {}, node)
+        self.call_subclass(inst, [t], {}, node, build=False)
 
     # -------------------------------------------------------------- custom layers
     def add_weight(self, inst: Instance, args: list[Any], kwargs: dict[str, Any],
@@ -2524,6 +2663,8 @@ class Interpreter:
         tf_keras (name, shape, dtype, initializer, ...)."""
         from bnlint.keras.catalogue import WeightSpec
 
+        if self.version == 3 and any(i is inst for i in self.calling):
+            self.state_in_call(inst, [], node)
         order = (["shape", "initializer", "dtype"] if self.version == 3
                  else ["name", "shape", "dtype", "initializer", "regularizer", "trainable"])
         values = dict(kwargs)
@@ -2554,6 +2695,12 @@ class Interpreter:
                           kwargs: dict[str, Any], list_input: bool,
                           first_count: int | None) -> list[Any]:
         """Output shapes of one call of a user-defined layer; builds it on first call."""
+        with self.graph_scope(True):
+            return self._custom_layer_call(inst, layer, shapes, kwargs, list_input, first_count)
+
+    def _custom_layer_call(self, inst: Instance, layer: Any, shapes: list[Any],
+                           kwargs: dict[str, Any], list_input: bool,
+                           first_count: int | None) -> list[Any]:
         from bnlint.keras import builder as kb
         from bnlint.keras.catalogue import Built, SubLayer, TensorArg
 
@@ -2565,6 +2712,7 @@ class Interpreter:
         multi = list_input or len(first) != 1
         build_shape: Any = [tuple(x) for x in first] if multi else tuple(first[0])
         first_build = layer.built is None
+        call = inst.cls.lookup("call")
         if first_build:
             inst.weights = []
             build = inst.cls.lookup("build")
@@ -2584,12 +2732,15 @@ class Interpreter:
         targs.extend(positional_extra)
         outs: list[Any] | None = None
         reason = None
-        call = inst.cls.lookup("call")
         if isinstance(call, UserFunc):
             self.in_custom += 1
+            self.calling.append(inst)
             try:
+                if first_build:
+                    self.build_by_run(inst, lambda: self._guarded(call, [inst, *targs], kw))
                 out = self._guarded(call, [inst, *targs], kw)
             finally:
+                self.calling.pop()
                 self.in_custom -= 1
             ts = self._tensors(out)
             if ts is not None and ts and all(t.shape is not None for t in ts):
@@ -2764,6 +2915,13 @@ def _parsed_positions(module: Any) -> Any:
         if m is module:
             return lazy
     return _LazyPositions(module)
+
+
+def _unbuilt(layer: Any) -> bool:
+    """Keras 3's ``not layer.built`` for a tracked sublayer that was never called."""
+    if getattr(layer, "is_model", False):
+        return not layer.is_built
+    return layer.built is None and layer.class_name not in _BUILT_AT_INIT
 
 
 def _set_trainable(layer: Any, value: bool, depth: int = 0) -> None:
@@ -3015,9 +3173,9 @@ def read_text(
 ) -> SourceResult:
     """Interpret source text (see :func:`read_source`).
 
-    An ``if`` whose condition is unknown is first evaluated one way (true, unless that branch
-    only raises); then the program is re-read with each such decision flipped, up to
-    ``MAX_ALTERNATIVES`` times, and every model that comes out different is reported as an
+    An ``if`` statement or conditional expression (``a if c else b``) whose condition is
+    unknown is first evaluated one way (true, unless that branch only raises); then the program
+    is re-read with each such decision flipped, up to ``MAX_ALTERNATIVES`` times, and every model that comes out different is reported as an
     alternative (its notes say which condition, which way).
     """
     import libcst as cst
@@ -3093,9 +3251,7 @@ def _read_once(module: Any, text: str, source: str, parsed: dict[str, Any], vers
 
     chosen: list[tuple[Any, str | None]] = []
     if function is not None:
-        fn = interp.globals.vars.get(function)
-        if not isinstance(fn, UserFunc):
-            raise SourceError(f"line 0: no top-level function `{function}` in {source}")
+        fn, lead = _target(interp, function, source)
         call_args: dict[str, Any] = {}
         for k, expr in (args or {}).items():
             try:
@@ -3114,7 +3270,7 @@ def _read_once(module: Any, text: str, source: str, parsed: dict[str, Any], vers
             del node
         before = len(interp.models)
         try:
-            ret = interp.call_user(fn, [], call_args, fn.node)
+            ret = interp.call_user(fn, lead, call_args, fn.node)
         except _Budget as exc:
             interp.note(None, f"{exc}; the result is partial")
             ret = None
@@ -3153,6 +3309,8 @@ def _read_once(module: Any, text: str, source: str, parsed: dict[str, Any], vers
             continue
         if isinstance(obj, Instance):
             g.class_name = obj.cls.name
+            if obj.kmodel is not None and obj.weights:
+                g.notes.append(_own_weights_note(obj.weights, version))
         g.variable = var
         if interp.uncertain:
             g.notes.extend(f"uncertain: {u}" for u in interp.uncertain[:5])
@@ -3165,23 +3323,85 @@ def _read_once(module: Any, text: str, source: str, parsed: dict[str, Any], vers
     return result, interp
 
 
+def _own_weights_note(specs: list[Any], version: int) -> str:
+    """What ``self.add_weight`` on a Model subclass adds, and where Keras puts it (measured:
+    Keras 3 lists the model's own variables before its layers' in ``model.weights`` /
+    ``get_weights()``, tf_keras after them; both put own trainable before non-trainable)."""
+    ordered = [w for w in specs if w.trainable] + [w for w in specs if not w.trainable]
+    listed = ", ".join(f"{w.name} {graph.fmt_shape(tuple(w.shape))}"
+                       f"{'' if w.trainable else ' non-trainable'}" for w in ordered)
+    where = "before" if version == 3 else "after"
+    return (f"the model creates {len(specs)} variable(s) of its own with self.add_weight "
+            f"({listed}); Keras lists them {where} the layers' weights in get_weights(). "
+            "bnlint's graph has no place for a model's own variables: the totals and "
+            "get_weights() indices shown leave them out")
+
+
+def _target(interp: Interpreter, function: str, source: str) -> tuple[UserFunc, list[Any]]:
+    """The function ``FILE.py::NAME`` / ``FILE.py::Class.method`` names, and the leading
+    arguments it is called with (the class for a classmethod; for a plain method, an instance
+    made with the class's ``__init__`` defaults)."""
+    cls_name, dot, meth_name = function.partition(".")
+    if not dot:
+        fn = interp.globals.vars.get(function)
+        if not isinstance(fn, UserFunc):
+            raise SourceError(f"line 0: no top-level function `{function}` in {source}")
+        return fn, []
+    cls = interp.globals.vars.get(cls_name)
+    if not isinstance(cls, UserClass):
+        raise SourceError(f"line 0: no top-level class `{cls_name}` in {source}")
+    fn = cls.lookup(meth_name)
+    if not isinstance(fn, UserFunc) or "." in meth_name:
+        raise SourceError(f"line 0: class `{cls_name}` has no method `{meth_name}` in {source}")
+    if fn.kind == "staticmethod":
+        return fn, []
+    if fn.kind == "classmethod":
+        return fn, [cls]
+    init = cls.lookup("__init__")
+    if isinstance(init, UserFunc):
+        p = init.node.params
+        required = [prm.name.value for prm in [*p.posonly_params, *p.params, *p.kwonly_params][1:]
+                    if prm.default is None]
+        if required:
+            raise SourceError(
+                f"line 0: `{function}` is a plain method: bnlint calls it on `{cls_name}()` made "
+                f"with the defaults of `__init__`, but `__init__` has no default for "
+                f"{', '.join(f'`{r}`' for r in required)}")
+    try:
+        inst = interp.instantiate(cls, [], {}, cls.node)
+    except _Budget as exc:
+        raise SourceError(f"line 0: `{cls_name}()`: {exc}") from None
+    return fn, [inst]
+
+
 def _model_functions(interp: Interpreter) -> list[FunctionInfo]:
+    """Top-level functions, and methods of top-level classes (``Class.method``), whose code
+    looks like it returns a model."""
     out = []
-    for name, fn in interp.globals.vars.items():
-        if not isinstance(fn, UserFunc) or fn.is_lambda or fn.closure is not interp.globals:
-            continue
-        body = interp.text(fn.node)
-        if "return" not in body or not re.search(r"\b(Sequential|Model|Functional)\b|\bkeras\b",
-                                                 body):
-            continue
-        params = []
-        p = fn.node.params
-        for prm in [*p.posonly_params, *p.params, *p.kwonly_params]:
-            params.append((prm.name.value,
-                           interp.text(prm.default) if prm.default is not None else None))
-        line, _, _ = interp.pos(fn.node)
-        out.append(FunctionInfo.model_construct(name=name, parameters=params, line=line))
+    for name, v in interp.globals.vars.items():
+        if isinstance(v, UserFunc) and not v.is_lambda and v.closure is interp.globals:
+            _add_function(interp, out, name, v, 0)
+        elif isinstance(v, UserClass) and v.closure is interp.globals and v.keras_base() is None:
+            # Methods of Keras Model/Layer subclasses are Keras hooks (call, build), not builders.
+            for mname, fn in v.ns.items():
+                if isinstance(fn, UserFunc) and not mname.startswith("__"):
+                    _add_function(interp, out, f"{name}.{mname}", fn,
+                                  0 if fn.kind == "staticmethod" else 1)
     return out
+
+
+def _add_function(interp: Interpreter, out: list[FunctionInfo], name: str, fn: UserFunc,
+                  skip: int) -> None:
+    """List ``fn`` when its code looks like it returns a model; ``skip`` drops self/cls."""
+    body = interp.text(fn.node)
+    if "return" not in body or not re.search(r"\b(Sequential|Model|Functional)\b|\bkeras\b",
+                                             body):
+        return
+    p = fn.node.params
+    params = [(prm.name.value, interp.text(prm.default) if prm.default is not None else None)
+              for prm in [*p.posonly_params, *p.params, *p.kwonly_params][skip:]]
+    line, _, _ = interp.pos(fn.node)
+    out.append(FunctionInfo.model_construct(name=name, parameters=params, line=line))
 
 
 def read_source(
