@@ -8,7 +8,7 @@ its expression text); a layer bnlint cannot model says so in ``unknown``.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, computed_field
 
@@ -24,6 +24,13 @@ def _ser_size(v: Any) -> Any:
 Dim = Annotated[int | Sym | None, PlainSerializer(_ser_size)]
 Count = Annotated[int | Sym, PlainSerializer(_ser_size)]
 Shape = tuple[Dim, ...]
+T = TypeVar("T")
+
+
+def model_weights(own: list[T], from_layers: list[T], keras_version: int) -> list[T]:
+    """``model.weights`` of a model with variables of its own: Keras 3 lists them before its
+    layers' weights (``Layer.weights``), tf-keras after them (``Model._undeduplicated_weights``)."""
+    return [*own, *from_layers] if keras_version == 3 else [*from_layers, *own]
 
 
 def fmt_shape(shape: Shape | None) -> str:
@@ -137,6 +144,10 @@ class Model(Record):
     keras_version: int = 3
     trainable: bool = True
     layers: list[Layer] = Field(default_factory=list)  # model.layers order
+    # The model's own variables (``self.add_weight`` on a Model subclass): its trainable ones
+    # in creation order, then its non-trainable ones; see :func:`model_weights` for where
+    # they stand in ``get_weights()``.
+    weights: list[Weight] = Field(default_factory=list)
     inputs: list[TensorRef] = Field(default_factory=list)
     outputs: list[TensorRef] = Field(default_factory=list)
     input_shapes: list[Shape] = Field(default_factory=list)
@@ -154,10 +165,10 @@ class Model(Record):
 
     def all_weights(self) -> list[Weight]:
         """``model.weights`` in order (nested models flattened in place)."""
-        out: list[Weight] = []
+        from_layers: list[Weight] = []
         for layer in self.layers:
-            out.extend(layer.weights)
-        return out
+            from_layers.extend(layer.weights)
+        return model_weights(self.weights, from_layers, self.keras_version)
 
     @property
     def unknown_layers(self) -> list[Layer]:

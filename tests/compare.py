@@ -30,9 +30,10 @@ def bnlint_facts(g: graph.Model) -> dict[str, Any]:
             for la in g.layers
         ],
         "weights": [
-            {"layer": la.name, "name": w.name, "shape": _dims(w.shape), "trainable": w.trainable}
-            for la in g.layers
-            for w in la.weights
+            {"layer": owner, "name": w.name, "shape": _dims(w.shape), "trainable": w.trainable}
+            for owner, w in graph.model_weights([(g.name, w) for w in g.weights],
+                                                [(la.name, w) for la in g.layers
+                                                 for w in la.weights], g.keras_version)
         ],
         "total_params": g.total_params,
         "trainable_params": g.trainable_params,

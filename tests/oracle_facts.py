@@ -170,13 +170,10 @@ def keras_facts(model: Any, version: int) -> dict[str, Any]:
 
     weights = []
     for w in model.weights:
-        if id(w) not in owner:
-            raise RuntimeError(
-                f"model weight {w.name!r} of {model.name!r} is not owned by any of model.layers"
-            )
+        # A variable no layer owns is the model's own (self.add_weight on a Model subclass).
         weights.append(
             {
-                "layer": owner[id(w)],
+                "layer": owner.get(id(w), model.name),
                 "name": short_weight_name(w, version),
                 "shape": _shape(w),
                 "trainable": id(w) in trainable_ids,

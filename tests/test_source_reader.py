@@ -403,7 +403,10 @@ def test_layers_created_in_call_keras3_state_error() -> None:
     assert [la.name for la in m2.layers] == ["dense", "dense"] and m2.total_params == 43
 
 
-def test_model_own_weights_are_explicit() -> None:
+def test_model_own_weights_in_keras_order() -> None:
+    """self.add_weight on a Model subclass: the model's own variables (trainable first) stand
+    before its layers' weights in Keras 3 and after them in tf-keras, and count in the totals
+    (the fixture subclassed_model_own_weights*.py checks the same against real Keras)."""
     code = (
         "import keras\n"
         "class Scaled(keras.Model):\n"
@@ -411,14 +414,17 @@ def test_model_own_weights_are_explicit() -> None:
         "        self.s = self.add_weight(name='s', shape=(2,), trainable=False)\n"
         "    def build(self, input_shape):\n"
         "        self.w = self.add_weight(name='w', shape=(input_shape[-1],))\n"
-        "    def call(self, x):\n        return self.a(x)\n"
+        "    def call(self, x):\n        return self.a(x) * self.w[0]\n"
         "m = Scaled()\ny = m(keras.Input((4,)))\n"
     )
     (m,) = read_text(code).models
-    assert "2 variable(s) of its own" in m.notes[-1] and "w (4,), s (2,) non-trainable" \
-        in m.notes[-1] and "before the layers' weights" in m.notes[-1]
+    assert [(w.name, w.index, w.trainable) for w in m.weights] == [
+        ("w", 0, True), ("s", 1, False)]
+    assert [w.name for w in m.all_weights()] == ["w", "s", "kernel", "bias"]
+    assert (m.total_params, m.non_trainable_params) == (4 + 2 + 25, 2)
     (m2,) = read_text(code.replace("import keras\n", "import tf_keras as keras\n")).models
-    assert "after the layers' weights" in m2.notes[-1]
+    assert [(w.name, w.index) for w in m2.all_weights()] == [
+        ("kernel", 0), ("bias", 1), ("w", 2), ("s", 3)]
 
 
 METHODS = (

@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bnlint import graph
-from bnlint.keras.catalogue import Built, Shape, Unknown, build_layer, ordered_weights
+from bnlint.keras.catalogue import (
+    Built,
+    Shape,
+    Unknown,
+    WeightSpec,
+    build_layer,
+    ordered_weights,
+)
 from bnlint.keras.naming import NameCounters
 
 # Dims never exceed this in a model bnlint will allocate nothing for, but a
@@ -83,6 +90,7 @@ class KModel(KLayer):
     input_layer: KLayer | None = None  # Sequential's InputLayer, when it has one
     is_built: bool = True
     variable: str | None = None
+    own_weights: list[WeightSpec] = field(default_factory=list)  # self.add_weight on a Model
 
     @property
     def is_model(self) -> bool:
@@ -169,6 +177,16 @@ def call_layer(
                     _name_anonymous_weights(built, names)
             outputs = list(built.outputs)
     node.outputs = [KTensor(s, node, i) for i, s in enumerate(outputs)]
+    return node.outputs
+
+
+def record_call(layer: KLayer, inputs: list[KTensor], output_shapes: list[Shape | None],
+                kwargs: dict[str, Any] | None = None) -> list[KTensor]:
+    """A call whose output shapes the caller already knows (a subclassed model's call() or an
+    operation inside it, interpreted by the source reader): one node, new output tensors."""
+    node = KNode(layer, list(inputs), kwargs=dict(kwargs or {}))
+    layer.nodes.append(node)
+    node.outputs = [KTensor(s, node, i) for i, s in enumerate(output_shapes)]
     return node.outputs
 
 
@@ -387,6 +405,20 @@ def dtype_bytes(dtype: str) -> int:
     return _BYTES.get(dtype, 4)
 
 
+def _own_weights(model: KModel, frozen: bool) -> list[graph.Weight]:
+    """A model's own variables: trainable ones first, then the others (both Kerases keep
+    them in two lists); a frozen model's are all non-trainable, in the same order."""
+    specs = [w for w in model.own_weights if w.trainable]
+    specs += [w for w in model.own_weights if not w.trainable]
+    frozen = frozen or not model.trainable
+    return [
+        graph.Weight.model_construct(
+            name=spec.name, path=f"{model.name}/{spec.name}", shape=tuple(spec.shape),
+            trainable=spec.trainable and not frozen, dtype=spec.dtype or "float32")
+        for spec in specs
+    ]
+
+
 def _layer_weights(layer: KLayer, frozen: bool) -> list[graph.Weight]:
     if isinstance(layer, KModel):
         out: list[graph.Weight] = []
@@ -396,7 +428,7 @@ def _layer_weights(layer: KLayer, frozen: bool) -> list[graph.Weight]:
                 continue
             seen.add(id(sub))
             out.extend(_layer_weights(sub, frozen or not layer.trainable or not sub.trainable))
-        return out
+        return graph.model_weights(_own_weights(layer, frozen), out, layer.version)
     if layer.built is None:
         return []
     dtype = variable_dtype(layer.config)
@@ -518,6 +550,7 @@ def _to_graph(model: KModel, source: str | None, frozen: bool) -> graph.Model:
         keras_version=model.version,
         trainable=model.trainable,
         layers=g_layers,
+        weights=_own_weights(model, frozen),
         inputs=_refs(model.inputs, node_index, io=True),
         outputs=_refs(model.outputs, node_index, io=True),
         input_shapes=[t.shape for t in model.inputs if t.shape is not None],

@@ -1247,18 +1247,14 @@ class Interpreter:
         from bnlint import symbolic as sy
 
         text = _LazyText(self, node, op)
-        if self.in_custom:
-            from bnlint.keras.builder import KTensor
+        from bnlint.keras.builder import KTensor
 
-            if isinstance(a, (KTensor, WeightVar)) or isinstance(b, (KTensor, WeightVar)):
-                t = self.tensor_binop(op, a, b)
-                return t if t is not None else Opaque(text)
-        else:
-            from bnlint.keras.builder import KTensor
-
-            if isinstance(a, KTensor) or isinstance(b, KTensor):
+        if isinstance(a, (KTensor, WeightVar)) or isinstance(b, (KTensor, WeightVar)):
+            if self.in_custom or self.calling:
+                t = self.traced_op(op, [a, b], self.tensor_binop(op, a, b))
+            else:
                 t = self.graph_op(op, a, b, node)
-                return t if t is not None else Opaque(text)
+            return t if t is not None else Opaque(text)
         if op == "Modulo" and isinstance(a, str):
             if isinstance(b, (Opaque, Sym)) or (isinstance(b, tuple) and any(
                     isinstance(x, (Opaque, Sym)) for x in b)):
@@ -1989,8 +1985,9 @@ class Interpreter:
             fn = self.keras_source(ref.path, node)
             if fn is not _MISSING:
                 return self.call(fn, args, kwargs, node, self.globals)
-            if self.in_custom and args:
-                t = self.tensor_op(ref.path.rsplit(".", 1)[-1], args, kwargs)
+            if (self.in_custom or self.calling) and args:
+                fn = ref.path.rsplit(".", 1)[-1]
+                t = self.traced_op(fn, args, self.tensor_op(fn, args, kwargs))
                 if t is not None:
                     return t
             return Opaque(self.text(node))
@@ -2574,6 +2571,29 @@ class Interpreter:
             inst.kmodel.outputs = outs or []
             inst.kmodel.is_built = True
             inst.attrs["__called__"] = True
+        if symbolic and inst.kmodel is not None:
+            return self.as_model_call(inst.kmodel, ts, out, kwargs)
+        return out
+
+    def as_model_call(self, model: Any, inputs: list[Any], out: Any, kwargs: dict[str, Any],
+                      ) -> Any:
+        """Keras records a call of a subclassed model as one node of the model — a single
+        layer of an enclosing functional model — whose outputs have the shapes call() gave;
+        the layers inside stay inside."""
+        from bnlint.keras import builder as kb
+        from bnlint.keras.builder import KTensor
+
+        outs = self._tensors(out)
+        if not outs or any(t.shape is None for t in outs):
+            return out
+        plain = {k: v for k, v in kwargs.items() if v is None or isinstance(v, (bool, int, str))}
+        new = kb.record_call(model, inputs, [t.shape for t in outs], plain)
+        if isinstance(out, KTensor):
+            return new[0]
+        if isinstance(out, (list, tuple)) and len(out) == len(new):
+            return type(out)(new)
+        if isinstance(out, dict) and len(out) == len(new):
+            return dict(zip(out, new, strict=True))
         return out
 
     def run_call(self, inst: Instance, call: UserFunc, args: list[Any], kwargs: dict[str, Any],
@@ -2689,6 +2709,8 @@ class Interpreter:
             trainable = False
         spec = WeightSpec(name, tuple(shape), trainable is not False, dtype)
         inst.weights.append(spec)
+        if inst.klayer is None and inst.kmodel is not None:  # a Model subclass's own variable
+            inst.kmodel.own_weights.append(spec)
         return WeightVar(spec, owner.name if owner is not None else "?")
 
     def custom_layer_call(self, inst: Instance, layer: Any, shapes: list[Any],
@@ -2838,6 +2860,20 @@ class Interpreter:
         outs = kb.call_layer(layer, tensors, kwargs, False)
         self._invalidate()
         return outs[0]
+
+    def traced_op(self, op: str, operands: list[Any], result: Any) -> Any:
+        """An operation inside a subclass's call(): Keras traces call() on backend tensors, so
+        the operation is neither a layer nor an auto-named Keras 3 operation (measured: it takes
+        no name), only a shape. It is kept as an unnamed operation node so that the graph stays
+        connected for the rules (operations are never in ``model.layers``)."""
+        from bnlint.keras import builder as kb
+        from bnlint.keras.builder import KLayer, KTensor
+
+        tensors = [x for x in operands if isinstance(x, KTensor)]
+        if result is None or result.shape is None or not tensors:
+            return result
+        op_layer = KLayer(f"<{op}>", op, {}, self.version, is_op=True)
+        return kb.record_call(op_layer, tensors, [result.shape])[0]
 
     def tensor_binop(self, op: str, a: Any, b: Any) -> Any:
         sa, sb = self.tensor_shape(a), self.tensor_shape(b)
@@ -3309,8 +3345,6 @@ def _read_once(module: Any, text: str, source: str, parsed: dict[str, Any], vers
             continue
         if isinstance(obj, Instance):
             g.class_name = obj.cls.name
-            if obj.kmodel is not None and obj.weights:
-                g.notes.append(_own_weights_note(obj.weights, version))
         g.variable = var
         if interp.uncertain:
             g.notes.extend(f"uncertain: {u}" for u in interp.uncertain[:5])
@@ -3321,20 +3355,6 @@ def _read_once(module: Any, text: str, source: str, parsed: dict[str, Any], vers
     result.facts = interp.facts
     result.notes = interp.notes
     return result, interp
-
-
-def _own_weights_note(specs: list[Any], version: int) -> str:
-    """What ``self.add_weight`` on a Model subclass adds, and where Keras puts it (measured:
-    Keras 3 lists the model's own variables before its layers' in ``model.weights`` /
-    ``get_weights()``, tf_keras after them; both put own trainable before non-trainable)."""
-    ordered = [w for w in specs if w.trainable] + [w for w in specs if not w.trainable]
-    listed = ", ".join(f"{w.name} {graph.fmt_shape(tuple(w.shape))}"
-                       f"{'' if w.trainable else ' non-trainable'}" for w in ordered)
-    where = "before" if version == 3 else "after"
-    return (f"the model creates {len(specs)} variable(s) of its own with self.add_weight "
-            f"({listed}); Keras lists them {where} the layers' weights in get_weights(). "
-            "bnlint's graph has no place for a model's own variables: the totals and "
-            "get_weights() indices shown leave them out")
 
 
 def _target(interp: Interpreter, function: str, source: str) -> tuple[UserFunc, list[Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bnlint.graph import Dim, Layer, fmt_shape
+from bnlint.graph import Dim, Layer, Weight, fmt_shape
 from bnlint.summary import ModelSummary, fmt_params, json_count, layer_trainability
 
 JSON_SCHEMA_VERSION = 1
@@ -17,6 +17,11 @@ def _dim(d: Dim) -> int | str | None:
 
 def _shape(shape: Any) -> list | None:
     return None if shape is None else [_dim(d) for d in shape]
+
+
+def _weights_json(weights: list[Weight]) -> list[dict[str, Any]]:
+    return [{"name": w.name, "shape": _shape(w.shape), "trainable": w.trainable,
+             "index": w.index, "dtype": w.dtype} for w in weights]
 
 
 def layer_json(index: int, layer: Layer) -> dict[str, Any]:
@@ -31,11 +36,7 @@ def layer_json(index: int, layer: Layer) -> dict[str, Any]:
         "trainable": layer.trainable,
         "built": layer.built,
         "unknown": layer.unknown,
-        "weights": [
-            {"name": w.name, "shape": _shape(w.shape), "trainable": w.trainable,
-             "index": w.index, "dtype": w.dtype}
-            for w in layer.weights
-        ],
+        "weights": _weights_json(layer.weights),
         "model": model_json(_nested_summary(layer)) if layer.model is not None else None,
     }
 
@@ -61,6 +62,7 @@ def model_json(s: ModelSummary) -> dict[str, Any]:
         "non_trainable_params": json_count(m.non_trainable_params),
         "totals": s.totals,
         "layers": [layer_json(i, la) for i, la in enumerate(m.layers)],
+        "weights": _weights_json(m.weights),
         "batch_normalization": [
             {
                 "layer_index": bn.layer_index,
@@ -117,6 +119,10 @@ def render_markdown(summaries: list[ModelSummary]) -> str:
             )
         out.append("")
         out += [f"- {t}" for t in s.totals]
+        if m.weights:
+            out.append("- The model's own variables (`self.add_weight`): " + ", ".join(
+                f"`[{w.index}]` {w.name} {fmt_shape(w.shape)}"
+                + ("" if w.trainable else " (non-trainable)") for w in m.weights))
         for bn in s.batch_norms:
             out.append(f"- `layers[{bn.layer_index}]` **{bn.layer.name}**: `{bn.formula}` "
                        + ", ".join(f"{r}=`[{w.index}]`" for r, w in bn.arrays.items()))

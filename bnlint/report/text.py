@@ -103,6 +103,11 @@ def render_model(s: ModelSummary, title_extra: str = "") -> list[str]:
         ])
     out += _table(headers, rows, right={0, 3})
     out += [" " + t for t in s.totals]
+    if m.weights:
+        own = ", ".join(f"[{w.index}] {w.name} {fmt_shape(w.shape)}"
+                        + ("" if w.trainable else " non-trainable") for w in m.weights)
+        out.append(f" The model's own variables (self.add_weight; no layer row, counted in the "
+                   f"totals): {own}")
     for note in m.notes:
         out.append(f" note: {note}")
     if s.batch_norms:
