@@ -1090,17 +1090,17 @@ class Interpreter:
         return Opaque(name)
 
     def ev_Integer(self, node: Any, scope: Scope) -> Any:
-        return node.evaluated_value
+        return _literal(node)
 
     def ev_Float(self, node: Any, scope: Scope) -> Any:
-        return node.evaluated_value
+        return _literal(node)
 
     def ev_Imaginary(self, node: Any, scope: Scope) -> Any:
         return Opaque(node.value)
 
     def ev_SimpleString(self, node: Any, scope: Scope) -> Any:
         try:
-            return node.evaluated_value
+            return _literal(node)
         except Exception:
             return Opaque(node.value)
 
@@ -3194,6 +3194,24 @@ def _syntax_error(exc: Exception, line_map: Any = None) -> SourceError:
 
 
 MAX_ALTERNATIVES = 4
+
+
+# libcst's ``evaluated_value`` runs ast.literal_eval (a compile) on every call, and a helper
+# function called in a loop evaluates the same literal node many times: keep each value, with
+# its node (so that ids stay unique), up to a bound.
+_LITERALS: dict[int, tuple[Any, Any]] = {}
+_MAX_LITERALS = 200_000
+
+
+def _literal(node: Any) -> Any:
+    hit = _LITERALS.get(id(node))
+    if hit is not None and hit[0] is node:
+        return hit[1]
+    value = node.evaluated_value
+    if len(_LITERALS) >= _MAX_LITERALS:
+        _LITERALS.clear()
+    _LITERALS[id(node)] = (node, value)
+    return value
 
 
 def _model_signature(g: graph.Model) -> Any:
