@@ -44,7 +44,8 @@ def _run(command: Callable[..., int], **kwargs: Any) -> None:
 @app.command()
 def summarize(
     paths: Annotated[list[str], typer.Argument(
-        help="Saved models (.keras, .h5, .json), Python sources (.py, FILE.py::function) "
+        help="Saved models (.keras, .h5, .json), Python sources (.py, FILE.py::function, "
+             "FILE.py::Class.method) "
              "or notebooks (.ipynb).")],
     output_format: Annotated[
         SummaryFormat, typer.Option("--format", help="Output format.")
@@ -53,7 +54,8 @@ def summarize(
         "--define", "-D", help="Pin a value the code cannot know: NAME=VALUE, where NAME is a "
         "name or an expression as the code writes it (num_classes=38, 'len(names)=5').")] = [],  # noqa: B006
     arg: Annotated[list[str], typer.Option(
-        "--arg", help="Argument for FILE.py::function, NAME=EXPRESSION (evaluated statically).")
+        "--arg", help="Argument for FILE.py::function or ::Class.method, NAME=EXPRESSION "
+        "(evaluated statically).")
     ] = [],  # noqa: B006
     where: Annotated[bool, typer.Option(
         "--where", help="Also list each get_weights()[k] / layers[i] / get_layer() expression "
