@@ -576,3 +576,92 @@ def test_generated_programs_match_keras(oracle: Oracle, prog: tuple[str, int]) -
     result = read_text(text, "<generated>")
     assert result.keras_version == version
     compare_with_oracle(oracle, result, text, {}, "generated program:\n" + text)
+
+
+# --------------------------------------------------------------------------- real-world sweep
+
+
+def test_generator_function_body_is_not_run() -> None:
+    # calling a generator function runs none of its body: a data generator's endless loop
+    # must not spend the step budget before the model is built
+    code = (
+        "import keras\n"
+        "def batches(rows, size=8):\n"
+        "    while 1:\n"
+        "        for start in range(0, len(rows), size):\n"
+        "            yield rows[start:start + size]\n"
+        "feed = batches(load_rows())\n"
+        "net = keras.Sequential([keras.Input((6,)), keras.layers.Dense(4)])\n"
+    )
+    r = read_text(code)
+    assert [m.variable for m in r.models] == ["net"] and r.models[0].total_params == 28
+    assert not any("budget" in n or "bound" in n for n in r.notes), r.notes
+
+
+def test_endless_while_true_is_evaluated_once() -> None:
+    code = (
+        "import keras\n"
+        "net = keras.Sequential([keras.Input((5,)), keras.layers.Dense(2)])\n"
+        "mode = 0\n"
+        "while True:\n"
+        "    if sensor.read() > 3:\n"
+        "        mode = 1\n"
+        "    for k in range(3):\n"
+        "        if k == 2:\n"
+        "            break\n"
+    )
+    r = read_text(code)
+    assert r.models[0].total_params == 12
+    assert any("never ends" in n for n in r.notes), r.notes
+    assert not any("budget" in n or "bound" in n for n in r.notes), r.notes
+    assert sum("uncertain" in n for n in r.models[0].notes) == 1  # not once per iteration
+    # a loop that can leave (break/return/raise) is still iterated as written
+    r = read_text("i = 0\nwhile True:\n    i += 1\n    if i == 3:\n        break\n")
+    assert not any("never ends" in n for n in r.notes), r.notes
+
+
+def test_sequential_input_shape_not_known_is_unknown_not_unbuilt() -> None:
+    # `input_shape=` given but not readable: Keras builds the model, so its layers are
+    # unknown (with a reason), not "0 (unbuilt)"
+    code = (
+        "import keras\nshape = probe()\n"
+        "net = keras.Sequential()\n"
+        "net.add(keras.layers.Dense(3, input_shape=shape))\n"
+        "net.add(keras.layers.BatchNormalization())\n"
+    )
+    (m,) = read_text(code).models
+    assert m.total_params is None
+    assert all(la.built and la.params is None and la.unknown for la in m.layers), m.layers
+
+
+def test_unbuilt_sequential_gets_a_note() -> None:
+    code = "import keras\nnet = keras.Sequential([keras.layers.Embedding(20, 4)])\n"
+    r = read_text(code)
+    assert any("`net`" in n and "unbuilt" in n for n in r.notes), r.notes
+
+
+def test_parenthesized_expression_define() -> None:
+    code = (
+        "import keras\nimport numpy as np\nX = np.array(load()).reshape(-1, 48, 1)\n"
+        "net = keras.Sequential([keras.layers.Dense(3, input_shape=(X.shape[1:]))])\n"
+    )
+    (m,) = read_text(code, defines={"X.shape[1:]": "(48, 1)"}).models
+    assert m.total_params == 6 and m.layers[0].weights[0].shape == (1, 3)
+
+
+@pytest.mark.oracle
+def test_sequential_of_sequentials_is_built(oracle: Oracle) -> None:
+    # a Sequential whose first layer is a built Sequential is built on its input (Keras 3
+    # `_maybe_rebuild`); the nested model builds its graph lazily in bnlint
+    code = (
+        "import keras\n"
+        "gen = keras.Sequential([keras.layers.Dense(12, input_shape=[5]),\n"
+        "                        keras.layers.Reshape([3, 4]), keras.layers.BatchNormalization()])\n"
+        "disc = keras.Sequential([keras.layers.Flatten(input_shape=[3, 4]),\n"
+        "                         keras.layers.Dense(1)])\n"
+        "disc.trainable = False\n"
+        "both = keras.Sequential([gen, disc])\n"
+    )
+    r = read_text(code)
+    assert r.models[-1].variable == "both" and r.models[-1].total_params == 72 + 16 + 13
+    compare_with_oracle(oracle, r, code, {}, "sequential-of-sequentials")

@@ -495,7 +495,9 @@ class Interpreter:
         self.facts = ProgramFacts.model_construct()
         self.models: list[Any] = []  # every KModel / model Instance created, in order
         self.seq: dict[int, SeqState] = {}
-        self.input_arg: dict[int, tuple] = {}
+        self.input_arg: dict[int, tuple | None] = {}
+        self._generator_cache: dict[int, bool] = {}
+        self._text_cache: dict[int, tuple[Any, str]] = {}
         self.graph_cache: dict[int, tuple[int, graph.Model]] = {}
         self.uncertain: list[str] = []
         self.in_custom = 0  # > 0 while interpreting a custom layer's call()
@@ -520,10 +522,17 @@ class Interpreter:
         return old
 
     def text(self, node: Any) -> str:
+        # cached: code generation dominates loops that run many iterations; the entry keeps
+        # the node alive, so its id cannot be reused by another node
+        hit = self._text_cache.get(id(node))
+        if hit is not None and hit[0] is node:
+            return hit[1]
         try:
-            return self.module.code_for_node(node).strip()
+            out = self.module.code_for_node(node).strip()
         except Exception:  # pragma: no cover - defensive
-            return "?"
+            out = "?"
+        self._text_cache[id(node)] = (node, out)
+        return out
 
     def pos(self, node: Any) -> tuple[int, int, int | None]:
         try:
@@ -905,6 +914,8 @@ class Interpreter:
 
     def st_While(self, st: Any, scope: Scope) -> None:
         n = 0
+        endless = None
+        before: tuple = ()
         while True:
             cond = self.truth(self.ev(st.test, scope))
             if cond is None:
@@ -917,6 +928,18 @@ class Interpreter:
             if n > MAX_LOOP:
                 self.note(st, f"loop bound of {MAX_LOOP} iterations hit")
                 return
+            if n == 2:
+                if endless is None:
+                    endless = self._never_exits(st)
+                if endless and self._keras_state() == before:
+                    # ``while True:`` with no break/return/raise in its body (a device or
+                    # serving loop) that builds nothing: it never ends, and more iterations
+                    # would only spend the budget (a loop that adds layers keeps running)
+                    self.note(st, f"`while {self.text(st.test)}:` loop has no break, return or "
+                                  "raise: it never ends; its body was evaluated once")
+                    return
+            elif n == 1:
+                before = self._keras_state()
             try:
                 self.exec_block(self.body_of(st), scope)
             except _Break:
@@ -1067,6 +1090,9 @@ class Interpreter:
             elif self.define_exprs and isinstance(node, (self.cst.Attribute, self.cst.Subscript,
                                                          self.cst.Call)):
                 key = _norm_text(self.text(node))
+                n_par = len(node.lpar)
+                if n_par and len(node.rpar) == n_par:
+                    key = key[n_par:-n_par]  # `(X.shape[1:])` is the `X.shape[1:]` defined
                 if key in self.defines:
                     return self.defines[key]
         fn = getattr(self, "ev_" + type(node).__name__, None)
@@ -1698,6 +1724,10 @@ class Interpreter:
             scope.vars[params.star_kwarg.name.value] = dict(kwargs)
         if fn.owner is not None:
             scope.vars["__class__"] = fn.owner
+        if not fn.is_lambda and self._is_generator(fn.node):
+            # calling a generator function runs none of its body (a data generator's
+            # ``while True:`` loop must not spend the step budget)
+            return Opaque(f"{fn.name}(...)")
         self.depth += 1
         old_ctx = self.switch(fn.ctx) if fn.ctx is not None and fn.ctx is not self.ctx else None
         try:
@@ -1716,6 +1746,54 @@ class Interpreter:
             if old_ctx is not None:
                 self.switch(old_ctx)
         return None
+
+    def _keras_state(self) -> tuple:
+        """What an iteration could change of the models: names taken, models, layers added."""
+        return (len(self.models), tuple(sorted(self.counters.counts.items())),
+                sum(len(st.layers) for st in self.seq.values()))
+
+    def _never_exits(self, st: Any) -> bool:
+        """A ``while`` whose test is a truthy literal and whose body has no ``break`` (outside
+        nested loops), ``return``, ``raise``, ``yield`` or call of ``exit``/``quit``."""
+        cst = self.cst
+        test = st.test
+        if not (isinstance(test, cst.Name) and test.value == "True") and not (
+                isinstance(test, cst.Integer) and test.value not in ("0",)):
+            return False
+        stack: list[tuple[Any, bool]] = [(c, False) for c in st.body.children]
+        while stack:  # bounded by the size of the syntax tree
+            n, in_loop = stack.pop()
+            if isinstance(n, (cst.Return, cst.Raise, cst.Yield)):
+                return False
+            if isinstance(n, cst.Break) and not in_loop:
+                return False
+            if isinstance(n, cst.Call) and isinstance(n.func, (cst.Name, cst.Attribute)) and (
+                    (n.func.value if isinstance(n.func, cst.Name) else n.func.attr.value)
+                    in ("exit", "quit", "_exit")):
+                return False
+            if isinstance(n, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                continue
+            inner = in_loop or isinstance(n, (cst.For, cst.While))
+            stack.extend((c, inner) for c in n.children)
+        return True
+
+    def _is_generator(self, fn_node: Any) -> bool:
+        """Does the function's own body (not a nested def, class or lambda) yield?"""
+        key = id(fn_node)
+        cached = self._generator_cache.get(key)
+        if cached is not None:
+            return cached
+        cst = self.cst
+        found = False
+        stack = list(fn_node.body.children)
+        while stack and not found:  # bounded by the size of the syntax tree
+            n = stack.pop()
+            if isinstance(n, cst.Yield):
+                found = True
+            elif not isinstance(n, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                stack.extend(n.children)
+        self._generator_cache[key] = found
+        return found
 
     # ---- builtins
     def call_builtin(self, name: str, args: list[Any], kwargs: dict[str, Any], node: Any,
@@ -2138,6 +2216,7 @@ class Interpreter:
             self.input_arg[id(layer)] = batch_shape
         elif input_dim is not None or input_shape is not None or b_in is not None:
             self.note(node, f"`{name}`: input shape not known statically")
+            self.input_arg[id(layer)] = None  # a Sequential is built on it: shape unknown
         return layer
 
     def call_layer_value(self, layer: Any, args: list[Any], kwargs: dict[str, Any],
@@ -2248,7 +2327,12 @@ class Interpreter:
         if st.input is None and not st.layers and id(layer) in self.input_arg:
             shape = self.input_arg[id(layer)]
             name = (self.counters.input_name() if self.version == 3 else f"{layer.name}_input")
-            st.input = kb.make_input(name, shape, self.version, location=layer.location)
+            if shape is None:
+                st.input = kb.make_input(name, (None,), self.version, location=layer.location)
+                st.input.shape = None
+                st.input.node.layer.unknown = "input shape not known statically"
+            else:
+                st.input = kb.make_input(name, shape, self.version, location=layer.location)
         st.layers.append(layer)
         st.dirty = True
         if rebuild:
@@ -2262,6 +2346,8 @@ class Interpreter:
         st = self.seq[id(model)]
         if not st.layers:
             return
+        if st.input is None and isinstance(st.layers[0], KModel):
+            self.materialize(st.layers[0])  # a nested Sequential builds its graph lazily
         if st.input is None and isinstance(st.layers[0], KModel) and st.layers[0].inputs \
                 and st.layers[0].inputs[0].shape is not None:
             shape = st.layers[0].inputs[0].shape
@@ -3354,6 +3440,10 @@ def _read_once(module: Any, text: str, source: str, parsed: dict[str, Any], vers
         if isinstance(obj, Instance) and not m.is_built:
             interp.notes.append(f"`{var}` ({m.name}, {obj.cls.name}) is a subclassed model that "
                                 "is never built: its weights do not exist yet")
+        elif m.kind == "Sequential" and not m.is_built and m.seq_layers:
+            interp.notes.append(f"`{var}` ({m.name}) is a Sequential model without an input "
+                                "shape bnlint can read: it is unbuilt (Keras counts 0 parameters "
+                                "until fit/predict/build gives it one)")
         from bnlint.keras import builder as kb
 
         try:
@@ -3365,7 +3455,7 @@ def _read_once(module: Any, text: str, source: str, parsed: dict[str, Any], vers
             g.class_name = obj.cls.name
         g.variable = var
         if interp.uncertain:
-            g.notes.extend(f"uncertain: {u}" for u in interp.uncertain[:5])
+            g.notes.extend(f"uncertain: {u}" for u in list(dict.fromkeys(interp.uncertain))[:5])
         result.models.append(g)
     if not chosen and function is None:
         result.functions = _model_functions(interp)
