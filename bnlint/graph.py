@@ -132,9 +132,11 @@ class Layer(Record):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def params(self) -> Count | None:
-        if self.unknown is not None or not self.built:
+        """``count_params()``; 0 for a layer that was never built (it has no variables, and
+        Keras's summary shows it as 0); None when bnlint cannot model the layer."""
+        if self.unknown is not None:
             return None
-        return total(w.size for w in self.weights)
+        return total(w.size for w in self.weights) if self.built else 0
 
 
 class Model(Record):
@@ -180,8 +182,19 @@ class Model(Record):
                 out.extend(layer.model.unknown_layers)
         return out
 
+    @property
+    def count_unknown_reason(self) -> str | None:
+        """Why the totals cannot be given, or None when they can."""
+        if self.unknown_layers:
+            return "see the layers marked unknown"
+        if not self.built and self.keras_version == 2:
+            return "the model is not built; tf-keras's summary() refuses it until it is"
+        return None
+
     def _count(self, trainable: bool | None) -> Count | None:
-        if self.unknown_layers or not all(layer.built for layer in self.layers):
+        # Keras counts the variables that exist: an unbuilt layer adds 0 (Keras 3 prints
+        # "0 (unbuilt)" and totals of 0 for an unbuilt model; tf-keras "0 (unused)").
+        if self.count_unknown_reason is not None:
             return None
         ws = self.all_weights()
         return total(w.size for w in ws if trainable is None or w.trainable == trainable)

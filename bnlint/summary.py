@@ -31,10 +31,11 @@ def weights_bytes(weights: list[graph.Weight]) -> Size:
     return total(mul(w.size, dtype_bytes(w.dtype)) for w in weights)
 
 
-def count_line(label: str, count: Size | None, weights: list[graph.Weight], version: int) -> str:
+def count_line(label: str, count: Size | None, weights: list[graph.Weight], version: int,
+               unknown_reason: str | None = None) -> str:
     """``Total params: 718,270 (2.74 MB)`` (Keras 3) / ``718270 (2.74 MB)`` (tf-keras)."""
     if count is None:
-        return f"{label}: unknown (see the layers marked unknown)"
+        return f"{label}: unknown ({unknown_reason or 'see the layers marked unknown'})"
     size = weights_bytes(weights)
     if isinstance(size, int) and isinstance(count, int):
         number = fmt_count(count) if version == 3 else str(count)
@@ -78,11 +79,13 @@ class ModelSummary:
         m = self.model
         ws = m.all_weights()
         v = m.keras_version
+        why = m.count_unknown_reason
         return [
-            count_line("Total params", m.total_params, ws, v),
-            count_line("Trainable params", m.trainable_params, [w for w in ws if w.trainable], v),
+            count_line("Total params", m.total_params, ws, v, why),
+            count_line("Trainable params", m.trainable_params, [w for w in ws if w.trainable], v,
+                       why),
             count_line("Non-trainable params", m.non_trainable_params,
-                       [w for w in ws if not w.trainable], v),
+                       [w for w in ws if not w.trainable], v, why),
         ]
 
 

@@ -127,6 +127,17 @@ def _summary_number(line: str) -> int:
     return int(match.group(1).replace(",", ""))
 
 
+def _layer_params(layer: Any) -> int:
+    """``layer.count_params()``; a layer that was never built (an unused sublayer of a built
+    subclassed model) has no variables: ``summary()`` shows it as 0 (unbuilt / unused)."""
+    try:
+        return int(layer.count_params())
+    except ValueError as exc:
+        if ("isn't built" in str(exc) or "not built" in str(exc)) and not layer.weights:
+            return 0
+        raise
+
+
 def keras_facts(model: Any, version: int) -> dict[str, Any]:
     """Facts about a built Keras model; see the module docstring for the layout.
 
@@ -162,7 +173,7 @@ def keras_facts(model: Any, version: int) -> dict[str, Any]:
             {
                 "name": layer.name,
                 "class_name": layer.__class__.__name__,
-                "params": int(layer.count_params()),
+                "params": _layer_params(layer),
                 "output_shapes": _first_node_output_shapes(layer, version),
                 "weights": entries,
             }

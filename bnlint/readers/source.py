@@ -2191,9 +2191,12 @@ class Interpreter:
         batch_shape = None
         input_dim = values.pop("input_dim", None) if "input_dim" not in order else None
         input_shape = values.pop("input_shape", None)
-        if cls == "Embedding" and self.version == 2 and input_shape is None and isinstance(
-                values.get("input_length"), int):
-            input_shape = (values["input_length"],)  # tf_keras: input_length -> input_shape
+        if cls == "Embedding" and self.version == 2 and input_shape is None and \
+                "batch_input_shape" not in values:
+            # tf_keras's Embedding always sets an input shape: (input_length,) when it is
+            # truthy, else (None,) -- so a Sequential that starts with one is built.
+            length = values.get("input_length")
+            input_shape = (None,) if length is None or self.truth(length) is False else (length,)
         b_in = values.pop("batch_input_shape", None)
         batch_size = values.pop("batch_size", None) if cls != "InputLayer" else values.get(
             "batch_size")
