@@ -496,7 +496,6 @@ class Interpreter:
         self.models: list[Any] = []  # every KModel / model Instance created, in order
         self.seq: dict[int, SeqState] = {}
         self.input_arg: dict[int, tuple | None] = {}
-        self._generator_cache: dict[int, bool] = {}
         self._text_cache: dict[int, tuple[Any, str]] = {}
         self.graph_cache: dict[int, tuple[int, graph.Model]] = {}
         self.uncertain: list[str] = []
@@ -1778,21 +1777,26 @@ class Interpreter:
         return True
 
     def _is_generator(self, fn_node: Any) -> bool:
-        """Does the function's own body (not a nested def, class or lambda) yield?"""
-        key = id(fn_node)
-        cached = self._generator_cache.get(key)
-        if cached is not None:
-            return cached
-        cst = self.cst
+        """Does the function's own body (not a nested def, class or lambda) yield?
+
+        Answered once per function node per process; a module whose text never says
+        ``yield`` has no generator (walking big function bodies is costly in libcst)."""
+        hit = _GENERATORS.get(id(fn_node))
+        if hit is not None and hit[0] is fn_node:
+            return hit[1]
         found = False
-        stack = list(fn_node.body.children)
-        while stack and not found:  # bounded by the size of the syntax tree
-            n = stack.pop()
-            if isinstance(n, cst.Yield):
-                found = True
-            elif not isinstance(n, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-                stack.extend(n.children)
-        self._generator_cache[key] = found
+        if _module_mentions_yield(self.ctx.module):
+            cst = self.cst
+            stack = list(fn_node.body.children)
+            while stack and not found:  # bounded by the size of the syntax tree
+                n = stack.pop()
+                if isinstance(n, cst.Yield):
+                    found = True
+                elif not isinstance(n, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                    stack.extend(n.children)
+        if len(_GENERATORS) >= _MAX_LITERALS:
+            _GENERATORS.clear()
+        _GENERATORS[id(fn_node)] = (fn_node, found)
         return found
 
     # ---- builtins
@@ -3031,8 +3035,17 @@ def _parse_cached(text: str) -> tuple[Any, _LazyPositions]:
         hit = (module, _LazyPositions(module))
         if len(_PARSED) > 64:
             _PARSED.clear()
+            _YIELDS.clear()
         _PARSED[key] = hit
+        _YIELDS[id(module)] = (module, _YIELD_RE.search(text) is not None)
     return hit
+
+
+def _module_mentions_yield(module: Any) -> bool:
+    """Whether the module's text has the word ``yield`` (True when the module is not one
+    this process parsed, so that the caller looks)."""
+    hit = _YIELDS.get(id(module))
+    return hit is None or hit[0] is not module or hit[1]
 
 
 def _parsed_positions(module: Any) -> Any:
@@ -3290,6 +3303,10 @@ MAX_ALTERNATIVES = 4
 # its node (so that ids stay unique), up to a bound.
 _LITERALS: dict[int, tuple[Any, Any]] = {}
 _MAX_LITERALS = 200_000
+# function node -> (node, is it a generator); module -> (module, does its text say yield)
+_GENERATORS: dict[int, tuple[Any, bool]] = {}
+_YIELDS: dict[int, tuple[Any, bool]] = {}
+_YIELD_RE = re.compile(r"\byield\b")
 
 
 def _literal(node: Any) -> Any:
