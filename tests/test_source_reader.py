@@ -665,3 +665,14 @@ def test_sequential_of_sequentials_is_built(oracle: Oracle) -> None:
     r = read_text(code)
     assert r.models[-1].variable == "both" and r.models[-1].total_params == 72 + 16 + 13
     compare_with_oracle(oracle, r, code, {}, "sequential-of-sequentials")
+
+
+def test_type_of_a_known_value_is_decided() -> None:
+    """`type(h) is not tuple` on a known int is False/True like Python, so no alternative
+    is reported for a branch Python never takes."""
+    code = ("import keras\nh = 128\nif type(h) is not tuple:\n    h = (h,)\n"
+            "if type(h) is tuple and type(len(h)) is int:\n    pass\n"
+            "m = keras.Sequential([keras.Input((4,)), *[keras.layers.Dense(u) for u in h]])\n")
+    r = read_text(code)
+    assert [m.total_params for m in r.models] == [4 * 128 + 128]
+    assert not any("not known statically" in n for n in r.notes), r.notes

@@ -152,7 +152,10 @@ def call_layer(
     if any(s is None for s in shapes):
         if layer.built is None and layer.unknown is None:
             bad = next(t for t in inputs if t.shape is None)
-            layer.unknown = f"input shape unknown (comes from `{bad.node.layer.name}`)"
+            source = bad.node.layer
+            # a model input says why (a Sequential's input layer is not in model.layers)
+            layer.unknown = (source.unknown if source.unknown and bad.node.is_input else
+                             f"input shape unknown (comes from `{source.name}`)")
         outputs = [None] * _n_outputs(layer, n_outputs_hint)
     elif isinstance(layer, KModel):
         outputs = list(_call_model(layer, [s for s in shapes if s is not None]))

@@ -1344,6 +1344,8 @@ class Interpreter:
                 return same if op == "Is" else not same
             if isinstance(a, (bool,)) and isinstance(b, bool):
                 return (a is b) if op == "Is" else (a is not b)
+            if isinstance(a, Builtin) and isinstance(b, Builtin):
+                return (a.name == b.name) == (op == "Is")
             return None
         if isinstance(a, (Opaque, Sym)) or isinstance(b, (Opaque, Sym)):
             if op in ("Equal", "NotEqual") and isinstance(a, Sym) and isinstance(b, Sym):
@@ -1824,6 +1826,8 @@ class Interpreter:
             return Sym.atom(self.text(node)) if isinstance(a0, Opaque) else Opaque(self.text(node))
         if name == "isinstance":
             return self._isinstance(a0, args[1] if len(args) > 1 else None, self.text(node))
+        if name == "type" and len(args) == 1 and type(a0) in _PLAIN_TYPES:
+            return Builtin(type(a0).__name__)  # `type(h) is not tuple` on a known value
         if name in ("hasattr", "getattr", "setattr", "type", "iter", "next", "callable"):
             if name == "getattr" and len(args) >= 2 and isinstance(args[1], str):
                 v = self.getattr_(a0, args[1], node)
@@ -3305,6 +3309,8 @@ _LITERALS: dict[int, tuple[Any, Any]] = {}
 _MAX_LITERALS = 200_000
 # function node -> (node, is it a generator); module -> (module, does its text say yield)
 _GENERATORS: dict[int, tuple[Any, bool]] = {}
+# Python values whose type() bnlint answers (`type(x) is tuple`)
+_PLAIN_TYPES = (int, float, str, bool, list, tuple, dict, set)
 _YIELDS: dict[int, tuple[Any, bool]] = {}
 _YIELD_RE = re.compile(r"\byield\b")
 
