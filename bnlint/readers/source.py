@@ -3023,7 +3023,10 @@ class Interpreter:
         return None
 
 
+# Parsed modules (with their positions, a map over every node) kept per process: enough for
+# the helper modules and the re-reads of one analysis; a tree-wide check reads each file once.
 _PARSED: dict[str, Any] = {}
+_MAX_PARSED = 16
 
 
 def _parse_cached(text: str) -> tuple[Any, _LazyPositions]:
@@ -3037,9 +3040,12 @@ def _parse_cached(text: str) -> tuple[Any, _LazyPositions]:
     if hit is None:
         module = cst.parse_module(text)
         hit = (module, _LazyPositions(module))
-        if len(_PARSED) > 64:
+        if len(_PARSED) > _MAX_PARSED:
+            # the per-node caches hold nodes of these trees: they go with them
             _PARSED.clear()
             _YIELDS.clear()
+            _GENERATORS.clear()
+            _LITERALS.clear()
         _PARSED[key] = hit
         _YIELDS[id(module)] = (module, _YIELD_RE.search(text) is not None)
     return hit
@@ -3336,13 +3342,16 @@ def read_text(
     text: str, source: str = "<string>", defines: dict[str, str] | None = None,
     keras_version: int | None = None, function: str | None = None,
     args: dict[str, str] | None = None, line_map: Any = None, path: Path | None = None,
+    list_functions: bool = True,
 ) -> SourceResult:
     """Interpret source text (see :func:`read_source`).
 
     An ``if`` statement or conditional expression (``a if c else b``) whose condition is
     unknown is first evaluated one way (true, unless that branch only raises); then the program
-    is re-read with each such decision flipped, up to ``MAX_ALTERNATIVES`` times, and every model that comes out different is reported as an
-    alternative (its notes say which condition, which way).
+    is re-read with each such decision flipped, up to ``MAX_ALTERNATIVES`` times, and every
+    model that comes out different is reported as an alternative (its notes say which
+    condition, which way). ``list_functions``: when the module builds no model, list the
+    functions that look like they return one (``summarize`` prints them; ``check`` does not).
     """
     import libcst as cst
 
@@ -3358,7 +3367,7 @@ def read_text(
     parsed = _parse_defines(defines)
     modules: dict[Path, Any] = {}
     base, interp = _read_once(module, text, source, parsed, version, function, args, line_map,
-                              path, {}, modules)
+                              path, {}, modules, list_functions)
     decisions = list(interp.decisions)
     if not decisions:
         return base
@@ -3398,7 +3407,7 @@ def read_text(
 def _read_once(module: Any, text: str, source: str, parsed: dict[str, Any], version: int,
                function: str | None, args: dict[str, str] | None, line_map: Any,
                path: Path | None, forced: dict[Any, bool], modules: dict[Path, Any],
-               ) -> tuple[SourceResult, Interpreter]:
+               list_functions: bool = False) -> tuple[SourceResult, Interpreter]:
     import libcst as cst
 
     interp = Interpreter(module, source, version, parsed, line_map, path, modules)
@@ -3483,7 +3492,7 @@ def _read_once(module: Any, text: str, source: str, parsed: dict[str, Any], vers
         if interp.uncertain:
             g.notes.extend(f"uncertain: {u}" for u in list(dict.fromkeys(interp.uncertain))[:5])
         result.models.append(g)
-    if not chosen and function is None:
+    if not chosen and function is None and list_functions:
         result.functions = _model_functions(interp)
     result.references = list(interp.facts.references)
     result.facts = interp.facts

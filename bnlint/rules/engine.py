@@ -276,8 +276,9 @@ def read_context(path: Path, display: str, s: Settings) -> Context | None:
             raise RuntimeError("self-test requested by the file")
         preflight_source(text)
         try:
+            # no listing of model-building functions: only summarize prints it
             result = read_text(text, display, s.define or None, s.keras_version,
-                               line_map=line_map)
+                               line_map=line_map, list_functions=False)
         except SourceError as exc:
             raise Unreadable(str(exc)) from None
         ctx = Context(path=display, kind="notebook" if mapping is not None else "source",
