@@ -408,18 +408,29 @@ def dtype_bytes(dtype: str) -> int:
     return _BYTES.get(dtype, 4)
 
 
+def _weights(owner: KLayer, specs: list[tuple[str, WeightSpec]], frozen: bool,
+             ) -> list[graph.Weight]:
+    """The graph's weights of ``owner`` from (path below the owner, spec) pairs in
+    ``get_weights()`` order; a frozen owner's are all non-trainable."""
+    dtype = variable_dtype(owner.config)
+    return [
+        graph.Weight.model_construct(
+            name=spec.name,
+            path=f"{owner.name}/{path}",
+            shape=tuple(spec.shape),
+            trainable=spec.trainable and not frozen,
+            dtype=spec.dtype or dtype,
+        )
+        for path, spec in specs
+    ]
+
+
 def _own_weights(model: KModel, frozen: bool) -> list[graph.Weight]:
     """A model's own variables: trainable ones first, then the others (both Kerases keep
     them in two lists); a frozen model's are all non-trainable, in the same order."""
     specs = [w for w in model.own_weights if w.trainable]
     specs += [w for w in model.own_weights if not w.trainable]
-    frozen = frozen or not model.trainable
-    return [
-        graph.Weight.model_construct(
-            name=spec.name, path=f"{model.name}/{spec.name}", shape=tuple(spec.shape),
-            trainable=spec.trainable and not frozen, dtype=spec.dtype or "float32")
-        for spec in specs
-    ]
+    return _weights(model, [(w.name, w) for w in specs], frozen or not model.trainable)
 
 
 def _layer_weights(layer: KLayer, frozen: bool) -> list[graph.Weight]:
@@ -434,18 +445,8 @@ def _layer_weights(layer: KLayer, frozen: bool) -> list[graph.Weight]:
         return graph.model_weights(_own_weights(layer, frozen), out, layer.version)
     if layer.built is None:
         return []
-    dtype = variable_dtype(layer.config)
     frozen = frozen or not layer.trainable
-    return [
-        graph.Weight.model_construct(
-            name=spec.name,
-            path=f"{layer.name}/{path}",
-            shape=tuple(spec.shape),
-            trainable=spec.trainable and not frozen,
-            dtype=spec.dtype or dtype,
-        )
-        for path, spec in _ordered(layer.built, layer.version, frozen)
-    ]
+    return _weights(layer, _ordered(layer.built, layer.version, frozen), frozen)
 
 
 def _ordered(built: Built, version: int, frozen: bool, prefix: str = "") -> list[tuple[str, Any]]:
