@@ -25,6 +25,7 @@ from pydantic import Field
 
 from bnlint import graph
 from bnlint.guard import check_deadline
+from bnlint.memo import IdentityCache
 from bnlint.symbolic import Sym
 
 __all__ = [
@@ -496,7 +497,8 @@ class Interpreter:
         self.models: list[Any] = []  # every KModel / model Instance created, in order
         self.seq: dict[int, SeqState] = {}
         self.input_arg: dict[int, tuple | None] = {}
-        self._text_cache: dict[int, tuple[Any, str]] = {}
+        # code generation dominates loops that run many iterations
+        self._texts: IdentityCache[str] = IdentityCache(_MAX_NODE_CACHE)
         self.graph_cache: dict[int, tuple[int, graph.Model]] = {}
         self.uncertain: list[str] = []
         self.in_custom = 0  # > 0 while interpreting a custom layer's call()
@@ -521,17 +523,13 @@ class Interpreter:
         return old
 
     def text(self, node: Any) -> str:
-        # cached: code generation dominates loops that run many iterations; the entry keeps
-        # the node alive, so its id cannot be reused by another node
-        hit = self._text_cache.get(id(node))
-        if hit is not None and hit[0] is node:
-            return hit[1]
+        return self._texts.get(node, self._code)
+
+    def _code(self, node: Any) -> str:
         try:
-            out = self.module.code_for_node(node).strip()
+            return self.module.code_for_node(node).strip()
         except Exception:  # pragma: no cover - defensive
-            out = "?"
-        self._text_cache[id(node)] = (node, out)
-        return out
+            return "?"
 
     def pos(self, node: Any) -> tuple[int, int, int | None]:
         try:
@@ -856,11 +854,9 @@ class Interpreter:
             guard = bool(body) and self._is_guard(body[-1])
             take_else = (guard and st.orelse is not None) or (guard and st.orelse is None)
             msg = f"condition `{self.text(st.test)}` is not known statically; "
-            key = self.decision_key(st)
-            if key in self.forced:
-                take_else = not self.forced[key]
-            elif not guard and not any(k == key for k, _, _ in self.decisions):
-                self.decisions.append((key, self.text(st.test), True))
+            forced = self.forced_decision(st, st.test, record=not guard)
+            if forced is not None:
+                take_else = not forced
             if take_else:
                 self.note(st, msg + "assumed false (the other branch only raises/returns)")
                 self.uncertain.append(msg)
@@ -875,10 +871,17 @@ class Interpreter:
                 self.uncertain.append(msg)
                 self.exec_block(body, scope)
 
-    def decision_key(self, node: Any) -> tuple:
-        """Identifies an unknown condition across re-reads (``self.forced``)."""
+    def forced_decision(self, node: Any, test: Any, record: bool = True) -> bool | None:
+        """How an unknown condition is taken in this re-read (``self.forced``), or None on the
+        first read, which records it (``record``) so that ``read_text`` re-reads the program
+        with it flipped."""
         line, col, cell = self.pos(node)
-        return (self.source, cell, line, col)
+        key = (self.source, cell, line, col)
+        if key in self.forced:
+            return self.forced[key]
+        if record and not any(k == key for k, _, _ in self.decisions):
+            self.decisions.append((key, self.text(test), True))
+        return None
 
     def _is_guard(self, st: Any) -> bool:
         cst = self.cst
@@ -1219,14 +1222,12 @@ class Interpreter:
             # Like an unknown `if` statement: read as true first; read_text re-reads the
             # program with this decision flipped and reports a different model as an alternative.
             msg = f"condition `{self.text(node.test)}` is not known statically; "
-            key = self.decision_key(node)
-            if key in self.forced:
-                c = self.forced[key]
+            forced = self.forced_decision(node, node.test)
+            if forced is not None:
+                c = forced
                 self.note(node, msg + ("assumed true" if c else "assumed false"))
             else:
                 c = True
-                if not any(k == key for k, _, _ in self.decisions):
-                    self.decisions.append((key, self.text(node.test), True))
                 self.note(node, msg + "assumed true (the else value was not evaluated)")
             self.uncertain.append(msg)
         return self.ev(node.body if c else node.orelse, scope)
@@ -1761,9 +1762,7 @@ class Interpreter:
         if not (isinstance(test, cst.Name) and test.value == "True") and not (
                 isinstance(test, cst.Integer) and test.value not in ("0",)):
             return False
-        stack: list[tuple[Any, bool]] = [(c, False) for c in st.body.children]
-        while stack:  # bounded by the size of the syntax tree
-            n, in_loop = stack.pop()
+        for n, in_loop in _own_nodes(cst, st.body):
             if isinstance(n, (cst.Return, cst.Raise, cst.Yield)):
                 return False
             if isinstance(n, cst.Break) and not in_loop:
@@ -1772,10 +1771,6 @@ class Interpreter:
                     (n.func.value if isinstance(n.func, cst.Name) else n.func.attr.value)
                     in ("exit", "quit", "_exit")):
                 return False
-            if isinstance(n, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-                continue
-            inner = in_loop or isinstance(n, (cst.For, cst.While))
-            stack.extend((c, inner) for c in n.children)
         return True
 
     def _is_generator(self, fn_node: Any) -> bool:
@@ -1783,23 +1778,11 @@ class Interpreter:
 
         Answered once per function node per process; a module whose text never says
         ``yield`` has no generator (walking big function bodies is costly in libcst)."""
-        hit = _GENERATORS.get(id(fn_node))
-        if hit is not None and hit[0] is fn_node:
-            return hit[1]
-        found = False
-        if _module_mentions_yield(self.ctx.module):
-            cst = self.cst
-            stack = list(fn_node.body.children)
-            while stack and not found:  # bounded by the size of the syntax tree
-                n = stack.pop()
-                if isinstance(n, cst.Yield):
-                    found = True
-                elif not isinstance(n, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-                    stack.extend(n.children)
-        if len(_GENERATORS) >= _MAX_LITERALS:
-            _GENERATORS.clear()
-        _GENERATORS[id(fn_node)] = (fn_node, found)
-        return found
+        cst = self.cst
+        if not _YIELDS.get(self.ctx.module, lambda m: True):  # parsed here: text known
+            return False
+        return _GENERATORS.get(fn_node, lambda f: any(
+            isinstance(n, cst.Yield) for n, _ in _own_nodes(cst, f.body)))
 
     # ---- builtins
     def call_builtin(self, name: str, args: list[Any], kwargs: dict[str, Any], node: Any,
@@ -1826,7 +1809,7 @@ class Interpreter:
             return Sym.atom(self.text(node)) if isinstance(a0, Opaque) else Opaque(self.text(node))
         if name == "isinstance":
             return self._isinstance(a0, args[1] if len(args) > 1 else None, self.text(node))
-        if name == "type" and len(args) == 1 and type(a0) in _PLAIN_TYPES:
+        if name == "type" and len(args) == 1 and type(a0) in _PY_TYPES.values():
             return Builtin(type(a0).__name__)  # `type(h) is not tuple` on a known value
         if name in ("hasattr", "getattr", "setattr", "type", "iter", "next", "callable"):
             if name == "getattr" and len(args) >= 2 and isinstance(args[1], str):
@@ -1917,13 +1900,10 @@ class Interpreter:
         types = t if isinstance(t, tuple) else (t,)
         if not all(isinstance(x, Builtin) for x in types):
             return Opaque(text)
-        py = {"int": int, "float": float, "str": str, "bool": bool, "list": list,
-              "tuple": tuple, "dict": dict, "set": set}
-        if not all(x.name in py for x in types):
+        if not all(x.name in _PY_TYPES for x in types):
             return Opaque(text)
-        if isinstance(v, KTensor) or (v is None or isinstance(v, (bool, int, float, str, list,
-                                                                   tuple, dict, set))):
-            return isinstance(v, tuple(py[x.name] for x in types))
+        if isinstance(v, KTensor) or v is None or isinstance(v, tuple(_PY_TYPES.values())):
+            return isinstance(v, tuple(_PY_TYPES[x.name] for x in types))
         return Opaque(text)
 
     def call_pymod(self, name: str, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
@@ -3042,20 +3022,24 @@ def _parse_cached(text: str) -> tuple[Any, _LazyPositions]:
         hit = (module, _LazyPositions(module))
         if len(_PARSED) > _MAX_PARSED:
             # the per-node caches hold nodes of these trees: they go with them
-            _PARSED.clear()
-            _YIELDS.clear()
-            _GENERATORS.clear()
-            _LITERALS.clear()
+            for cache in (_YIELDS, _GENERATORS, _LITERALS):
+                cache.clear()
         _PARSED[key] = hit
-        _YIELDS[id(module)] = (module, _YIELD_RE.search(text) is not None)
+        _YIELDS.put(module, _YIELD_RE.search(text) is not None)
     return hit
 
 
-def _module_mentions_yield(module: Any) -> bool:
-    """Whether the module's text has the word ``yield`` (True when the module is not one
-    this process parsed, so that the caller looks)."""
-    hit = _YIELDS.get(id(module))
-    return hit is None or hit[0] is not module or hit[1]
+def _own_nodes(cst: Any, body: Any) -> Iterator[tuple[Any, bool]]:
+    """Every node of a body, depth first, with whether it lies in a loop nested in the body;
+    nested functions, classes and lambdas are yielded but not entered (bounded by the size of
+    the syntax tree)."""
+    stack: list[tuple[Any, bool]] = [(c, False) for c in body.children]
+    while stack:
+        n, in_loop = stack.pop()
+        yield n, in_loop
+        if not isinstance(n, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            inner = in_loop or isinstance(n, (cst.For, cst.While))
+            stack.extend((c, inner) for c in n.children)
 
 
 def _parsed_positions(module: Any) -> Any:
@@ -3311,25 +3295,17 @@ MAX_ALTERNATIVES = 4
 # libcst's ``evaluated_value`` runs ast.literal_eval (a compile) on every call, and a helper
 # function called in a loop evaluates the same literal node many times: keep each value, with
 # its node (so that ids stay unique), up to a bound.
-_LITERALS: dict[int, tuple[Any, Any]] = {}
-_MAX_LITERALS = 200_000
-# function node -> (node, is it a generator); module -> (module, does its text say yield)
-_GENERATORS: dict[int, tuple[Any, bool]] = {}
-# Python values whose type() bnlint answers (`type(x) is tuple`)
-_PLAIN_TYPES = (int, float, str, bool, list, tuple, dict, set)
-_YIELDS: dict[int, tuple[Any, bool]] = {}
+_MAX_NODE_CACHE = 200_000
+_LITERALS: IdentityCache[Any] = IdentityCache(_MAX_NODE_CACHE)
+_GENERATORS: IdentityCache[bool] = IdentityCache(_MAX_NODE_CACHE)  # function node -> yields?
+_YIELDS: IdentityCache[bool] = IdentityCache(_MAX_NODE_CACHE)  # module -> text says yield?
 _YIELD_RE = re.compile(r"\byield\b")
+# Python's types by name: isinstance(x, T) and type(x) on known values
+_PY_TYPES = {t.__name__: t for t in (int, float, str, bool, list, tuple, dict, set)}
 
 
 def _literal(node: Any) -> Any:
-    hit = _LITERALS.get(id(node))
-    if hit is not None and hit[0] is node:
-        return hit[1]
-    value = node.evaluated_value
-    if len(_LITERALS) >= _MAX_LITERALS:
-        _LITERALS.clear()
-    _LITERALS[id(node)] = (node, value)
-    return value
+    return _LITERALS.get(node, lambda n: n.evaluated_value)
 
 
 def _model_signature(g: graph.Model) -> Any:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from bnlint.memo import IdentityCache
+
 if TYPE_CHECKING:
     from bnlint import graph
 
@@ -19,19 +21,11 @@ RECURRENT_CLASSES = {"LSTM", "GRU", "SimpleRNN", "RNN"}
 LINEAR_ACTIVATIONS = {None, "linear"}
 
 
-_CACHE: dict[tuple[str, int], tuple[graph.Model, Any]] = {}
+_CACHES: dict[str, IdentityCache[Any]] = {}
 
 
 def _cached(kind: str, model: graph.Model, make: Any) -> Any:
-    key = (kind, id(model))
-    hit = _CACHE.get(key)
-    if hit is not None and hit[0] is model:
-        return hit[1]
-    if len(_CACHE) > 512:
-        _CACHE.clear()
-    value = make(model)
-    _CACHE[key] = (model, value)
-    return value
+    return _CACHES.setdefault(kind, IdentityCache(256)).get(model, make)
 
 
 def layers_by_name(model: graph.Model) -> dict[str, graph.Layer]:
