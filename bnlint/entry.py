@@ -68,21 +68,20 @@ def _parse(argv: Sequence[str], table: dict[str, dict[str, Any]]) -> tuple[str, 
         if token == "--":
             only_positionals = True
             continue
+        # the value written in the token itself: `--opt=value`, `-Ovalue`; None when absent
+        attached: str | None
         if token.startswith("--"):
-            flag, eq, attached = token.partition("=")
-            spec = options.get(flag)
-            if spec is None or (eq and spec["kind"] == "flag"):
-                raise _Defer
+            flag, eq, rest = token.partition("=")
+            attached = rest if eq else None
         else:
-            flag, attached = token[:2], token[2:]
-            eq = attached
-            spec = options.get(flag)
-            if spec is None or (attached and spec["kind"] == "flag"):
-                raise _Defer  # unknown, or combined short flags
+            flag, attached = token[:2], token[2:] or None
+        spec = options.get(flag)
+        if spec is None or (attached is not None and spec["kind"] == "flag"):
+            raise _Defer  # unknown, a flag given a value, or combined short flags
         if spec["kind"] == "flag":
             value: Any = True
         else:
-            if not eq:
+            if attached is None:
                 attached = _option_value(argv, i)
                 i += 1
             value = _convert(spec, attached)
