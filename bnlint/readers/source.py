@@ -3305,7 +3305,11 @@ _PY_TYPES = {t.__name__: t for t in (int, float, str, bool, list, tuple, dict, s
 
 
 def _literal(node: Any) -> Any:
-    return _LITERALS.get(node, lambda n: n.evaluated_value)
+    return _LITERALS.get(node, _evaluated_value)
+
+
+def _evaluated_value(node: Any) -> Any:
+    return node.evaluated_value
 
 
 def _model_signature(g: graph.Model) -> Any:
