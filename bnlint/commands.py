@@ -72,7 +72,7 @@ def _read_source_target(
 
     path, _, function = target.partition("::")
     if path.endswith(".ipynb"):
-        from bnlint.readers.notebook import read_notebook
+        from bnlint.readers.source import read_notebook
 
         return read_notebook(path, defines=defines, keras_version=keras_version,
                              function=function or None, args=args)

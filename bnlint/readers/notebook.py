@@ -1,4 +1,6 @@
-"""Jupyter notebooks: code cells in order, IPython magics blanked, locations as (cell, line)."""
+"""Jupyter notebooks: code cells in order, IPython magics blanked, locations as (cell, line).
+
+This module feeds the source reader (program text and line map); it never imports it."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from bnlint.readers.source import SourceError, SourceResult, read_text
+from bnlint.readers.source.facts import SourceError
 
 MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
 
@@ -69,17 +71,14 @@ def join_cells(cells: list[tuple[int, str]]) -> tuple[str, list[tuple[int, int]]
     return "\n".join(text_parts) + "\n", mapping
 
 
-def read_notebook(
-    path: str | Path, defines: dict[str, str] | None = None, keras_version: int | None = None,
-    function: str | None = None, args: dict[str, str] | None = None,
-) -> SourceResult:
-    p = Path(path)
+def notebook_program(path: Path) -> tuple[str, Any]:
+    """The program text of a notebook's code cells and its line map (program line -> (cell, line))."""
     try:
-        if p.stat().st_size > MAX_NOTEBOOK_BYTES:
-            raise SourceError(f"line 0: {p} is too large to be a notebook")
-        data = json.loads(p.read_text("utf-8"))
+        if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+            raise SourceError(f"line 0: {path} is too large to be a notebook")
+        data = json.loads(path.read_text("utf-8"))
     except OSError as exc:
-        raise SourceError(f"line 0: cannot read {p}: {exc.strerror or exc}") from None
+        raise SourceError(f"line 0: cannot read {path}: {exc.strerror or exc}") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise SourceError(f"line 0: not a JSON notebook ({exc.__class__.__name__})") from None
     text, mapping = join_cells(notebook_cells(data))
@@ -89,4 +88,4 @@ def read_notebook(
             return mapping[line - 1]
         return None, line
 
-    return read_text(text, str(p), defines, keras_version, function, args, line_map=line_map)
+    return text, line_map

@@ -1,0 +1,298 @@
+"""Imports: search roots, helper modules read from disk, Keras import paths made canonical, the applications index."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from bnlint.readers.source.parse import _parse_cached
+from bnlint.readers.source.values import (
+    _MISSING,
+    MAX_IMPORT_DEPTH,
+    MAX_MODULES,
+    KRef,
+    ModuleCtx,
+    Opaque,
+    PyMod,
+    Scope,
+    UserModule,
+    _Break,
+    _Continue,
+    _Raise,
+    _Return,
+)
+
+
+def _search_roots(path: Path | None) -> list[Path]:
+    """Where ``import x`` of the analysed file looks: its directory, then the directory that
+    holds its top-level package (walking up through ``__init__.py`` files)."""
+    if path is None:
+        return []
+    d = path.resolve().parent
+    roots = [d]
+    while (d / "__init__.py").is_file() and d.parent != d:
+        d = d.parent
+        roots.append(d)
+    # Installed libraries are never read (only Keras's own applications, see keras_source).
+    return [r for r in roots if not _is_library_dir(r)]
+
+
+def _is_library_dir(d: Path) -> bool:
+    import sys
+    import sysconfig
+
+    if any(part in ("site-packages", "dist-packages") for part in d.parts):
+        return True
+    paths = sysconfig.get_paths()
+    libs = {Path(paths[k]).resolve() for k in ("stdlib", "platstdlib") if k in paths}
+    del sys
+    return any(d == lib or lib in d.parents for lib in libs)
+
+
+_APPS_DIR: dict[int, Any] = {}
+
+
+_APP_INDEX: dict[int, dict[str, str]] = {}
+
+
+def _keras_apps_dir(version: int) -> Path | None:
+    """keras/src/applications (tf_keras/src/applications) of the installed package, on disk."""
+    if version in _APPS_DIR:
+        return _APPS_DIR[version]
+    import sys
+
+    pkg = "keras" if version == 3 else "tf_keras"
+    found = None
+    for entry in sys.path:
+        cand = Path(entry or ".") / pkg / "src" / "applications"
+        if cand.is_dir():
+            found = cand
+            break
+    _APPS_DIR[version] = found
+    return found
+
+
+def _keras_app_index(version: int) -> dict[str, str]:
+    """Public application function name -> module (a text scan for ``def Name(``)."""
+    if version in _APP_INDEX:
+        return _APP_INDEX[version]
+    index: dict[str, str] = {}
+    root = _keras_apps_dir(version)
+    if root is not None:
+        for f in sorted(root.glob("*.py")):
+            if f.name.endswith("_test.py") or f.name.startswith("_"):
+                continue
+            try:
+                text = f.read_text(encoding="utf-8")
+            except OSError:
+                continue
+            for m in re.finditer(r"^def ([A-Z]\w*)\(", text, re.MULTILINE):
+                index.setdefault(m.group(1), f.stem)
+    _APP_INDEX[version] = index
+    return index
+
+
+def _norm_text(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _canon_import(path: str) -> tuple[Any, bool]:
+    """An imported dotted module path as a value; second item: it is tf_keras."""
+    parts = path.split(".")
+    if parts[0] == "tf_keras":
+        return KRef(".".join(["keras", *parts[1:]])), True
+    if parts[0] == "keras":
+        return KRef(path), False
+    if parts[0] == "tensorflow":
+        if len(parts) >= 2 and parts[1] == "keras":
+            return KRef(".".join(["keras", *parts[2:]])), False
+        if len(parts) >= 3 and parts[1] == "python" and parts[2] == "keras":
+            return KRef(".".join(["keras", *parts[3:]])), False
+        return KRef(path), False
+    return PyMod(path), False
+
+
+class Imports:
+    def st_Import(self, st: Any, scope: Scope) -> None:
+        for alias in st.names:
+            full = self.text(alias.name)
+            value, _ = _canon_import(full)
+            if isinstance(value, PyMod):
+                um = self.import_user(full, 0, st)
+                if um is not None:
+                    if alias.asname is not None:
+                        scope.set(self.text(alias.asname.name), um)
+                    else:
+                        top = full.split(".")[0]
+                        scope.set(top, self.import_user(top, 0, st) or um)
+                    continue
+            if alias.asname is not None:
+                scope.set(self.text(alias.asname.name), value)
+            else:
+                top = full.split(".")[0]
+                v, _ = _canon_import(top)
+                scope.set(top, v)
+
+    def st_ImportFrom(self, st: Any, scope: Scope) -> None:
+        level = len(st.relative) if st.relative else 0
+        mod = self.text(st.module) if st.module is not None else ""
+        if level or not isinstance(_canon_import(mod)[0], KRef):
+            um = self.import_user(mod, level, st) if (mod or level) else None
+            if um is not None:
+                self.bind_from(um, st, scope)
+                return
+        if st.relative or st.module is None:
+            if not isinstance(st.names, self.cst.ImportStar):
+                for alias in st.names:
+                    nm = self.text(alias.asname.name) if alias.asname else self.text(alias.name)
+                    scope.set(nm, Opaque(nm))
+            return
+        base, _ = _canon_import(mod)
+        if isinstance(st.names, self.cst.ImportStar):
+            if isinstance(base, KRef):
+                self.note(st, f"`from {mod} import *`: names are resolved lazily")
+                scope.vars.setdefault("__star__", []).append(base)
+            return
+        for alias in st.names:
+            nm = self.text(alias.name)
+            bound = self.text(alias.asname.name) if alias.asname else nm
+            if isinstance(base, KRef):
+                ref, _ = _canon_import(f"{mod}.{nm}")
+                scope.set(bound, ref)
+            else:
+                scope.set(bound, PyMod(f"{mod}.{nm}"))
+
+    # -------------------------------------------------------------- helper modules
+    def bind_from(self, um: UserModule, st: Any, scope: Scope) -> None:
+        if isinstance(st.names, self.cst.ImportStar):
+            for k, v in um.scope.vars.items():
+                if not k.startswith("_"):
+                    scope.set(k, v)
+            return
+        for alias in st.names:
+            nm = self.text(alias.name)
+            bound = self.text(alias.asname.name) if alias.asname else nm
+            v = self.module_attr(um, nm, st)
+            scope.set(bound, v if v is not _MISSING else Opaque(nm))
+
+    def module_attr(self, um: UserModule, name: str, node: Any) -> Any:
+        if name in um.scope.vars:
+            return um.scope.vars[name]
+        if um.is_package:
+            sub = self.load_file(um.path.parent / name, f"{um.name}.{name}", node)
+            if sub is not None:
+                um.scope.vars[name] = sub
+                return sub
+        return _MISSING
+
+    def import_user(self, dotted: str, level: int, node: Any) -> UserModule | None:
+        """A module of the analysed project, found on disk (never imported)."""
+        import sys
+
+        parts = [p for p in dotted.split(".") if p]
+        if not level and parts and (parts[0] in sys.stdlib_module_names or parts[0] in (
+                "numpy", "pandas", "tensorflow", "keras", "tf_keras", "torch", "jax", "scipy",
+                "sklearn", "matplotlib", "PIL", "cv2")):
+            return None
+        if level:
+            cur = self.ctx.path
+            if cur is None:
+                return None
+            base = cur.parent
+            for _ in range(level - 1):
+                base = base.parent
+            bases = [base]
+        else:
+            bases = list(self.roots)
+        for base in bases:
+            um = None
+            if not parts:
+                um = self.load_file(base, base.name, node)
+            else:
+                cur_mod = None
+                d = base
+                for i, part in enumerate(parts):
+                    m = self.load_file(d / part, ".".join(parts[: i + 1]), node)
+                    if m is None:
+                        cur_mod = None
+                        break
+                    if cur_mod is not None:
+                        cur_mod.scope.vars.setdefault(part, m)
+                    cur_mod = m
+                    d = d / part
+                um = cur_mod
+            if um is not None:
+                return um
+        return None
+
+    def load_file(self, stem: Path, name: str, node: Any,
+                  is_keras: bool = False) -> UserModule | None:
+        import libcst as cst
+
+        is_pkg = False
+        if (stem / "__init__.py").is_file():
+            path, is_pkg = stem / "__init__.py", True
+        elif stem.with_suffix(".py").is_file():
+            path = stem.with_suffix(".py")
+        else:
+            return None
+        path = path.resolve()
+        if self.ctx.path is not None and path == self.ctx.path.resolve():
+            return None
+        if path in self.modules:
+            return self.modules[path]  # None while it is being loaded (an import cycle)
+        if len(self.modules) >= MAX_MODULES or self.import_depth >= MAX_IMPORT_DEPTH:
+            self.note(node, f"`{name}`: import bound hit; not read")
+            return None
+        try:
+            module, lazy = _parse_cached(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, cst.ParserSyntaxError, RecursionError, ValueError):
+            self.note(node, f"`{name}`: cannot read {path}")
+            self.modules[path] = None
+            return None
+        positions = lazy if not is_keras else {}
+        ctx = ModuleCtx(module, positions, str(path), None, path)
+        um = UserModule(name, path, Scope(), ctx, is_pkg)
+        um.scope.vars["__name__"] = name
+        self.modules[path] = um
+        old = self.switch(ctx)
+        self.import_depth += 1
+        try:
+            self.exec_block(module.body, um.scope)
+        except (_Return, _Break, _Continue, _Raise):
+            pass
+        finally:
+            self.import_depth -= 1
+            self.switch(old)
+        return um
+
+    def keras_source(self, path: str, node: Any) -> Any:
+        """A function/value of Keras's own applications source, read from the installed package."""
+        parts = path.split(".")
+        if parts[:3] == ["keras", "src", "applications"]:
+            rest = parts[3:]
+        elif parts[:2] == ["keras", "applications"]:
+            rest = parts[2:]
+        else:
+            return _MISSING
+        root = _keras_apps_dir(self.version)
+        if root is None or not rest:
+            return _MISSING
+        if len(rest) == 1:
+            mod = _keras_app_index(self.version).get(rest[0])
+            if mod is None:
+                um = self.load_file(root / rest[0], f"keras.applications.{rest[0]}", node, True)
+                return um if um is not None else _MISSING
+            rest = [mod, rest[0]]
+        um = self.load_file(root / rest[0], f"keras.applications.{rest[0]}", node, True)
+        if um is None:
+            return _MISSING
+        v: Any = um
+        for attr in rest[1:]:
+            if not isinstance(v, UserModule):
+                return _MISSING
+            v = self.module_attr(v, attr, node)
+            if v is _MISSING:
+                return _MISSING
+        return v

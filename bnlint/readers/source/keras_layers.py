@@ -1,0 +1,375 @@
+"""Keras references, layer construction, Input and calling layers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bnlint.readers.source.py_helpers import _plain_data
+from bnlint.readers.source.values import _MISSING, Instance, KRef, Opaque, UserFunc
+from bnlint.symbolic import Sym
+
+_MERGE_FUNCS = {"add": "Add", "subtract": "Subtract", "multiply": "Multiply", "average": "Average",
+                "maximum": "Maximum", "minimum": "Minimum", "concatenate": "Concatenate",
+                "dot": "Dot"}
+
+
+_MODEL_FACT_METHODS = {"compile", "fit", "fit_generator", "train_on_batch", "predict",
+                       "predict_on_batch", "evaluate", "evaluate_generator", "predict_generator",
+                       "test_on_batch", "load_weights", "save_weights", "save"}
+
+
+_KERAS_CONSTANTS = {"image_data_format": "channels_last", "floatx": "float32",
+                    "epsilon": 1e-07, "backend": "tensorflow"}
+
+_BUILT_AT_INIT = frozenset({
+    "Activation", "ELU", "LeakyReLU", "ReLU", "Softmax", "Identity", "Masking",
+    "UnitNormalization", "Reshape", "ActivityRegularization", "AlphaDropout", "Dropout",
+    "GaussianDropout", "GaussianNoise", "MaxPooling1D", "MaxPooling2D", "MaxPooling3D",
+    "AveragePooling1D", "AveragePooling2D", "AveragePooling3D", "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D", "GlobalMaxPooling3D", "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D", "GlobalAveragePooling3D",
+})
+
+
+_STATE_IN_CALL = ("Keras 3 raises ValueError when call() creates state: 'You cannot add new "
+                  "elements of state (variables or sub-layers) to a layer that is already "
+                  "built' (create it in __init__ or build)")
+
+
+
+def _unbuilt(layer: Any) -> bool:
+    """Keras 3's ``not layer.built`` for a tracked sublayer that was never called."""
+    if getattr(layer, "is_model", False):
+        return not layer.is_built
+    return layer.built is None and layer.class_name not in _BUILT_AT_INIT
+
+
+def _set_trainable(layer: Any, value: bool, depth: int = 0) -> None:
+    """Keras's ``trainable`` setter: a model passes the flag down to every layer it holds."""
+    layer.trainable = value
+    if getattr(layer, "is_model", False) and depth < 20:
+        for sub in layer.layers:
+            if sub is not layer:
+                _set_trainable(sub, value, depth + 1)
+
+
+class _LayerList:
+    """``model.layers``: indexing records a reference."""
+
+    def __init__(self, layers: list[Any], model_name: str):
+        self.layers = layers
+        self.model_name = model_name
+
+
+class Layers:
+    def _layer_values(self, value: Any) -> list[Any]:
+        """The Keras layers (KLayer) a value assigned to an attribute holds."""
+        from bnlint.keras.builder import KLayer
+
+        out = []
+        for v in value if isinstance(value, (list, tuple)) else [value]:
+            if isinstance(v, Instance):
+                v = v.kmodel or v.klayer
+            if isinstance(v, KLayer):
+                out.append(v)
+        return out
+
+    def state_in_call(self, inst: Instance, layers: list[Any], node: Any) -> None:
+        """Keras 3: a layer or variable created inside call() makes the call raise."""
+        reason = f"created in `{inst.cls.name}.call`: {_STATE_IN_CALL}"
+        for la in [*layers, *([inst.klayer] if inst.klayer is not None else [])]:
+            la.unknown = la.unknown or reason
+        self.py.note(node, f"`{self.py.text(node)}`: {_STATE_IN_CALL}")
+
+    def _track(self, inst: Instance, value: Any) -> None:
+        from bnlint.keras.builder import KLayer
+
+        vals = value if isinstance(value, (list, tuple)) else [value]
+        for v in vals:
+            target = v
+            if isinstance(v, Instance):
+                target = v.kmodel or v.klayer
+            if isinstance(target, KLayer) and not any(t is target for t in inst.tracked):
+                inst.tracked.append(target)
+
+    def _invalidate(self) -> None:
+        self.graph_cache.clear()
+
+    # -------------------------------------------------------------- keras references
+    def keras_kind(self, ref: KRef) -> tuple[str, str] | None:
+        """What calling a Keras path does: (kind, class) or None."""
+        from bnlint.keras.signatures import resolve_class
+
+        parts = ref.path.split(".")
+        if parts[0] != "keras" or len(parts) < 2:
+            return None
+        last = parts[-1]
+        mid = parts[1:-1]
+        if last == "Sequential" and (not mid or mid[0] in ("models", "src", "engine")):
+            return ("sequential", "Sequential")
+        if last in ("Model", "Functional") and (not mid or mid[0] in ("models", "src", "engine")):
+            return ("model", "Functional")
+        if last == "Input" and (not mid or mid[0] in ("layers", "src", "engine")):
+            return ("input", "Input")
+        if last == "InputLayer":
+            return ("inputlayer", "InputLayer")
+        if last == "clear_session" and mid and mid[0] in ("backend", "utils", "src"):
+            return ("clear", "")
+        if mid and mid[0] in ("layers", "src", "legacy"):
+            if last in _MERGE_FUNCS:
+                return ("merge", _MERGE_FUNCS[last])
+            cls = resolve_class(last, self.py.version)
+            if cls is not None:
+                return ("layer", cls)
+        return None
+
+    def model_layers(self, model: Any) -> list[Any]:
+        return list(model.layers)
+
+    def _keras_state(self) -> tuple:
+        """What an iteration could change of the models: names taken, models, layers added."""
+        return (len(self.models), tuple(sorted(self.counters.counts.items())),
+                sum(len(st.layers) for st in self.seq.values()))
+
+    # -------------------------------------------------------------- keras calls
+    def call_keras(self, ref: KRef, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
+        kind = self.keras_kind(ref)
+
+        if kind is None:
+            last = ref.path.rsplit(".", 1)[-1]
+            if last == "get" and ".activations" in ref.path and args and isinstance(args[0], str):
+                return KRef(f"keras.activations.{args[0]}")
+            if last in ("int_shape", "shape") and len(args) == 1 and (
+                    ".backend" in ref.path or ".ops" in ref.path):
+                from bnlint.keras.builder import KTensor
+
+                if isinstance(args[0], KTensor) and args[0].shape is not None:
+                    return tuple(args[0].shape)
+            if last == "VersionAwareLayers":  # tf_keras applications' `layers = ...()`
+                return KRef("keras.layers")
+            known = _KERAS_CONSTANTS.get(last)
+            if known is not None and (".backend" in ref.path or ".config" in ref.path):
+                return known
+            if last == "is_keras_tensor":
+                from bnlint.keras.builder import KTensor
+
+                return isinstance(args[0], KTensor) if args else Opaque(self.py.text(node))
+            if last == "get_source_inputs" and args:
+                ts = self._tensors(args[0])
+                if ts is not None:
+                    return [t for t in ts if t.node.is_input] or Opaque(self.py.text(node))
+            fn = self.py.keras_source(ref.path, node)
+            if fn is not _MISSING:
+                return self.py.call(fn, args, kwargs, node, self.py.globals)
+            if (self.py.in_custom or self.py.calling) and args:
+                fn = ref.path.rsplit(".", 1)[-1]
+                t = self.traced_op(fn, args, self.tensor_op(fn, args, kwargs))
+                if t is not None:
+                    return t
+            return Opaque(self.py.text(node))
+        k, cls = kind
+        if k == "clear":
+            from bnlint.keras.naming import NameCounters
+
+            self.counters = NameCounters(self.py.version)
+            return None
+        if k == "input":
+            return self.make_input_call(args, kwargs, node)
+        if k == "inputlayer":
+            t = self.make_input_call(args, kwargs, node, layer_form=True)
+            return t.node.layer if not isinstance(t, Opaque) else t
+        if k == "sequential":
+            return self.make_sequential(args, kwargs, node)
+        if k == "model":
+            return self.make_functional(args, kwargs, node)
+        if k == "merge":
+            inputs = args[0] if args else kwargs.pop("inputs", None)
+            layer = self.make_layer(cls, list(args[1:]), kwargs, node, skip_positional=0)
+            return self.call_layer_value(layer, [inputs], {}, node)
+        if k == "layer":
+            return self.make_layer(cls, args, kwargs, node)
+        return Opaque(self.py.text(node))
+
+    def _shape_value(self, v: Any) -> tuple | None:
+        if isinstance(v, int) and not isinstance(v, bool):
+            return (v,)
+        if isinstance(v, Sym):
+            return (v,)
+        if isinstance(v, Opaque):
+            return None
+        if isinstance(v, (list, tuple)):
+            out = []
+            for d in v:
+                if d is None or (isinstance(d, int) and not isinstance(d, bool)) or isinstance(d, Sym):
+                    out.append(d)
+                elif isinstance(d, Opaque):
+                    out.append(Sym.atom(d.text))
+                else:
+                    return None
+            return tuple(out)
+        return None
+
+    def make_input_call(self, args: list[Any], kwargs: dict[str, Any], node: Any,
+                        layer_form: bool = False) -> Any:
+        from bnlint.keras import builder as kb
+        from bnlint.keras.signatures import signature
+
+        if layer_form:
+            sig = signature("InputLayer", self.py.version) or {}
+            order = [p["name"] for p in sig.get("params", []) if p["kind"].startswith("POSITIONAL")]
+        elif self.py.version == 3:
+            order = ["shape", "batch_size", "dtype", "sparse", "ragged", "batch_shape", "name",
+                     "tensor", "optional"]
+        else:
+            order = ["shape", "batch_size", "name", "dtype", "sparse", "tensor", "ragged",
+                     "type_spec"]
+        values = dict(kwargs)
+        for pname, v in zip(order, args, strict=False):
+            values[pname] = v
+        batch = values.get("batch_shape", values.get("batch_input_shape"))
+        if batch is not None:
+            shape = self._shape_value(batch)
+        else:
+            raw = values.get("shape", values.get("input_shape"))
+            inner = self._shape_value(raw) if raw is not None else None
+            bs = values.get("batch_size")
+            if inner is None:
+                shape = None
+            else:
+                shape = (bs if isinstance(bs, int) else None, *inner)
+        name = values.get("name")
+        if not isinstance(name, str):
+            name = self.counters.input_name()
+        dtype = values.get("dtype") if isinstance(values.get("dtype"), str) else "float32"
+        if shape is None:
+            self.py.note(node, f"`{self.py.text(node)}`: input shape not known statically")
+            t = kb.make_input(name, (None,), self.py.version, dtype=dtype, location=self.py.loc(node))
+            t.shape = None
+            t.node.layer.unknown = "input shape not known statically"
+            return t
+        return kb.make_input(name, shape, self.py.version, dtype=dtype, location=self.py.loc(node))
+
+    def _cfg(self, v: Any) -> Any:
+        from bnlint.keras.builder import KLayer
+
+        if v is None or isinstance(v, (bool, int, float, str, Sym)):
+            return v
+        if isinstance(v, Opaque):
+            return Sym.atom(v.text)
+        if isinstance(v, (list, tuple)):
+            return [self._cfg(x) for x in v] if isinstance(v, list) else tuple(
+                self._cfg(x) for x in v)
+        if isinstance(v, dict):
+            return {str(k): self._cfg(x) for k, x in v.items()}
+        if isinstance(v, KRef):
+            return v.path.rsplit(".", 1)[-1]
+        if isinstance(v, KLayer):
+            # wrapped layers (Bidirectional(LSTM(...))): their config, as Keras serializes it
+            return {"class_name": v.class_name, "config": dict(v.config)}
+        from bnlint.keras.catalogue import unknown_value
+
+        return unknown_value(type(v).__name__)
+
+    def make_layer(self, cls: str, args: list[Any], kwargs: dict[str, Any], node: Any,
+                   skip_positional: int = 0) -> Any:
+        from bnlint.keras.builder import KLayer
+        from bnlint.keras.signatures import signature
+
+        sig = signature(cls, self.py.version) or {}
+        order = [p["name"] for p in sig.get("params", [])
+                 if p["kind"] in ("POSITIONAL_OR_KEYWORD", "POSITIONAL_ONLY")]
+        values: dict[str, Any] = {}
+        for pname, v in zip(order, args, strict=False):
+            values[pname] = v
+        if len(args) > len(order):
+            self.py.note(node, f"`{cls}`: more positional arguments than Keras accepts")
+        values.update(kwargs)
+        name = values.pop("name", None)
+        trainable = values.pop("trainable", True)
+        batch_shape = None
+        input_dim = values.pop("input_dim", None) if "input_dim" not in order else None
+        input_shape = values.pop("input_shape", None)
+        if cls == "Embedding" and self.py.version == 2 and input_shape is None and \
+                "batch_input_shape" not in values:
+            # tf_keras's Embedding always sets an input shape: (input_length,) when it is
+            # truthy, else (None,) -- so a Sequential that starts with one is built.
+            length = values.get("input_length")
+            input_shape = (None,) if length is None or self.py.truth(length) is False else (length,)
+        b_in = values.pop("batch_input_shape", None)
+        batch_size = values.pop("batch_size", None) if cls != "InputLayer" else values.get(
+            "batch_size")
+        if b_in is not None:
+            batch_shape = self._shape_value(b_in)
+        elif input_dim is not None or input_shape is not None:
+            inner = self._shape_value((input_dim,) if input_dim is not None else input_shape)
+            if inner is not None:
+                bs = batch_size if isinstance(batch_size, int) and self.py.version == 2 else None
+                batch_shape = (bs, *inner)
+        config = {k: self._cfg(v) for k, v in values.items()}
+        if not isinstance(name, str):
+            name = self.counters.layer_name(cls)
+        config["name"] = name
+        if cls == "MultiHeadAttention" and self.py.version == 3:
+            self.counters.layer_name("Dropout")  # its internal dropout layer takes a name
+        layer = KLayer(name, cls, config, self.py.version, trainable=self.py.truth(trainable) is not False,
+                       location=self.py.loc(node))
+        if batch_shape is not None:
+            self.input_arg[id(layer)] = batch_shape
+        elif input_dim is not None or input_shape is not None or b_in is not None:
+            self.py.note(node, f"`{name}`: input shape not known statically")
+            self.input_arg[id(layer)] = None  # a Sequential is built on it: shape unknown
+        return layer
+
+    def call_layer_value(self, layer: Any, args: list[Any], kwargs: dict[str, Any],
+                         node: Any) -> Any:
+        from bnlint.keras import builder as kb
+        from bnlint.keras.builder import KModel, KTensor
+        from bnlint.keras.catalogue import TensorArg
+
+
+        if isinstance(layer, Instance):
+            if layer.kmodel is not None or layer.klayer is not None:
+                return self.call_subclass(layer, args, kwargs, node)
+            call = layer.cls.lookup("__call__")
+            if isinstance(call, UserFunc):
+                return self.py.call_user(call, [layer, *args], kwargs, node)
+            return Opaque(self.py.text(node))
+        if isinstance(layer, KModel):
+            self.materialize(layer)
+            if "training" in kwargs:
+                self.fact(layer, "__call__", kwargs, node)
+            if layer.kind == "Sequential" and not layer.is_built and args and isinstance(
+                    args[0], KTensor):
+                self.build_sequential(layer, args[0].shape, node)
+        if not args:
+            return Opaque(self.py.text(node))
+        first = args[0]
+        list_input = isinstance(first, (list, tuple))
+        firsts = list(first) if list_input else [first]
+        if isinstance(first, dict):
+            firsts = [first[k] for k in sorted(first)]
+            list_input = True
+        if not all(isinstance(t, KTensor) for t in firsts) or not firsts:
+            if layer.built is None and layer.unknown is None:
+                layer.unknown = f"called on `{self.py.text(node)}`, which is not a known tensor"
+            return Opaque(self.py.text(node))
+        inputs = list(firsts)
+        first_count = len(inputs)
+        for a in args[1:]:
+            if isinstance(a, KTensor):
+                inputs.append(a)
+        call_kwargs: dict[str, Any] = {}
+        for k, v in kwargs.items():
+            if isinstance(v, KTensor):
+                call_kwargs[k] = TensorArg(len(inputs))
+                inputs.append(v)
+            elif isinstance(v, (list, tuple)) and v and all(isinstance(x, KTensor) for x in v):
+                call_kwargs[k] = TensorArg(len(inputs))
+                inputs.append(v[0])
+            elif _plain_data(v):
+                call_kwargs[k] = v
+        outs = kb.call_layer(layer, inputs, call_kwargs, list_input, first_count=first_count)
+        self._invalidate()
+        if isinstance(layer, KModel):
+            return outs[0] if len(outs) == 1 else list(outs)
+        return outs[0] if len(outs) == 1 else list(outs)

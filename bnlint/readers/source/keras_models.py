@@ -1,0 +1,299 @@
+"""Sequential and functional models, model and layer methods, facts and references to models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bnlint import graph
+from bnlint.readers.source.facts import CallFact, Reference
+from bnlint.readers.source.keras_layers import _MODEL_FACT_METHODS
+from bnlint.readers.source.py_helpers import _plain
+from bnlint.readers.source.values import Instance, Opaque, SeqState, WeightList
+
+
+class Models:
+    # -------------------------------------------------------------- sequential
+    def make_sequential(self, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
+        from bnlint.keras.builder import KModel
+
+        layers = args[0] if args else kwargs.get("layers")
+        pos_name = 2 if self.py.version == 3 else 1
+        name = kwargs.get("name", args[pos_name] if len(args) > pos_name else None)
+        if not isinstance(name, str):
+            name = self.counters.model_name("Sequential")
+        model = KModel(name, "Sequential", {"name": name}, self.py.version, location=self.py.loc(node),
+                       kind="Sequential")
+        trainable = kwargs.get("trainable", True)
+        model.trainable = self.py.truth(trainable) is not False
+        model.is_built = False
+        self.seq[id(model)] = SeqState()
+        self.models.append(model)
+        if isinstance(layers, (list, tuple)):
+            for la in layers:
+                self.seq_add(model, la, node, rebuild=False)
+            self.seq_rebuild(model, node)
+        elif layers is not None and not isinstance(layers, (list, tuple)):
+            self.py.note(node, f"`{self.py.text(node)}`: layers not known statically")
+        return model
+
+    def _as_seq_layer(self, v: Any) -> Any:
+        from bnlint.keras.builder import KLayer, KTensor
+
+        if isinstance(v, KTensor) and v.node.is_input:
+            return v.node.layer
+        if isinstance(v, Instance):
+            if v.kmodel is not None:
+                self.materialize_instance(v)
+                return v.kmodel
+            return v.klayer
+        if isinstance(v, KLayer):
+            return v
+        return None
+
+    def seq_add(self, model: Any, value: Any, node: Any, rebuild: bool = True) -> None:
+        from bnlint.keras import builder as kb
+
+        st = self.seq[id(model)]
+        layer = self._as_seq_layer(value)
+        if layer is None:
+            self.py.note(node, f"`{self.py.text(node)}`: added value is not a known layer; skipped")
+            return
+        if layer.class_name == "InputLayer" and layer.nodes and layer.nodes[0].is_input:
+            if st.input is None and not st.layers:
+                st.input = layer.nodes[0].outputs[0]
+                st.dirty = True
+            return
+        if st.input is None and not st.layers and id(layer) in self.input_arg:
+            shape = self.input_arg[id(layer)]
+            name = (self.counters.input_name() if self.py.version == 3 else f"{layer.name}_input")
+            if shape is None:
+                st.input = kb.make_input(name, (None,), self.py.version, location=layer.location)
+                st.input.shape = None
+                st.input.node.layer.unknown = "input shape not known statically"
+            else:
+                st.input = kb.make_input(name, shape, self.py.version, location=layer.location)
+        st.layers.append(layer)
+        st.dirty = True
+        if rebuild:
+            self.seq_rebuild(model, node)
+
+    def seq_rebuild(self, model: Any, node: Any) -> None:
+        """Keras 3 builds a Functional (consuming a ``functional`` name) on every rebuild."""
+        from bnlint.keras import builder as kb
+        from bnlint.keras.builder import KModel
+
+        st = self.seq[id(model)]
+        if not st.layers:
+            return
+        if st.input is None and isinstance(st.layers[0], KModel):
+            self.materialize(st.layers[0])  # a nested Sequential builds its graph lazily
+        if st.input is None and isinstance(st.layers[0], KModel) and st.layers[0].inputs \
+                and st.layers[0].inputs[0].shape is not None:
+            shape = st.layers[0].inputs[0].shape
+            if self.py.version == 3:
+                st.input = kb.make_input(self.counters.input_name(), shape, self.py.version,
+                                         location=model.location)
+            else:
+                st.input = kb.make_input(f"{st.layers[0].name}_input", shape, self.py.version,
+                                         location=model.location)
+        if st.input is not None and self.py.version == 3:
+            self.counters.model_name("Functional")
+        self._invalidate()
+
+    def build_sequential(self, model: Any, shape: Any, node: Any) -> None:
+        from bnlint.keras import builder as kb
+
+        st = self.seq.get(id(model))
+        if st is None or st.input is not None:
+            return
+        if shape is None:
+            return
+        shape = tuple(shape)
+        if self.py.version == 3:
+            name = self.counters.input_name()
+        else:
+            name = f"{st.layers[0].name}_input" if st.layers else "input"
+        st.input = kb.make_input(name, shape, self.py.version, location=self.py.loc(node))
+        st.dirty = True
+        if self.py.version == 3:
+            self.counters.model_name("Functional")
+        self.materialize(model)
+
+    def materialize(self, model: Any) -> None:
+        from bnlint.keras import builder as kb
+
+        st = self.seq.get(id(model))
+        if st is None or not st.dirty:
+            return
+        for layer, n in st.added:
+            del layer.nodes[n:]
+        st.added = [(la, len(la.nodes)) for la in st.layers]
+        if st.input is None:
+            model.seq_layers = list(st.layers)
+            model.is_built = False
+            model.inputs, model.outputs = [], []
+        else:
+            built = kb.sequential(model.name, st.layers, self.py.version, st.input,
+                                  trainable=model.trainable, location=model.location)
+            model.seq_layers = built.seq_layers
+            model.input_layer = built.input_layer
+            model.inputs, model.outputs = built.inputs, built.outputs
+            model.is_built = True
+        st.dirty = False
+        self._invalidate()
+
+    # -------------------------------------------------------------- functional
+    def _tensors(self, v: Any) -> list[Any] | None:
+        from bnlint.keras.builder import KTensor
+
+        if isinstance(v, KTensor):
+            return [v]
+        if isinstance(v, dict):
+            try:
+                v = [v[k] for k in sorted(v)]  # Keras flattens dicts by sorted key
+            except TypeError:
+                v = list(v.values())
+        if isinstance(v, (list, tuple)):
+            out = []
+            for x in v:
+                sub = self._tensors(x)
+                if sub is None:
+                    return None
+                out.extend(sub)
+            return out
+        return None
+
+    def make_functional(self, args: list[Any], kwargs: dict[str, Any], node: Any,
+                        kind: str = "Functional") -> Any:
+        from bnlint.keras import builder as kb
+
+        inputs = kwargs.get("inputs", args[0] if args else None)
+        outputs = kwargs.get("outputs", args[1] if len(args) > 1 else None)
+        name = kwargs.get("name", args[2] if len(args) > 2 else None)
+        if inputs is None and outputs is None:
+            return Opaque(self.py.text(node))
+        ins = self._tensors(inputs)
+        outs = self._tensors(outputs)
+        if not isinstance(name, str):
+            name = self.counters.model_name(kind)
+        if ins is None or outs is None:
+            self.py.note(node, f"`{name}`: inputs/outputs are not known tensors; not modelled")
+            return Opaque(self.py.text(node))
+        model = kb.functional(name, ins, outs, self.py.version, location=self.py.loc(node), kind=kind)
+        trainable = kwargs.get("trainable", True)
+        model.trainable = self.py.truth(trainable) is not False
+        self.models.append(model)
+        return model
+
+    # -------------------------------------------------------------- methods on keras objects
+    def fact(self, model: Any, method: str, kwargs: dict[str, Any], node: Any) -> None:
+        line, _, cell = self.py.pos(node)
+        recv = node.func.value if isinstance(node, self.py.cst.Call) and isinstance(
+            node.func, self.py.cst.Attribute) else (node.func if isinstance(node, self.py.cst.Call)
+                                                 else node)
+        self.py.facts.calls.append(CallFact.model_construct(
+            variable=self.py.text(recv), model=getattr(model, "name", None), method=method,
+            line=line, cell=cell, kwargs={k: _plain(v) for k, v in kwargs.items()},
+            training=_plain(kwargs["training"]) if "training" in kwargs else None))
+
+    def model_method(self, model: Any, name: str, args: list[Any], kwargs: dict[str, Any],
+                     node: Any) -> Any:
+
+        st = self.seq.get(id(model))
+        if name == "add" and st is not None and args:
+            self.seq_add(model, args[0], node)
+            return None
+        if name == "pop" and st is not None and st.layers:
+            la = st.layers.pop()
+            st.dirty = True
+            self.seq_rebuild(model, node)
+            return la
+        if name in _MODEL_FACT_METHODS:
+            self.materialize(model)
+            self.fact(model, name, kwargs, node)
+            return None if name in ("compile", "load_weights", "save", "save_weights") else \
+                Opaque(self.py.text(node))
+        if name == "build":
+            shape = args[0] if args else kwargs.get("input_shape")
+            if st is not None:
+                self.build_sequential(model, self._shape_value(shape), node)
+            return None
+        if name == "summary":
+            return None
+        self.materialize(model)
+        return self.layer_method(model, name, args, kwargs, node)
+
+    def layer_method(self, layer: Any, name: str, args: list[Any], kwargs: dict[str, Any],
+                     node: Any) -> Any:
+        from bnlint.keras.builder import KModel
+
+
+        if name == "get_weights":
+            g = self.graph_for(layer)
+            entries = g.all_weights() if isinstance(g, graph.Model) else g
+            return WeightList(layer, list(entries), self.py.text(node),
+                              layer.name if isinstance(layer, KModel) else None)
+        if name == "get_layer" and isinstance(layer, KModel):
+            lname = args[0] if args else kwargs.get("name")
+            index = kwargs.get("index", args[1] if len(args) > 1 else None)
+            layers = self.model_layers(layer)
+            found = None
+            if isinstance(lname, str):
+                found = next((la for la in layers if la.name == lname), None)
+            elif isinstance(index, int) and -len(layers) <= index < len(layers):
+                found = layers[index]
+            if found is not None:
+                self.reference(node, "layer", layer.name, found.name, None)
+                return found
+            return Opaque(self.py.text(node))
+        if name == "count_params":
+            g = self.graph_for(layer)
+            if isinstance(g, graph.Model):
+                return g.total_params if g.total_params is not None else Opaque(self.py.text(node))
+            from bnlint.symbolic import total
+
+            return total(w.size for w in g)
+        if name == "__call__":
+            return self.call_layer_value(layer, args, kwargs, node)
+        return Opaque(self.py.text(node))
+
+    def graph_for(self, layer: Any) -> Any:
+        """graph.Model for a model; list of graph.Weight for a plain layer."""
+        from bnlint.keras import builder as kb
+        from bnlint.keras.builder import KModel
+
+        if isinstance(layer, KModel):
+            self.materialize(layer)
+            key = id(layer)
+            cached = self.graph_cache.get(key)
+            if cached is not None:
+                return cached[1]
+            g = kb.to_graph(layer, self.py.source)
+            self.graph_cache[key] = (0, g)
+            return g
+        if layer.built is None:
+            return []
+        from bnlint.keras.builder import _layer_weights
+
+        return _layer_weights(layer, False)
+
+    def reference(self, node: Any, kind: str, model: str | None, layer: str,
+                  weight: graph.Weight | None) -> None:
+        line, col, cell = self.py.pos(node)
+
+        if weight is not None:
+            shape = graph.fmt_shape(weight.shape)
+            desc = f"{layer}.{weight.name} {shape}"
+        else:
+            shape = None
+            desc = layer
+        refs = self.py.facts.references
+        # The inner `X.layers[i]` of `X.layers[i].get_weights()[k]` is subsumed.
+        refs[:] = [r for r in refs if not (r.line == line and r.cell == cell and r.kind == "layer"
+                                           and weight is not None and self.py.text(node).startswith(r.text))]
+        if any(r.line == line and r.column == col + 1 and r.text == self.py.text(node) for r in refs):
+            return
+        refs.append(Reference.model_construct(
+            line=line, column=col + 1, cell=cell, text=self.py.text(node), kind=kind, model=model,
+            layer=layer, weight=weight.name if weight is not None else None, shape=shape,
+            description=desc))

@@ -1,0 +1,383 @@
+"""Subclassed models and custom layers: instantiation, super(), build/call, add_weight."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from bnlint.readers.source.keras_layers import _unbuilt
+from bnlint.readers.source.values import (
+    Instance,
+    Opaque,
+    UserClass,
+    UserFunc,
+    WeightVar,
+    _Break,
+    _Budget,
+    _Continue,
+    _Raise,
+    _Return,
+)
+from bnlint.symbolic import Sym
+
+if TYPE_CHECKING:
+    from bnlint.readers.source.keras_world import KerasWorld
+
+
+# Keras 3 layers that are built in __init__ (they call ``_build_at_init`` or set ``built``):
+# a subclass holding only these has no "unbuilt state", so Keras does not run its call() an
+# extra time to build it (``Layer._maybe_build``).
+
+class _CustomCall:
+    """The builder's hook for a user-defined layer (``KLayer.custom``)."""
+
+    def __init__(self, world: KerasWorld, inst: Instance, node: Any):
+        self.world = world
+        self.inst = inst
+        self.node = node
+
+    def __call__(self, layer: Any, shapes: list[Any], kwargs: dict[str, Any], list_input: bool,
+                 first_count: int | None) -> list[Any]:
+        return self.world.custom_layer_call(self.inst, layer, shapes, kwargs, list_input,
+                                             first_count)
+
+
+class Subclassed:
+    # -------------------------------------------------------------- user classes
+    def instantiate(self, cls: UserClass, args: list[Any], kwargs: dict[str, Any],
+                    node: Any) -> Any:
+        from bnlint.keras.builder import KLayer, KModel
+        from bnlint.keras.naming import to_snake_case
+
+        inst = Instance(cls)
+        base = cls.keras_base()
+        if base == "model":
+            name = kwargs.get("name") if isinstance(kwargs.get("name"), str) else None
+            name = name or self.counters.uniquify(to_snake_case(cls.name))
+            inst.kmodel = KModel(name, cls.name, {"name": name}, self.py.version,
+                                 location=self.py.loc(node), kind="Sequential")
+            inst.kmodel.is_built = False
+            self.models.append(inst)
+        elif base == "layer":
+            name = kwargs.get("name") if isinstance(kwargs.get("name"), str) else None
+            name = name or self.counters.layer_name(cls.name)
+            inst.klayer = KLayer(name, cls.name, {"name": name}, self.py.version,
+                                 location=self.py.loc(node))
+            inst.klayer.custom = _CustomCall(self, inst, node)
+            if self.py.truth(kwargs.get("trainable", True)) is False:
+                # Keras 3: only the layer's own variables (created later by add_weight) are
+                # frozen; sublayers made after super().__init__() stay trainable.  tf_keras:
+                # the whole layer is frozen.
+                if self.py.version == 3:
+                    inst.attrs["__init_frozen__"] = True
+                else:
+                    inst.klayer.trainable = False
+        init = cls.lookup("__init__")
+        if isinstance(init, UserFunc):
+            self.py.call_user(init, [inst, *args], kwargs, node)
+        return inst
+
+    def super_call(self, inst: Instance, name: str, args: list[Any], kwargs: dict[str, Any],
+                   node: Any) -> Any:
+        if name == "__init__":
+            nm = kwargs.get("name")
+            if isinstance(nm, str):
+                if inst.kmodel is not None:
+                    inst.kmodel.name = nm
+                if inst.klayer is not None:
+                    inst.klayer.name = nm
+            if inst.kmodel is not None and isinstance(kwargs.get("inputs"), object) and (
+                    "inputs" in kwargs or len(args) >= 2):
+                # Functional-style subclass: Model.__init__(inputs, outputs)
+                ins = self._tensors(kwargs.get("inputs", args[0] if args else None))
+                outs = self._tensors(kwargs.get("outputs", args[1] if len(args) > 1 else None))
+                if ins is not None and outs is not None:
+                    inst.kmodel.kind = "Functional"
+                    inst.kmodel.inputs, inst.kmodel.outputs = ins, outs
+                    inst.kmodel.is_built = True
+                    inst.attrs["__functional__"] = True
+            return None
+        if name == "build":
+            if inst.kmodel is not None and self.py.version == 2 and not inst.calling_build \
+                    and not inst.kmodel.is_built:
+                # tf_keras Model.build(shape) on a subclass traces call() (not when Keras
+                # itself builds the model on its first call).
+                shape = args[0] if args else kwargs.get("input_shape")
+                self.subclass_build(inst, shape, node)
+            return None
+        if name == "call" and inst.kmodel is not None:
+            return Opaque(self.py.text(node))
+        return Opaque(self.py.text(node))
+
+    def call_subclass(self, inst: Instance, args: list[Any], kwargs: dict[str, Any],
+                      node: Any, build: bool = True) -> Any:
+        """Call a subclassed model/layer instance; ``build``: on its first symbolic call, build
+        it as Keras's ``__call__`` does (``Model.build`` itself runs call() only)."""
+        from bnlint.keras.builder import KTensor
+
+        if inst.kmodel is not None and inst.attrs.get("__functional__"):
+            return self.call_layer_value(inst.kmodel, args, kwargs, node)
+        if inst.klayer is not None:
+            # A custom layer: build() and call() are interpreted by custom_layer_call.
+            return self.call_layer_value(inst.klayer, args, kwargs, node)
+        call = inst.cls.lookup("call")
+        if not isinstance(call, UserFunc):
+            return Opaque(self.py.text(node))
+        if inst.kmodel is not None and "training" in kwargs:
+            self.fact(inst.kmodel, "__call__", kwargs, node)
+        ts = (self._tensors(args[0]) if args else None) or []
+        symbolic = bool(ts) and all(t.shape is not None for t in ts)
+        with self.graph_scope(symbolic):
+            if symbolic and build and inst.kmodel is not None and not inst.kmodel.is_built:
+                shapes = [tuple(t.shape) for t in ts]
+                self.first_build(inst, shapes if isinstance(args[0], (list, tuple, dict))
+                                 else shapes[0], lambda: self.run_call(inst, call, args, kwargs,
+                                                                       node))
+            out = self.run_call(inst, call, args, kwargs, node)
+        if inst.kmodel is not None and not inst.kmodel.is_built and args and isinstance(
+                args[0], KTensor):
+            inst.kmodel.inputs = [args[0]]
+            outs = self._tensors(out)
+            inst.kmodel.outputs = outs or []
+            inst.kmodel.is_built = True
+            inst.attrs["__called__"] = True
+        if symbolic and inst.kmodel is not None:
+            return self.as_model_call(inst.kmodel, ts, out, kwargs)
+        return out
+
+    def as_model_call(self, model: Any, inputs: list[Any], out: Any, kwargs: dict[str, Any],
+                      ) -> Any:
+        """Keras records a call of a subclassed model as one node of the model — a single
+        layer of an enclosing functional model — whose outputs have the shapes call() gave;
+        the layers inside stay inside."""
+        from bnlint.keras import builder as kb
+        from bnlint.keras.builder import KTensor
+
+        outs = self._tensors(out)
+        if not outs or any(t.shape is None for t in outs):
+            return out
+        plain = {k: v for k, v in kwargs.items() if v is None or isinstance(v, (bool, int, str))}
+        new = kb.record_call(model, inputs, [t.shape for t in outs], plain)
+        if isinstance(out, KTensor):
+            return new[0]
+        if isinstance(out, (list, tuple)) and len(out) == len(new):
+            return type(out)(new)
+        if isinstance(out, dict) and len(out) == len(new):
+            return dict(zip(out, new, strict=True))
+        return out
+
+    def run_call(self, inst: Instance, call: UserFunc, args: list[Any], kwargs: dict[str, Any],
+                 node: Any) -> Any:
+        self.py.calling.append(inst)
+        try:
+            return self.py.call_user(call, [inst, *args], kwargs, node)
+        finally:
+            self.py.calling.pop()
+
+    def first_build(self, inst: Instance, build_shape: Any, run_call: Callable[[], Any]) -> None:
+        """``Layer._maybe_build`` on a model's first symbolic call: the class's own ``build``
+        with the input shape, or else Keras 3's build-by-run."""
+        build = inst.cls.lookup("build")
+        if isinstance(build, UserFunc):
+            inst.calling_build = True
+            try:
+                self._guarded(build, [inst, build_shape], {})
+            finally:
+                inst.calling_build = False
+            return
+        self.build_by_run(inst, run_call)
+
+    def build_by_run(self, inst: Instance, run_call: Callable[[], Any]) -> None:
+        """Keras 3 builds a subclass without ``build()`` that holds an unbuilt sublayer by
+        running its call() once more before the real call: layers created inside call() take
+        names twice.  Keras records no nodes on the sublayers in that run."""
+        if self.py.version != 3 or isinstance(inst.cls.lookup("build"), UserFunc) or not any(
+                _unbuilt(la) for la in inst.tracked):
+            return
+        marks = [(la, len(la.nodes)) for la in inst.tracked]
+        run_call()
+        for la, n in marks:
+            del la.nodes[n:]
+
+    @contextmanager
+    def graph_scope(self, symbolic: bool) -> Iterator[None]:
+        """tf_keras runs a layer's build/call on symbolic inputs inside a scratch FuncGraph,
+        whose layer names come from a fresh per-graph counter (``dense``, ``dense_1`` ...); the
+        layers called inside it share that graph."""
+        if self.py.version != 2 or not symbolic or self.graph_depth:
+            yield
+            return
+        from bnlint.keras.naming import NameCounters
+
+        saved, self.counters = self.counters, NameCounters(2)
+        self.graph_depth += 1
+        try:
+            yield
+        finally:
+            self.counters = saved
+            self.graph_depth -= 1
+
+    def materialize_instance(self, inst: Instance) -> None:
+        from bnlint.keras.builder import KModel
+
+        km = inst.kmodel
+        if km is None or inst.attrs.get("__functional__"):
+            return
+        inst.tracked = []
+        for v in inst.attrs.values():
+            self._track(inst, v)
+        km.seq_layers = list(inst.tracked)
+        for la in km.seq_layers:
+            if isinstance(la, KModel):
+                self.materialize(la)
+
+    def subclass_build(self, inst: Instance, shape: Any, node: Any) -> None:
+        from bnlint.keras import builder as kb
+
+        bshape = self._shape_value(shape)
+        if self.py.version == 3:
+            # Keras 3's Model.build() on a subclass does not run call(): the layers stay unbuilt.
+            self.py.note(node, f"`{self.py.text(node)}`: Keras 3 marks a subclassed model built without "
+                            "building its layers (call it on data or a keras.Input to build them)")
+            return
+        if bshape is None:
+            self.py.note(node, f"`{self.py.text(node)}`: build shape not known statically")
+            return
+        t = kb.make_input("__build_input__", bshape, self.py.version, location=self.py.loc(node))
+        self.call_subclass(inst, [t], {}, node, build=False)
+
+    # -------------------------------------------------------------- custom layers
+    def add_weight(self, inst: Instance, args: list[Any], kwargs: dict[str, Any],
+                   node: Any) -> Any:
+        """``self.add_weight(...)``: Keras 3 (shape, initializer, dtype, ...) positional order,
+        tf_keras (name, shape, dtype, initializer, ...)."""
+        from bnlint.keras.catalogue import WeightSpec
+
+        if self.py.version == 3 and any(i is inst for i in self.py.calling):
+            self.state_in_call(inst, [], node)
+        order = (["shape", "initializer", "dtype"] if self.py.version == 3
+                 else ["name", "shape", "dtype", "initializer", "regularizer", "trainable"])
+        values = dict(kwargs)
+        for pname, v in zip(order, args, strict=False):
+            values.setdefault(pname, v)
+        if self.py.version == 3 and args and isinstance(args[0], str):
+            values.pop("shape", None)  # legacy add_weight("name", ...) raises in Keras 3
+            self.py.note(node, "`add_weight`: Keras 3 takes `name` as a keyword only")
+        owner = inst.klayer or inst.kmodel
+        raw_shape = values.get("shape", ())
+        shape = () if raw_shape is None else self._shape_value(raw_shape)
+        if shape is None or any(d is None for d in shape):
+            self.py.note(node, f"`{self.py.text(node)}`: weight shape not known statically")
+            shape = tuple(Sym.atom(f"{self.py.text(node)}.shape[{i}]") for i in range(1)) \
+                if shape is None else tuple(Sym.atom("?") if d is None else d for d in shape)
+        name = values.get("name")
+        if not isinstance(name, str):
+            name = self.counters.uniquify("variable") if self.py.version == 3 else "Variable"
+        trainable = self.py.truth(values.get("trainable", True))
+        dtype = values.get("dtype") if isinstance(values.get("dtype"), str) else None
+        if inst.attrs.get("__init_frozen__"):
+            trainable = False
+        spec = WeightSpec(name, tuple(shape), trainable is not False, dtype)
+        inst.weights.append(spec)
+        if inst.klayer is None and inst.kmodel is not None:  # a Model subclass's own variable
+            inst.kmodel.own_weights.append(spec)
+        return WeightVar(spec, owner.name if owner is not None else "?")
+
+    def custom_layer_call(self, inst: Instance, layer: Any, shapes: list[Any],
+                          kwargs: dict[str, Any], list_input: bool,
+                          first_count: int | None) -> list[Any]:
+        """Output shapes of one call of a user-defined layer; builds it on first call."""
+        with self.graph_scope(True):
+            return self._custom_layer_call(inst, layer, shapes, kwargs, list_input, first_count)
+
+    def _custom_layer_call(self, inst: Instance, layer: Any, shapes: list[Any],
+                           kwargs: dict[str, Any], list_input: bool,
+                           first_count: int | None) -> list[Any]:
+        from bnlint.keras import builder as kb
+        from bnlint.keras.catalogue import Built, SubLayer, TensorArg
+
+        def ph(shape: Any) -> Any:
+            return kb.make_input("__arg__", tuple(shape), self.py.version)
+
+        first = shapes if first_count is None else shapes[:first_count]
+        rest = [] if first_count is None else shapes[first_count:]
+        multi = list_input or len(first) != 1
+        build_shape: Any = [tuple(x) for x in first] if multi else tuple(first[0])
+        first_build = layer.built is None
+        call = inst.cls.lookup("call")
+        if first_build:
+            inst.weights = []
+            build = inst.cls.lookup("build")
+            if isinstance(build, UserFunc):
+                self._guarded(build, [inst, build_shape], {})
+        targs: list[Any] = [[ph(x) for x in first] if multi else ph(first[0])]
+        kw: dict[str, Any] = {}
+        for k, v in kwargs.items():
+            if isinstance(v, TensorArg):
+                if v.index >= len(first) + len(rest):
+                    continue
+                kw[k] = ph(shapes[v.index])
+            else:
+                kw[k] = v
+        positional_extra = [ph(x) for x in rest if not any(
+            isinstance(v, TensorArg) and v.index >= len(first) for v in kwargs.values())]
+        targs.extend(positional_extra)
+        outs: list[Any] | None = None
+        reason = None
+        if isinstance(call, UserFunc):
+            self.py.in_custom += 1
+            self.py.calling.append(inst)
+            try:
+                if first_build:
+                    self.build_by_run(inst, lambda: self._guarded(call, [inst, *targs], kw))
+                out = self._guarded(call, [inst, *targs], kw)
+            finally:
+                self.py.calling.pop()
+                self.py.in_custom -= 1
+            ts = self._tensors(out)
+            if ts is not None and ts and all(t.shape is not None for t in ts):
+                outs = [tuple(t.shape) for t in ts]
+            else:
+                reason = f"`{inst.cls.name}.call` computes its output with operations bnlint " \
+                         "does not model"
+        else:
+            reason = f"`{inst.cls.name}` has no call() bnlint can read"
+        if outs is None:
+            cos = inst.cls.lookup("compute_output_shape")
+            if isinstance(cos, UserFunc):
+                r = self._guarded(cos, [inst, build_shape], {})
+                if isinstance(r, list) and r and all(isinstance(x, (list, tuple)) for x in r):
+                    cand = [self._shape_value(x) for x in r]
+                else:
+                    cand = [self._shape_value(r)]
+                if all(c is not None for c in cand):
+                    outs = cand  # type: ignore[assignment]
+                    reason = None
+        if first_build:
+            subs = []
+            for sub in inst.tracked:
+                if sub is layer or sub.built is None:
+                    continue
+                b = sub.built
+                if not sub.trainable:
+                    from dataclasses import replace
+
+                    b = replace(b, weights=[replace(w, trainable=False) for w in b.weights],
+                                sublayers=[replace(x) for x in b.sublayers])
+                subs.append(SubLayer(sub.name, sub.class_name, b))
+            layer.built = Built(outs or [], weights=list(inst.weights), sublayers=subs)
+        if outs is None:
+            msg = f"output shape unknown: {reason} (define compute_output_shape to fix)"
+            if msg not in layer.notes:
+                layer.notes.append(msg)
+            return [None]
+        return outs
+
+    def _guarded(self, fn: UserFunc, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        try:
+            return self.py.call_user(fn, args, kwargs, fn.node)
+        except _Budget:
+            raise
+        except (_Return, _Break, _Continue, _Raise):
+            return Opaque(fn.name)

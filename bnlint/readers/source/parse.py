@@ -1,0 +1,98 @@
+"""Parsing once per process, lazy positions, and the per-node caches that go with parsed trees."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from bnlint.memo import IdentityCache
+
+# Parsed modules (with their positions, a map over every node) kept per process: enough for
+# the helper modules and the re-reads of one analysis; a tree-wide check reads each file once.
+_PARSED: dict[str, Any] = {}
+
+
+_MAX_PARSED = 16
+
+
+def _parse_cached(text: str) -> tuple[Any, _LazyPositions]:
+    """Parse once per process (libcst trees are immutable; positions are resolved lazily)."""
+    import hashlib
+
+    import libcst as cst
+
+    key = hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+    hit = _PARSED.get(key)
+    if hit is None:
+        module = cst.parse_module(text)
+        hit = (module, _LazyPositions(module))
+        if len(_PARSED) > _MAX_PARSED:
+            # the per-node caches hold nodes of these trees: they go with them
+            for cache in (_YIELDS, _GENERATORS, _LITERALS):
+                cache.clear()
+        _PARSED[key] = hit
+        _YIELDS.put(module, _YIELD_RE.search(text) is not None)
+    return hit
+
+
+def _own_nodes(cst: Any, body: Any) -> Iterator[tuple[Any, bool]]:
+    """Every node of a body, depth first, with whether it lies in a loop nested in the body;
+    nested functions, classes and lambdas are yielded but not entered (bounded by the size of
+    the syntax tree)."""
+    stack: list[tuple[Any, bool]] = [(c, False) for c in body.children]
+    while stack:
+        n, in_loop = stack.pop()
+        yield n, in_loop
+        if not isinstance(n, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            inner = in_loop or isinstance(n, (cst.For, cst.While))
+            stack.extend((c, inner) for c in n.children)
+
+
+def _parsed_positions(module: Any) -> Any:
+    for m, lazy in _PARSED.values():
+        if m is module:
+            return lazy
+    return _LazyPositions(module)
+
+
+class _LazyPositions:
+    """libcst positions, resolved on first use (a full pass over the module)."""
+
+    def __init__(self, module: Any):
+        self.module = module
+        self.map: Any = None
+
+    def __getitem__(self, node: Any) -> Any:
+        if self.map is None:
+            from libcst.metadata import MetadataWrapper, PositionProvider
+
+            self.map = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(
+                PositionProvider)
+        return self.map[node]
+
+
+# libcst's ``evaluated_value`` runs ast.literal_eval (a compile) on every call, and a helper
+# function called in a loop evaluates the same literal node many times: keep each value, with
+# its node (so that ids stay unique), up to a bound.
+_MAX_NODE_CACHE = 200_000
+
+
+_LITERALS: IdentityCache[Any] = IdentityCache(_MAX_NODE_CACHE)
+
+
+_GENERATORS: IdentityCache[bool] = IdentityCache(_MAX_NODE_CACHE)  # function node -> yields?
+
+
+_YIELDS: IdentityCache[bool] = IdentityCache(_MAX_NODE_CACHE)  # module -> text says yield?
+
+
+_YIELD_RE = re.compile(r"\byield\b")
+
+
+def _literal(node: Any) -> Any:
+    return _LITERALS.get(node, _evaluated_value)
+
+
+def _evaluated_value(node: Any) -> Any:
+    return node.evaluated_value

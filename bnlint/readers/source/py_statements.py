@@ -1,0 +1,328 @@
+"""Python statements: assignment, if/for/while/try/with, def and class."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bnlint.readers.source.facts import TrainableFact
+from bnlint.readers.source.keras_layers import _set_trainable
+from bnlint.readers.source.py_helpers import _plain
+from bnlint.readers.source.values import (
+    MAX_LOOP,
+    Instance,
+    Opaque,
+    Scope,
+    UserClass,
+    UserFunc,
+    _Break,
+    _Continue,
+    _Raise,
+    _Return,
+)
+from bnlint.symbolic import Sym
+
+
+class Statements:
+    # -------------------------------------------------------------- statements
+    def run_module(self) -> None:
+        self.exec_block(self.module.body, self.globals)
+
+    def exec_block(self, stmts: Any, scope: Scope) -> None:
+        for st in stmts:
+            self.exec_stmt(st, scope)
+
+    def exec_stmt(self, st: Any, scope: Scope) -> None:
+        self.tick()
+        name = type(st).__name__
+        fn = getattr(self, "st_" + name, None)
+        if fn is None:
+            return
+        fn(st, scope)
+
+    def body_of(self, node: Any) -> Any:
+        return node.body.body if hasattr(node.body, "body") else node.body
+
+    def st_SimpleStatementLine(self, st: Any, scope: Scope) -> None:
+        for small in st.body:
+            self.exec_stmt(small, scope)
+
+    def st_SimpleStatementSuite(self, st: Any, scope: Scope) -> None:
+        for small in st.body:
+            self.exec_stmt(small, scope)
+
+    def st_Expr(self, st: Any, scope: Scope) -> None:
+        self.ev(st.value, scope)
+
+    def st_Assign(self, st: Any, scope: Scope) -> None:
+        value = self.ev(st.value, scope)
+        for t in st.targets:
+            self.assign(t.target, value, scope, st)
+
+    def st_AnnAssign(self, st: Any, scope: Scope) -> None:
+        if st.value is not None:
+            self.assign(st.target, self.ev(st.value, scope), scope, st)
+
+    def st_AugAssign(self, st: Any, scope: Scope) -> None:
+        op = type(st.operator).__name__.replace("Assign", "")
+        cur = self.ev(st.target, scope)
+        rhs = self.ev(st.value, scope)
+        if op == "Add" and isinstance(cur, list) and isinstance(rhs, (list, tuple)):
+            cur.extend(rhs)
+            return
+        self.assign(st.target, self.binop(op, cur, rhs, st), scope, st)
+
+    def st_Pass(self, st: Any, scope: Scope) -> None:
+        return
+
+    def st_Return(self, st: Any, scope: Scope) -> None:
+        raise _Return(None if st.value is None else self.ev(st.value, scope))
+
+    def st_Break(self, st: Any, scope: Scope) -> None:
+        raise _Break()
+
+    def st_Continue(self, st: Any, scope: Scope) -> None:
+        raise _Continue()
+
+    def st_Raise(self, st: Any, scope: Scope) -> None:
+        raise _Raise()
+
+    def st_Global(self, st: Any, scope: Scope) -> None:
+        for item in st.names:
+            scope.globals_decl.add(item.name.value)
+
+    def st_FunctionDef(self, st: Any, scope: Scope) -> None:
+        defaults = {}
+        params = st.params
+        for p in [*params.posonly_params, *params.params, *params.kwonly_params]:
+            if p.default is not None:
+                defaults[p.name.value] = self.ev(p.default, scope)
+        fn = UserFunc(st, scope, st.name.value, defaults, ctx=self.ctx)
+        for dec in st.decorators:
+            d = self.text(dec.decorator)
+            if d == "property":
+                fn.defaults["__property__"] = True
+            elif d in ("staticmethod", "classmethod"):
+                fn.kind = d
+        scope.set(st.name.value, fn)
+
+    def st_ClassDef(self, st: Any, scope: Scope) -> None:
+        bases = [self.ev(a.value, scope) for a in st.bases if not a.keyword]
+        cls = UserClass(st, st.name.value, bases, {}, scope)
+        ns = Scope(scope)
+        self.exec_block(self.body_of(st), ns)
+        for k, v in ns.vars.items():
+            if isinstance(v, UserFunc):
+                v.owner = cls
+                v.closure = scope
+            cls.ns[k] = v
+        scope.set(st.name.value, cls)
+
+    def st_If(self, st: Any, scope: Scope) -> None:
+        cond = self.truth(self.ev(st.test, scope))
+        if cond is True:
+            self.exec_block(self.body_of(st), scope)
+        elif cond is False:
+            if st.orelse is not None:
+                if isinstance(st.orelse, self.cst.If):
+                    self.st_If(st.orelse, scope)
+                else:
+                    self.exec_block(self.body_of(st.orelse), scope)
+        else:
+            body = self.body_of(st)
+            guard = bool(body) and self._is_guard(body[-1])
+            take_else = (guard and st.orelse is not None) or (guard and st.orelse is None)
+            msg = f"condition `{self.text(st.test)}` is not known statically; "
+            forced = self.forced_decision(st, st.test, record=not guard)
+            if forced is not None:
+                take_else = not forced
+            if take_else:
+                self.note(st, msg + "assumed false (the other branch only raises/returns)")
+                self.uncertain.append(msg)
+                if st.orelse is not None:
+                    if isinstance(st.orelse, self.cst.If):
+                        self.st_If(st.orelse, scope)
+                    else:
+                        self.exec_block(self.body_of(st.orelse), scope)
+            else:
+                extra = " (the else branch was not evaluated)" if st.orelse is not None else ""
+                self.note(st, msg + "assumed true" + extra)
+                self.uncertain.append(msg)
+                self.exec_block(body, scope)
+
+    def forced_decision(self, node: Any, test: Any, record: bool = True) -> bool | None:
+        """How an unknown condition is taken in this re-read (``self.forced``), or None on the
+        first read, which records it (``record``) so that ``read_text`` re-reads the program
+        with it flipped."""
+        line, col, cell = self.pos(node)
+        key = (self.source, cell, line, col)
+        if key in self.forced:
+            return self.forced[key]
+        if record and not any(k == key for k, _, _ in self.decisions):
+            self.decisions.append((key, self.text(test), True))
+        return None
+
+    def _is_guard(self, st: Any) -> bool:
+        cst = self.cst
+        if isinstance(st, cst.SimpleStatementLine):
+            return any(isinstance(s, (cst.Raise,)) for s in st.body)
+        return False
+
+    def st_For(self, st: Any, scope: Scope) -> None:
+        it = self.ev(st.iter, scope)
+        items = self.iterate(it)
+        if items is None:
+            self.note(st, f"loop over `{self.text(st.iter)}`: the iterable is not known "
+                          "statically; the body was not evaluated")
+            return
+        n = 0
+        broke = False
+        for item in items:
+            n += 1
+            if n > MAX_LOOP:
+                self.note(st, f"loop bound of {MAX_LOOP} iterations hit")
+                break
+            self.assign(st.target, item, scope, st)
+            try:
+                self.exec_block(self.body_of(st), scope)
+            except _Break:
+                broke = True
+                break
+            except _Continue:
+                continue
+        if not broke and st.orelse is not None:
+            self.exec_block(self.body_of(st.orelse), scope)
+
+    def st_While(self, st: Any, scope: Scope) -> None:
+        n = 0
+        endless = None
+        before: tuple = ()
+        while True:
+            cond = self.truth(self.ev(st.test, scope))
+            if cond is None:
+                self.note(st, f"while condition `{self.text(st.test)}` is not known statically;"
+                              " the loop was not evaluated further")
+                return
+            if not cond:
+                break
+            n += 1
+            if n > MAX_LOOP:
+                self.note(st, f"loop bound of {MAX_LOOP} iterations hit")
+                return
+            if n == 2:
+                if endless is None:
+                    endless = self._never_exits(st)
+                if endless and self.keras._keras_state() == before:
+                    # ``while True:`` with no break/return/raise in its body (a device or
+                    # serving loop) that builds nothing: it never ends, and more iterations
+                    # would only spend the budget (a loop that adds layers keeps running)
+                    self.note(st, f"`while {self.text(st.test)}:` loop has no break, return or "
+                                  "raise: it never ends; its body was evaluated once")
+                    return
+            elif n == 1:
+                before = self.keras._keras_state()
+            try:
+                self.exec_block(self.body_of(st), scope)
+            except _Break:
+                return
+            except _Continue:
+                continue
+        if st.orelse is not None:
+            self.exec_block(self.body_of(st.orelse), scope)
+
+    def st_Try(self, st: Any, scope: Scope) -> None:
+        try:
+            self.exec_block(self.body_of(st), scope)
+        except _Raise:
+            pass
+        else:
+            if st.orelse is not None:
+                self.exec_block(self.body_of(st.orelse), scope)
+        finally:
+            if st.finalbody is not None:
+                self.exec_block(self.body_of(st.finalbody), scope)
+
+    def st_With(self, st: Any, scope: Scope) -> None:
+        for item in st.items:
+            v = self.ev(item.item, scope)
+            if item.asname is not None:
+                self.assign(item.asname.name, Opaque(self.text(item.item)) if not isinstance(
+                    v, (int, str)) else v, scope, st)
+        self.exec_block(self.body_of(st), scope)
+
+    # -------------------------------------------------------------- assignment
+    def assign(self, target: Any, value: Any, scope: Scope, st: Any) -> None:
+        cst = self.cst
+        if isinstance(target, cst.Name):
+            scope.set(target.value, value)
+            if scope is self.globals or target.value in scope.globals_decl:
+                self._bind_global(target.value, value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            elems = target.elements
+            items = self.iterate(value)
+            star = [i for i, e in enumerate(elems) if isinstance(e, cst.StarredElement)]
+            if items is None:
+                for i, e in enumerate(elems):
+                    self.assign(e.value, Opaque(f"{self.text(st)}[{i}]"), scope, st)
+                return
+            items = list(items)
+            if star:
+                k = star[0]
+                after = len(elems) - k - 1
+                parts = [*items[:k], items[k:len(items) - after], *items[len(items) - after:]]
+            else:
+                parts = items
+            if len(parts) != len(elems):
+                for e in elems:
+                    self.assign(e.value, Opaque(self.text(e.value)), scope, st)
+                return
+            for e, v in zip(elems, parts, strict=True):
+                self.assign(e.value, v, scope, st)
+        elif isinstance(target, cst.Attribute):
+            obj = self.ev(target.value, scope)
+            self.setattr_(obj, target.attr.value, value, target, st)
+        elif isinstance(target, cst.Subscript):
+            obj = self.ev(target.value, scope)
+            key = self.ev_slice(target, scope)
+            if isinstance(obj, (list, dict)) and not isinstance(key, (Opaque, Sym, slice)):
+                try:
+                    obj[key] = value
+                except (IndexError, TypeError, KeyError):
+                    pass
+
+    def _bind_global(self, name: str, value: Any) -> None:
+        m = self.keras.as_model(value, materialize=False)
+        if m is not None and getattr(m, "variable", None) is None:
+            m.variable = name
+
+    def setattr_(self, obj: Any, name: str, value: Any, target: Any, st: Any) -> None:
+        from bnlint.keras.builder import KLayer
+
+        if name == "trainable":
+            layer = obj.kmodel if isinstance(obj, Instance) and obj.kmodel is not None else obj
+            if isinstance(obj, Instance) and obj.klayer is not None:
+                layer = obj.klayer
+            line, _, cell = self.pos(st)
+            if isinstance(layer, KLayer):
+                v = self.truth(value)
+                if v is not None:
+                    _set_trainable(layer, v)
+                    self.keras._invalidate()
+                self.facts.trainable.append(TrainableFact.model_construct(
+                    target=self.text(target), resolved=layer.name, is_model=layer.is_model,
+                    value=_plain(value), line=line, cell=cell))
+                if not isinstance(obj, Instance):
+                    return
+            else:
+                self.facts.trainable.append(TrainableFact.model_construct(
+                    target=self.text(target), resolved=None, value=_plain(value), line=line,
+                    cell=cell))
+        if isinstance(obj, Instance):
+            layers = self.keras._layer_values(value)
+            if layers and self.version == 3 and any(i is obj for i in self.calling):
+                self.keras.state_in_call(obj, layers, st)
+            if layers and self.version == 2 and name in obj.attrs:
+                # tf_keras untracks the old value: the new layer is tracked last.
+                del obj.attrs[name]
+            obj.attrs[name] = value
+            if obj.kmodel is not None or obj.klayer is not None:
+                self.keras._track(obj, value)

@@ -1,0 +1,266 @@
+"""Entry points: read_text and read_source, Keras detection and version detection."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+from typing import Any
+
+from bnlint import graph
+from bnlint.readers.source.facts import SourceError, SourceResult
+from bnlint.readers.source.imports import _norm_text
+from bnlint.readers.source.interpreter import Interpreter
+from bnlint.readers.source.parse import _parse_cached, _parsed_positions
+from bnlint.readers.source.targets import _model_functions, _target
+from bnlint.readers.source.values import (
+    Instance,
+    Opaque,
+    _Break,
+    _Budget,
+    _Continue,
+    _Raise,
+    _Return,
+)
+
+_KERAS_RE = re.compile(r"\b(keras|tensorflow|tf_keras)\b")
+
+
+def mentions_keras(text: str) -> bool:
+    """Cheap pre-filter: does the text mention Keras or TensorFlow at all?"""
+    return _KERAS_RE.search(text) is not None
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def detect_version(text: str) -> int:
+    if re.search(r"^\s*(import|from)\s+tf_keras\b", text, re.MULTILINE):
+        return 2
+    if re.search(r"TF_USE_LEGACY_KERAS['\"]\s*\]\s*=\s*['\"](1|true|True)", text):
+        return 2
+    return 3
+
+
+def _parse_defines(defines: dict[str, str] | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in (defines or {}).items():
+        try:
+            val = ast.literal_eval(v) if isinstance(v, str) else v
+        except (ValueError, SyntaxError) as exc:
+            raise SourceError(f"line 0: --define {k}={v}: not a Python literal ({exc})") from None
+        out[_norm_text(k)] = val
+    return out
+
+
+def _syntax_error(exc: Exception, line_map: Any = None) -> SourceError:
+    line = getattr(exc, "raw_line", None) or getattr(exc, "lineno", None) or 0
+    msg = getattr(exc, "message", None) or str(exc).splitlines()[0]
+    msg = str(msg).splitlines()[0] if msg else "syntax error"
+    if line_map is not None and line:
+        cell, cline = line_map(line)
+        return SourceError(f"cell {cell} line {cline}: syntax error: {msg}")
+    return SourceError(f"line {line}: syntax error: {msg}")
+
+
+MAX_ALTERNATIVES = 4
+
+
+def _model_signature(g: graph.Model) -> Any:
+    return (g.name, tuple((la.name, la.class_name, tuple(tuple(map(str, w.shape))
+                                                          for w in la.weights))
+                          for la in g.layers))
+
+
+def read_text(
+    text: str, source: str = "<string>", defines: dict[str, str] | None = None,
+    keras_version: int | None = None, function: str | None = None,
+    args: dict[str, str] | None = None, line_map: Any = None, path: Path | None = None,
+    list_functions: bool = True,
+) -> SourceResult:
+    """Interpret source text (see :func:`read_source`).
+
+    An ``if`` statement or conditional expression (``a if c else b``) whose condition is
+    unknown is first evaluated one way (true, unless that branch only raises); then the program
+    is re-read with each such decision flipped, up to ``MAX_ALTERNATIVES`` times, and every
+    model that comes out different is reported as an alternative (its notes say which
+    condition, which way). ``list_functions``: when the module builds no model, list the
+    functions that look like they return one (``summarize`` prints them; ``check`` does not).
+    """
+    import libcst as cst
+
+    try:
+        module, _ = _parse_cached(text)
+    except cst.ParserSyntaxError as exc:
+        raise _syntax_error(exc, line_map) from None
+    except (RecursionError, ValueError) as exc:
+        raise SourceError(f"line 0: cannot parse ({exc.__class__.__name__})") from None
+    version = keras_version or detect_version(text)
+    if path is None and source and not source.startswith("<") and Path(source).is_file():
+        path = Path(source)
+    parsed = _parse_defines(defines)
+    modules: dict[Path, Any] = {}
+    base, interp = _read_once(module, text, source, parsed, version, function, args, line_map,
+                              path, {}, modules, list_functions)
+    decisions = list(interp.decisions)
+    if not decisions:
+        return base
+    alts: list[tuple[str, bool, SourceResult]] = []
+    for key, cond_text, default in decisions[:MAX_ALTERNATIVES]:
+        try:
+            r, _ = _read_once(module, text, source, parsed, version, function, args, line_map,
+                              path, {key: not default}, {})
+        except SourceError:
+            continue
+        alts.append((cond_text, not default, r))
+    base_sigs = {m.variable: _model_signature(m) for m in base.models}
+    seen = set(base_sigs.items())
+    extra: list[tuple[graph.Model, str, bool, str | None]] = []
+    for cond_text, taken, r in alts:
+        for m in r.models:
+            sig = (m.variable, _model_signature(m))
+            if sig in seen:
+                continue
+            seen.add(sig)
+            extra.append((m, cond_text, taken, m.variable))
+    if not extra:
+        return base
+    for var in {v for *_, v in extra}:
+        mine = [e for e in extra if e[3] == var]
+        n = len(mine) + 1
+        for m in base.models:
+            if m.variable == var:
+                why = ", ".join(f"`{c}` {'false' if t else 'true'}" for _, c, t, _ in mine)
+                m.notes.append(f"alternative 1 of {n}: condition {why} (as read)")
+        for i, (m, c, t, _) in enumerate(mine, start=2):
+            m.notes.append(f"alternative {i} of {n}: condition `{c}` {'true' if t else 'false'}")
+            base.models.append(m)
+    return base
+
+
+def _read_once(module: Any, text: str, source: str, parsed: dict[str, Any], version: int,
+               function: str | None, args: dict[str, str] | None, line_map: Any,
+               path: Path | None, forced: dict[Any, bool], modules: dict[Path, Any],
+               list_functions: bool = False) -> tuple[SourceResult, Interpreter]:
+    import libcst as cst
+
+    interp = Interpreter(module, source, version, parsed, line_map, path, modules)
+    interp.positions = interp.ctx.positions = interp.main_ctx.positions = _parsed_positions(module)
+    interp.forced = forced
+    # model_construct: no validation schema for the nested graph types is built on this path.
+    result = SourceResult.model_construct(keras_version=version)
+    try:
+        interp.run_module()
+    except _Budget as exc:
+        interp.note(None, f"{exc}; the result is partial")
+    except (_Return, _Break, _Continue, _Raise):
+        pass
+    except RecursionError:
+        interp.note(None, "nesting too deep; the result is partial")
+
+    chosen: list[tuple[Any, str | None]] = []
+    if function is not None:
+        fn, lead = _target(interp, function, source)
+        call_args: dict[str, Any] = {}
+        for k, expr in (args or {}).items():
+            try:
+                node = cst.parse_expression(expr)
+            except cst.ParserSyntaxError:
+                raise SourceError(f"line 0: --arg {k}={expr}: not a Python expression") from None
+            # evaluate in a scratch module so positions resolve
+            sub = Interpreter(cst.parse_module(f"({expr})\n"), source, version, {}, None)
+            sub.keras.counters = interp.keras.counters
+            sub.globals = interp.globals
+            stmt = sub.module.body[0].body[0]
+            try:
+                call_args[k] = sub.ev(stmt.value, interp.globals)
+            except _Budget:
+                call_args[k] = Opaque(expr)
+            del node
+        before = len(interp.keras.models)
+        try:
+            ret = interp.call_user(fn, lead, call_args, fn.node)
+        except _Budget as exc:
+            interp.note(None, f"{exc}; the result is partial")
+            ret = None
+        rets = ret if isinstance(ret, (list, tuple)) else [ret]
+        for r in rets:
+            m = interp.keras.as_model(r)
+            if m is not None:
+                chosen.append((m, function))
+        if not chosen:
+            interp.note(fn.node, f"`{function}` does not return a model bnlint could build")
+        del before
+    else:
+        seen: set[int] = set()
+        names: dict[int, str] = {}
+        for k, v in interp.globals.vars.items():
+            m = interp.keras.as_model(v, materialize=False)
+            if m is not None and id(m) not in names:
+                names[id(m)] = k
+        for obj in interp.keras.models:
+            m = interp.keras.as_model(obj, materialize=False)
+            if m is None or id(m) in seen or id(m) not in names:
+                continue
+            seen.add(id(m))
+            chosen.append((obj, names[id(m)]))
+    for obj, var in chosen:
+        m = interp.keras.as_model(obj)
+        if isinstance(obj, Instance) and not m.is_built:
+            interp.notes.append(f"`{var}` ({m.name}, {obj.cls.name}) is a subclassed model that "
+                                "is never built: its weights do not exist yet")
+        elif m.kind == "Sequential" and not m.is_built and m.seq_layers:
+            interp.notes.append(f"`{var}` ({m.name}) is a Sequential model without an input "
+                                "shape bnlint can read: it is unbuilt (Keras counts 0 parameters "
+                                "until fit/predict/build gives it one)")
+        from bnlint.keras import builder as kb
+
+        try:
+            g = kb.to_graph(m, source)
+        except Exception as exc:
+            interp.notes.append(f"`{var}`: cannot be summarized ({exc})")
+            continue
+        if isinstance(obj, Instance):
+            g.class_name = obj.cls.name
+        g.variable = var
+        if interp.uncertain:
+            g.notes.extend(f"uncertain: {u}" for u in list(dict.fromkeys(interp.uncertain))[:5])
+        result.models.append(g)
+    if not chosen and function is None and list_functions:
+        result.functions = _model_functions(interp)
+    result.references = list(interp.facts.references)
+    result.facts = interp.facts
+    result.notes = interp.notes
+    return result, interp
+
+
+def read_source(
+    path: str | Path, defines: dict[str, str] | None = None, keras_version: int | None = None,
+    function: str | None = None, args: dict[str, str] | None = None,
+) -> SourceResult:
+    """Statically read a Python file that builds Keras models (never runs it)."""
+    p = Path(path)
+    if p.suffix == ".ipynb":
+        return read_notebook(p, defines=defines, keras_version=keras_version, function=function,
+                             args=args)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"line 0: cannot read {p}: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SourceError("line 0: not UTF-8 text") from None
+    return read_text(text, str(p), defines, keras_version, function, args)
+
+
+def read_notebook(
+    path: str | Path, defines: dict[str, str] | None = None, keras_version: int | None = None,
+    function: str | None = None, args: dict[str, str] | None = None,
+) -> SourceResult:
+    """Statically read a Jupyter notebook's code cells as one program (locations: cell, line)."""
+    from bnlint.readers.notebook import notebook_program
+
+    p = Path(path)
+    text, line_map = notebook_program(p)
+    return read_text(text, str(p), defines, keras_version, function, args, line_map=line_map)

@@ -1,0 +1,251 @@
+"""The abstract values the source reader computes with, the scope chain, the limits and the control-flow signals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bnlint import graph
+
+MAX_STEPS = 200_000
+
+
+MAX_DEPTH = 40
+
+
+MAX_LOOP = 10_000
+
+
+MAX_SEQ = 1_000_000
+
+
+MAX_IMPORT_DEPTH = 8
+
+
+MAX_MODULES = 64
+
+
+# --------------------------------------------------------------------------- values
+
+
+class Opaque:
+    """A value bnlint cannot know; ``text`` is its source text."""
+
+    __slots__ = ("_text",)
+
+    def __init__(self, text: Any):
+        self._text = text  # a str, or a lazy object whose str() is the text
+
+    @property
+    def text(self) -> str:
+        t = self._text
+        if not isinstance(t, str):
+            t = self._text = str(t)
+        return t
+
+    def __repr__(self) -> str:
+        return f"<opaque {self.text}>"
+
+
+@dataclass(eq=False)
+class KRef:
+    """A reference to a Keras (or TensorFlow) module/attribute: ``keras.layers.Dense``."""
+
+    path: str
+
+
+@dataclass(eq=False)
+class PyMod:
+    """A plain Python module (``math``, ``copy``, ``os``...): only pure helpers are modelled."""
+
+    name: str
+
+
+@dataclass(eq=False)
+class Builtin:
+    name: str
+
+
+@dataclass(eq=False)
+class UserFunc:
+    node: Any
+    closure: Scope
+    name: str
+    defaults: dict[str, Any]
+    owner: UserClass | None = None
+    is_lambda: bool = False
+    ctx: Any = None  # the ModuleCtx the function was defined in
+    kind: str = "function"  # "staticmethod" / "classmethod" when so decorated
+
+
+@dataclass(eq=False)
+class ModuleCtx:
+    """What text/positions of a node refer to: the module being interpreted."""
+
+    module: Any
+    positions: Any
+    source: str
+    line_map: Any = None
+    path: Path | None = None
+
+
+@dataclass(eq=False)
+class UserModule:
+    """A helper module of the project (or of Keras's own source), read statically."""
+
+    name: str
+    path: Path
+    scope: Scope
+    ctx: ModuleCtx
+    is_package: bool = False
+
+
+@dataclass(eq=False)
+class UserClass:
+    node: Any
+    name: str
+    bases: list[Any]
+    ns: dict[str, Any]
+    closure: Scope
+
+    def lookup(self, name: str, depth: int = 0) -> Any:
+        if name in self.ns:
+            return self.ns[name]
+        if depth > 20:
+            return _MISSING
+        for b in self.bases:
+            if isinstance(b, UserClass):
+                v = b.lookup(name, depth + 1)
+                if v is not _MISSING:
+                    return v
+        return _MISSING
+
+    def keras_base(self, depth: int = 0) -> str | None:
+        """'model' / 'layer' when the class derives from keras.Model / keras.layers.Layer."""
+        for b in self.bases:
+            if isinstance(b, KRef):
+                last = b.path.rsplit(".", 1)[-1]
+                if last in ("Model", "Functional", "Sequential"):
+                    return "model"
+                if last == "Layer":
+                    return "layer"
+            if isinstance(b, UserClass) and depth < 20:
+                k = b.keras_base(depth + 1)
+                if k:
+                    return k
+        return None
+
+
+@dataclass(eq=False)
+class Instance:
+    cls: UserClass
+    attrs: dict[str, Any] = field(default_factory=dict)
+    kmodel: Any = None  # KModel for keras.Model subclasses
+    klayer: Any = None  # KLayer for keras.layers.Layer subclasses
+    tracked: list[Any] = field(default_factory=list)
+    weights: list[Any] = field(default_factory=list)  # WeightSpec from add_weight, in order
+    calling_build: bool = False  # its own build() runs as part of Keras's first call
+
+
+@dataclass(eq=False)
+class Bound:
+    obj: Any
+    func: Any  # UserFunc, or a str naming a native method
+
+
+@dataclass(eq=False)
+class SuperProxy:
+    inst: Any
+    cls: UserClass
+
+
+@dataclass(eq=False)
+class WeightList:
+    owner: Any  # KLayer / KModel
+    entries: list[graph.Weight]
+    text: str
+    model_name: str | None
+
+
+@dataclass(eq=False)
+class WeightArray:
+    weight: graph.Weight
+    layer: str
+
+    @property
+    def shape(self) -> tuple:
+        return tuple(self.weight.shape)
+
+
+@dataclass(eq=False)
+class WeightVar:
+    """A variable a custom layer created with ``self.add_weight(...)``."""
+
+    spec: Any  # catalogue.WeightSpec
+    layer: str
+
+    @property
+    def shape(self) -> tuple:
+        return tuple(self.spec.shape)
+
+
+@dataclass
+class SeqState:
+    layers: list[Any] = field(default_factory=list)
+    input: Any = None  # KTensor
+    dirty: bool = True
+    added: list[tuple[Any, int]] = field(default_factory=list)
+
+
+_MISSING = object()
+
+
+class _Return(Exception):
+    def __init__(self, value: Any):
+        self.value = value
+
+
+class _Break(Exception):
+    pass
+
+
+class _Continue(Exception):
+    pass
+
+
+class _Raise(Exception):
+    pass
+
+
+class _Budget(Exception):
+    pass
+
+
+class Scope:
+    __slots__ = ("globals_decl", "parent", "vars")
+
+    def __init__(self, parent: Scope | None = None):
+        self.vars: dict[str, Any] = {}
+        self.parent = parent
+        self.globals_decl: set[str] = set()
+
+    def lookup(self, name: str) -> Any:
+        s: Scope | None = self
+        while s is not None:
+            if name in s.vars:
+                return s.vars[name]
+            s = s.parent
+        return _MISSING
+
+    def root(self) -> Scope:
+        s = self
+        while s.parent is not None:
+            s = s.parent
+        return s
+
+    def set(self, name: str, value: Any) -> None:
+        if name in self.globals_decl:
+            self.root().vars[name] = value
+        else:
+            self.vars[name] = value
