@@ -15,7 +15,7 @@ from bnlint.readers.source.parse import _MAX_NODE_CACHE, _LazyPositions
 from bnlint.readers.source.py_calls import Calls
 from bnlint.readers.source.py_expressions import Expressions
 from bnlint.readers.source.py_statements import Statements
-from bnlint.readers.source.values import MAX_STEPS, Instance, ModuleCtx, Scope, _Budget
+from bnlint.readers.source.values import MAX_STEPS, ModuleCtx, Scope, _Budget
 
 
 class Interpreter(Statements, Imports, Expressions, Calls):
@@ -38,8 +38,6 @@ class Interpreter(Statements, Imports, Expressions, Calls):
         # code generation dominates loops that run many iterations
         self._texts: IdentityCache[str] = IdentityCache(_MAX_NODE_CACHE)
         self.uncertain: list[str] = []
-        self.in_custom = 0  # > 0 while interpreting a custom layer's call()
-        self.calling: list[Instance] = []  # subclass instances whose call() is running
         self.ctx = ModuleCtx(module, self.positions, source, line_map, path)
         self.main_ctx = self.ctx
         # path -> UserModule (None while loading: a cycle); shared with sub-interpreters

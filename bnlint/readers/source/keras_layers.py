@@ -126,7 +126,7 @@ class Layers:
     def model_layers(self, model: Any) -> list[Any]:
         return list(model.layers)
 
-    def _keras_state(self) -> tuple:
+    def state(self) -> tuple:
         """What an iteration could change of the models: names taken, models, layers added."""
         return (len(self.models), tuple(sorted(self.counters.counts.items())),
                 sum(len(st.layers) for st in self.seq.values()))
@@ -161,7 +161,7 @@ class Layers:
             fn = self.py.keras_source(ref.path, node)
             if fn is not _MISSING:
                 return self.py.call(fn, args, kwargs, node, self.py.globals)
-            if (self.py.in_custom or self.py.calling) and args:
+            if (self.in_custom or self.calling) and args:
                 fn = ref.path.rsplit(".", 1)[-1]
                 t = self.traced_op(fn, args, self.tensor_op(fn, args, kwargs))
                 if t is not None:

@@ -169,11 +169,11 @@ class Subclassed:
 
     def run_call(self, inst: Instance, call: UserFunc, args: list[Any], kwargs: dict[str, Any],
                  node: Any) -> Any:
-        self.py.calling.append(inst)
+        self.calling.append(inst)
         try:
             return self.py.call_user(call, [inst, *args], kwargs, node)
         finally:
-            self.py.calling.pop()
+            self.calling.pop()
 
     def first_build(self, inst: Instance, build_shape: Any, run_call: Callable[[], Any]) -> None:
         """``Layer._maybe_build`` on a model's first symbolic call: the class's own ``build``
@@ -254,7 +254,7 @@ class Subclassed:
         tf_keras (name, shape, dtype, initializer, ...)."""
         from bnlint.keras.catalogue import WeightSpec
 
-        if self.py.version == 3 and any(i is inst for i in self.py.calling):
+        if self.py.version == 3 and any(i is inst for i in self.calling):
             self.state_in_call(inst, [], node)
         order = (["shape", "initializer", "dtype"] if self.py.version == 3
                  else ["name", "shape", "dtype", "initializer", "regularizer", "trainable"])
@@ -326,15 +326,15 @@ class Subclassed:
         outs: list[Any] | None = None
         reason = None
         if isinstance(call, UserFunc):
-            self.py.in_custom += 1
-            self.py.calling.append(inst)
+            self.in_custom += 1
+            self.calling.append(inst)
             try:
                 if first_build:
                     self.build_by_run(inst, lambda: self._guarded(call, [inst, *targs], kw))
                 out = self._guarded(call, [inst, *targs], kw)
             finally:
-                self.py.calling.pop()
-                self.py.in_custom -= 1
+                self.calling.pop()
+                self.in_custom -= 1
             ts = self._tensors(out)
             if ts is not None and ts and all(t.shape is not None for t in ts):
                 outs = [tuple(t.shape) for t in ts]

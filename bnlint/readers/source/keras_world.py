@@ -1,15 +1,33 @@
-"""The Keras world: the Keras half of the interpreter (layers, models, subclasses, tensors)."""
+"""The Keras world: the Keras half of the interpreter (layers, models, subclasses, tensors).
+
+:class:`KerasWorld` is what the Python evaluator (``Interpreter.keras``) sees of Keras: the
+methods of this module are its whole interface.  Each takes any value and answers ``_MISSING``
+(or False) when the value is not a Keras one, so the evaluator never tests Keras classes itself.
+The construction of layers and models lives in the mixed-in ``keras_*`` modules.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from bnlint import graph
-from bnlint.readers.source.keras_layers import Layers
+from bnlint.readers.source.facts import TrainableFact
+from bnlint.readers.source.keras_layers import Layers, _LayerList, _set_trainable
 from bnlint.readers.source.keras_models import Models
 from bnlint.readers.source.keras_subclass import Subclassed
 from bnlint.readers.source.keras_tensors import Tensors
-from bnlint.readers.source.values import SeqState
+from bnlint.readers.source.py_helpers import _plain
+from bnlint.readers.source.values import (
+    _MISSING,
+    Bound,
+    Instance,
+    Opaque,
+    SeqState,
+    UserFunc,
+    WeightArray,
+    WeightList,
+    WeightVar,
+)
 
 if TYPE_CHECKING:
     from bnlint.readers.source.interpreter import Interpreter
@@ -26,3 +44,194 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
         self.input_arg: dict[int, tuple | None] = {}
         self.graph_cache: dict[int, tuple[int, graph.Model]] = {}
         self.graph_depth = 0  # > 0 inside a tf_keras symbolic call (graph_scope)
+        self.in_custom = 0  # > 0 while interpreting a custom layer's call()
+        self.calling: list[Instance] = []  # subclass instances whose call() is running
+
+    # -------------------------------------------------------------- the evaluator's interface
+    def attr(self, obj: Any, name: str, node: Any) -> Any:
+        """``obj.name`` for a Keras tensor, layer, model, weight or layer list; else _MISSING."""
+        from bnlint.keras.builder import KLayer, KModel, KTensor
+
+        if isinstance(obj, KTensor):
+            if name == "shape":
+                return obj.shape if obj.shape is not None else Opaque(self.py.text(node))
+            if name == "dtype":
+                return obj.dtype
+            return Opaque(self.py.text(node))
+        if isinstance(obj, KModel):
+            self.materialize(obj)
+            if name == "layers":
+                return _LayerList(self.model_layers(obj), obj.name)
+            if name in ("inputs", "outputs"):
+                return list(obj.inputs if name == "inputs" else obj.outputs)
+            if name in ("input", "output"):
+                ts = obj.inputs if name == "input" else obj.outputs
+                if not ts:
+                    return Opaque(self.py.text(node))
+                return ts[0] if len(ts) == 1 else list(ts)
+            if name == "input_shape" and obj.inputs:
+                return obj.inputs[0].shape
+            if name == "output_shape" and obj.outputs:
+                return obj.outputs[0].shape
+        if isinstance(obj, KLayer):
+            if name == "name":
+                return obj.name
+            if name == "trainable":
+                return obj.trainable
+            if name in ("output", "input") and obj.nodes:
+                n = obj.nodes[0]
+                ts = n.outputs if name == "output" else n.inputs
+                if ts:
+                    return ts[0] if len(ts) == 1 else list(ts)
+            if name == "output_shape" and obj.nodes and obj.nodes[0].outputs:
+                return obj.nodes[0].outputs[0].shape
+            return Bound(obj, name)
+        if isinstance(obj, (WeightArray, WeightVar)):
+            if name == "shape":
+                return obj.shape
+            return Opaque(self.py.text(node))
+        if isinstance(obj, _LayerList):
+            return Opaque(self.py.text(node))
+        return _MISSING
+
+    def instance_attr_first(self, obj: Instance, name: str) -> Any:
+        """What Keras provides on a subclass instance before its own attributes: the default
+        ``build`` and ``add_weight``; else _MISSING."""
+        if name == "build" and obj.kmodel is not None and not isinstance(
+                obj.cls.lookup("build"), UserFunc):
+            return Bound(obj, "__build__")
+        if name in ("add_weight", "add_variable") and (obj.klayer is not None
+                                                       or obj.kmodel is not None):
+            if obj.cls.lookup(name) is _MISSING:
+                return Bound(obj, "__add_weight__")
+        return _MISSING
+
+    def instance_attr_last(self, obj: Instance, name: str, node: Any) -> Any:
+        """An attribute the instance's class does not define: its Keras model's or layer's."""
+        if obj.kmodel is not None:
+            self.materialize_instance(obj)
+            return self.py.getattr_(obj.kmodel, name, node)
+        if obj.klayer is not None:
+            return self.py.getattr_(obj.klayer, name, node)
+        return Opaque(self.py.text(node))
+
+    def call_value(self, func: Any, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
+        """Calling a layer or an instance (``layer(x)``); anything else is unknown."""
+        from bnlint.keras.builder import KLayer
+
+        if isinstance(func, (KLayer, Instance)):
+            return self.call_layer_value(func, args, kwargs, node)
+        return Opaque(self.py.text(node))
+
+    def method(self, obj: Any, name: str, args: list[Any], kwargs: dict[str, Any],
+               node: Any) -> Any:
+        """A method of a Keras model or layer, or Keras's own on a subclass instance
+        (``super().x``, the default ``add_weight``/``build``); else _MISSING."""
+        from bnlint.keras.builder import KLayer, KModel
+
+        if isinstance(obj, Instance) and name.startswith("super."):
+            return self.super_call(obj, name[6:], args, kwargs, node)
+        if isinstance(obj, Instance) and name == "__add_weight__":
+            return self.add_weight(obj, args, kwargs, node)
+        if isinstance(obj, Instance) and name == "__build__":
+            shape = args[0] if args else kwargs.get("input_shape")
+            self.subclass_build(obj, shape, node)
+            return None
+        if isinstance(obj, KModel):
+            return self.model_method(obj, name, args, kwargs, node)
+        if isinstance(obj, KLayer):
+            return self.layer_method(obj, name, args, kwargs, node)
+        return _MISSING
+
+    def binop(self, op: str, a: Any, b: Any, node: Any) -> Any:
+        """``a op b`` when an operand is a tensor (None: unknown); else _MISSING."""
+        from bnlint.keras.builder import KTensor
+
+        if isinstance(a, (KTensor, WeightVar)) or isinstance(b, (KTensor, WeightVar)):
+            if self.in_custom or self.calling:
+                return self.traced_op(op, [a, b], self.tensor_binop(op, a, b))
+            return self.graph_op(op, a, b, node)
+        return _MISSING
+
+    def subscript(self, obj: Any, key: Any, node: Any) -> Any:
+        """``get_weights()[i]`` and ``model.layers[i]``; else _MISSING."""
+        if isinstance(obj, WeightList):
+            if isinstance(key, int) and -len(obj.entries) <= key < len(obj.entries):
+                w = obj.entries[key]
+                lname = w.path.split("/")[0]
+                self.reference(node, "weight", obj.model_name, lname, w)
+                return WeightArray(w, lname)
+            if isinstance(key, int):
+                self.py.note(node, f"`{self.py.text(node)}`: index {key} is out of range "
+                                f"(get_weights() has {len(obj.entries)} arrays)")
+            return Opaque(self.py.text(node))
+        if isinstance(obj, _LayerList):
+            if isinstance(key, int) and -len(obj.layers) <= key < len(obj.layers):
+                layer = obj.layers[key]
+                self.reference(node, "layer", obj.model_name, layer.name, None)
+                return layer
+            if isinstance(key, slice):
+                return list(obj.layers[key])
+            if isinstance(key, int):
+                self.py.note(node, f"`{self.py.text(node)}`: index {key} is out of range "
+                                f"(the model has {len(obj.layers)} layers)")
+            return Opaque(self.py.text(node))
+        return _MISSING
+
+    def is_tensor(self, v: Any) -> bool:
+        from bnlint.keras.builder import KTensor
+
+        return isinstance(v, KTensor)
+
+    def bind_global(self, name: str, value: Any) -> None:
+        """A model assigned to a module-level name is known by that name."""
+        m = self.as_model(value, materialize=False)
+        if m is not None and getattr(m, "variable", None) is None:
+            m.variable = name
+
+    def set_trainable(self, obj: Any, value: Any, target: Any, st: Any) -> bool:
+        """``x.trainable = value``: the flag set and the fact recorded; True when nothing is
+        left to do (a layer or model that is not a subclass instance)."""
+        from bnlint.keras.builder import KLayer
+
+        layer = obj.kmodel if isinstance(obj, Instance) and obj.kmodel is not None else obj
+        if isinstance(obj, Instance) and obj.klayer is not None:
+            layer = obj.klayer
+        line, _, cell = self.py.pos(st)
+        if isinstance(layer, KLayer):
+            v = self.py.truth(value)
+            if v is not None:
+                _set_trainable(layer, v)
+                self._invalidate()
+            self.py.facts.trainable.append(TrainableFact.model_construct(
+                target=self.py.text(target), resolved=layer.name, is_model=layer.is_model,
+                value=_plain(value), line=line, cell=cell))
+            if not isinstance(obj, Instance):
+                return True
+        else:
+            self.py.facts.trainable.append(TrainableFact.model_construct(
+                target=self.py.text(target), resolved=None, value=_plain(value), line=line,
+                cell=cell))
+        return False
+
+    def before_setattr(self, obj: Instance, name: str, value: Any, st: Any) -> None:
+        """Keras's checks and untracking before ``self.name = value`` on an instance."""
+        layers = self._layer_values(value)
+        if layers and self.py.version == 3 and any(i is obj for i in self.calling):
+            self.state_in_call(obj, layers, st)
+        if layers and self.py.version == 2 and name in obj.attrs:
+            # tf_keras untracks the old value: the new layer is tracked last.
+            del obj.attrs[name]
+
+    def after_setattr(self, obj: Instance, value: Any) -> None:
+        """Keras tracks the layers assigned to a subclass instance."""
+        if obj.kmodel is not None or obj.klayer is not None:
+            self._track(obj, value)
+
+    def sequence(self, v: Any) -> list[Any] | None:
+        """The items of ``model.layers`` or ``get_weights()`` (for ``len`` and loops); else None."""
+        if isinstance(v, _LayerList):
+            return list(v.layers)
+        if isinstance(v, WeightList):
+            return [WeightArray(w, w.path.split("/")[0]) for w in v.entries]
+        return None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from bnlint.readers.source.keras_layers import _LayerList
 from bnlint.readers.source.parse import _GENERATORS, _YIELDS, _own_nodes
 from bnlint.readers.source.py_helpers import (
     _BUILTIN_IMPL,
@@ -33,9 +32,6 @@ from bnlint.readers.source.values import (
     UserClass,
     UserFunc,
     UserModule,
-    WeightArray,
-    WeightList,
-    WeightVar,
     _Break,
     _Budget,
     _Continue,
@@ -48,9 +44,6 @@ from bnlint.symbolic import Sym
 class Calls:
     # -------------------------------------------------------------- attribute access
     def getattr_(self, obj: Any, name: str, node: Any) -> Any:
-        from bnlint.keras.builder import KLayer, KModel, KTensor
-
-
         if isinstance(obj, KRef):
             if obj.path == "tensorflow" and name == "keras":
                 return KRef("keras")
@@ -66,13 +59,9 @@ class Calls:
             doc = obj.node.get_docstring() if hasattr(obj.node, "get_docstring") else None
             return doc
         if isinstance(obj, Instance):
-            if name == "build" and obj.kmodel is not None and not isinstance(
-                    obj.cls.lookup("build"), UserFunc):
-                return Bound(obj, "__build__")
-            if name in ("add_weight", "add_variable") and (obj.klayer is not None
-                                                           or obj.kmodel is not None):
-                if obj.cls.lookup(name) is _MISSING:
-                    return Bound(obj, "__add_weight__")
+            v = self.keras.instance_attr_first(obj, name)
+            if v is not _MISSING:
+                return v
             if name in obj.attrs:
                 return obj.attrs[name]
             v = obj.cls.lookup(name)
@@ -82,12 +71,7 @@ class Calls:
                 return self.bind_method(v, obj, obj.cls)
             if v is not _MISSING:
                 return v
-            if obj.kmodel is not None:
-                self.keras.materialize_instance(obj)
-                return self.getattr_(obj.kmodel, name, node)
-            if obj.klayer is not None:
-                return self.getattr_(obj.klayer, name, node)
-            return Opaque(self.text(node))
+            return self.keras.instance_attr_last(obj, name, node)
         if isinstance(obj, SuperProxy):
             for base in obj.cls.bases:
                 if isinstance(base, UserClass):
@@ -95,45 +79,10 @@ class Calls:
                     if isinstance(v, UserFunc):
                         return self.bind_method(v, obj.inst, obj.inst.cls)
             return Bound(obj.inst, f"super.{name}")
-        if isinstance(obj, KTensor):
-            if name == "shape":
-                return obj.shape if obj.shape is not None else Opaque(self.text(node))
-            if name == "dtype":
-                return obj.dtype
-            return Opaque(self.text(node))
-        if isinstance(obj, KModel):
-            self.keras.materialize(obj)
-            if name == "layers":
-                return _LayerList(self.keras.model_layers(obj), obj.name)
-            if name in ("inputs", "outputs"):
-                return list(obj.inputs if name == "inputs" else obj.outputs)
-            if name in ("input", "output"):
-                ts = obj.inputs if name == "input" else obj.outputs
-                if not ts:
-                    return Opaque(self.text(node))
-                return ts[0] if len(ts) == 1 else list(ts)
-            if name == "input_shape" and obj.inputs:
-                return obj.inputs[0].shape
-            if name == "output_shape" and obj.outputs:
-                return obj.outputs[0].shape
-        if isinstance(obj, KLayer):
-            if name == "name":
-                return obj.name
-            if name == "trainable":
-                return obj.trainable
-            if name in ("output", "input") and obj.nodes:
-                n = obj.nodes[0]
-                ts = n.outputs if name == "output" else n.inputs
-                if ts:
-                    return ts[0] if len(ts) == 1 else list(ts)
-            if name == "output_shape" and obj.nodes and obj.nodes[0].outputs:
-                return obj.nodes[0].outputs[0].shape
-            return Bound(obj, name)
-        if isinstance(obj, (WeightArray, WeightVar)):
-            if name == "shape":
-                return obj.shape
-            return Opaque(self.text(node))
-        if isinstance(obj, (str, list, dict, tuple)) and not isinstance(obj, _LayerList):
+        v = self.keras.attr(obj, name, node)
+        if v is not _MISSING:
+            return v
+        if isinstance(obj, (str, list, dict, tuple)):
             return Bound(obj, name)
         if isinstance(obj, UserClass):
             v = obj.lookup(name)
@@ -153,9 +102,6 @@ class Calls:
     # -------------------------------------------------------------- calls
     def call(self, func: Any, args: list[Any], kwargs: dict[str, Any], node: Any,
              scope: Scope) -> Any:
-        from bnlint.keras.builder import KLayer
-
-
         if isinstance(func, KRef):
             return self.keras.call_keras(func, args, kwargs, node)
         if isinstance(func, UserFunc):
@@ -170,9 +116,7 @@ class Calls:
             return self.call_builtin(func.name, args, kwargs, node, scope)
         if isinstance(func, PyMod):
             return self.call_pymod(func.name, args, kwargs, node)
-        if isinstance(func, (KLayer, Instance)):
-            return self.keras.call_layer_value(func, args, kwargs, node)
-        return Opaque(self.text(node))
+        return self.keras.call_value(func, args, kwargs, node)
 
     def call_user(self, fn: UserFunc, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
         if self.depth >= MAX_DEPTH:
@@ -278,10 +222,9 @@ class Calls:
         if name == "len":
             if isinstance(a0, (list, tuple, str, dict, set, range)):
                 return len(a0)
-            if isinstance(a0, _LayerList):
-                return len(a0.layers)
-            if isinstance(a0, WeightList):
-                return len(a0.entries)
+            items = self.keras.sequence(a0)
+            if items is not None:
+                return len(items)
             return Sym.atom(self.text(node)) if isinstance(a0, Opaque) else Opaque(self.text(node))
         if name == "isinstance":
             return self._isinstance(a0, args[1] if len(args) > 1 else None, self.text(node))
@@ -371,14 +314,12 @@ class Calls:
         return Opaque(self.text(node))
 
     def _isinstance(self, v: Any, t: Any, text: str) -> Any:
-        from bnlint.keras.builder import KTensor
-
         types = t if isinstance(t, tuple) else (t,)
         if not all(isinstance(x, Builtin) for x in types):
             return Opaque(text)
         if not all(x.name in _PY_TYPES for x in types):
             return Opaque(text)
-        if isinstance(v, KTensor) or v is None or isinstance(v, tuple(_PY_TYPES.values())):
+        if self.keras.is_tensor(v) or v is None or isinstance(v, tuple(_PY_TYPES.values())):
             return isinstance(v, tuple(_PY_TYPES[x.name] for x in types))
         return Opaque(text)
 
@@ -422,23 +363,11 @@ class Calls:
     # ---- methods on native values
     def call_method(self, obj: Any, name: str, args: list[Any], kwargs: dict[str, Any],
                     node: Any) -> Any:
-        from bnlint.keras.builder import KLayer, KModel
-
-
-        if isinstance(obj, Instance) and name.startswith("super."):
-            return self.keras.super_call(obj, name[6:], args, kwargs, node)
-        if isinstance(obj, Instance) and name == "__add_weight__":
-            return self.keras.add_weight(obj, args, kwargs, node)
+        v = self.keras.method(obj, name, args, kwargs, node)
+        if v is not _MISSING:
+            return v
         if isinstance(obj, tuple) and name == "as_list" and not args:
             return list(obj)
-        if isinstance(obj, Instance) and name == "__build__":
-            shape = args[0] if args else kwargs.get("input_shape")
-            self.keras.subclass_build(obj, shape, node)
-            return None
-        if isinstance(obj, KModel):
-            return self.keras.model_method(obj, name, args, kwargs, node)
-        if isinstance(obj, KLayer):
-            return self.keras.layer_method(obj, name, args, kwargs, node)
         if isinstance(obj, str) and name in _STR_METHODS:
             if any(not _plain_data(a) for a in [*args, *kwargs.values()]):
                 return Opaque(self.text(node))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from bnlint.readers.source.imports import _norm_text
-from bnlint.readers.source.keras_layers import _LayerList
 from bnlint.readers.source.parse import _literal
 from bnlint.readers.source.py_helpers import (
     _CMP_OPS,
@@ -26,9 +25,6 @@ from bnlint.readers.source.values import (
     Opaque,
     Scope,
     UserFunc,
-    WeightArray,
-    WeightList,
-    WeightVar,
 )
 from bnlint.symbolic import Sym
 
@@ -225,13 +221,8 @@ class Expressions:
         from bnlint import symbolic as sy
 
         text = _LazyText(self, node, op)
-        from bnlint.keras.builder import KTensor
-
-        if isinstance(a, (KTensor, WeightVar)) or isinstance(b, (KTensor, WeightVar)):
-            if self.in_custom or self.calling:
-                t = self.keras.traced_op(op, [a, b], self.keras.tensor_binop(op, a, b))
-            else:
-                t = self.keras.graph_op(op, a, b, node)
+        t = self.keras.binop(op, a, b, node)
+        if t is not _MISSING:
             return t if t is not None else Opaque(text)
         if op == "Modulo" and isinstance(a, str):
             if isinstance(b, (Opaque, Sym)) or (isinstance(b, tuple) and any(
@@ -342,27 +333,9 @@ class Expressions:
 
     def subscript(self, obj: Any, key: Any, node: Any) -> Any:
 
-        if isinstance(obj, WeightList):
-            if isinstance(key, int) and -len(obj.entries) <= key < len(obj.entries):
-                w = obj.entries[key]
-                lname = w.path.split("/")[0]
-                self.keras.reference(node, "weight", obj.model_name, lname, w)
-                return WeightArray(w, lname)
-            if isinstance(key, int):
-                self.note(node, f"`{self.text(node)}`: index {key} is out of range "
-                                f"(get_weights() has {len(obj.entries)} arrays)")
-            return Opaque(self.text(node))
-        if isinstance(obj, _LayerList):
-            if isinstance(key, int) and -len(obj.layers) <= key < len(obj.layers):
-                layer = obj.layers[key]
-                self.keras.reference(node, "layer", obj.model_name, layer.name, None)
-                return layer
-            if isinstance(key, slice):
-                return list(obj.layers[key])
-            if isinstance(key, int):
-                self.note(node, f"`{self.text(node)}`: index {key} is out of range "
-                                f"(the model has {len(obj.layers)} layers)")
-            return Opaque(self.text(node))
+        v = self.keras.subscript(obj, key, node)
+        if v is not _MISSING:
+            return v
         if isinstance(key, Opaque) or isinstance(key, Sym):
             return Opaque(self.text(node))
         if isinstance(obj, (list, tuple, str, range)):
@@ -480,8 +453,4 @@ class Expressions:
                 return sorted(v)
             except TypeError:
                 return list(v)
-        if isinstance(v, _LayerList):
-            return list(v.layers)
-        if isinstance(v, WeightList):
-            return [WeightArray(w, w.path.split("/")[0]) for w in v.entries]
-        return None
+        return self.keras.sequence(v)

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from bnlint.readers.source.facts import TrainableFact
-from bnlint.readers.source.keras_layers import _set_trainable
-from bnlint.readers.source.py_helpers import _plain
 from bnlint.readers.source.values import (
     MAX_LOOP,
     Instance,
@@ -211,7 +208,7 @@ class Statements:
             if n == 2:
                 if endless is None:
                     endless = self._never_exits(st)
-                if endless and self.keras._keras_state() == before:
+                if endless and self.keras.state() == before:
                     # ``while True:`` with no break/return/raise in its body (a device or
                     # serving loop) that builds nothing: it never ends, and more iterations
                     # would only spend the budget (a loop that adds layers keeps running)
@@ -219,7 +216,7 @@ class Statements:
                                   "raise: it never ends; its body was evaluated once")
                     return
             elif n == 1:
-                before = self.keras._keras_state()
+                before = self.keras.state()
             try:
                 self.exec_block(self.body_of(st), scope)
             except _Break:
@@ -255,7 +252,7 @@ class Statements:
         if isinstance(target, cst.Name):
             scope.set(target.value, value)
             if scope is self.globals or target.value in scope.globals_decl:
-                self._bind_global(target.value, value)
+                self.keras.bind_global(target.value, value)
         elif isinstance(target, (cst.Tuple, cst.List)):
             elems = target.elements
             items = self.iterate(value)
@@ -289,40 +286,10 @@ class Statements:
                 except (IndexError, TypeError, KeyError):
                     pass
 
-    def _bind_global(self, name: str, value: Any) -> None:
-        m = self.keras.as_model(value, materialize=False)
-        if m is not None and getattr(m, "variable", None) is None:
-            m.variable = name
-
     def setattr_(self, obj: Any, name: str, value: Any, target: Any, st: Any) -> None:
-        from bnlint.keras.builder import KLayer
-
-        if name == "trainable":
-            layer = obj.kmodel if isinstance(obj, Instance) and obj.kmodel is not None else obj
-            if isinstance(obj, Instance) and obj.klayer is not None:
-                layer = obj.klayer
-            line, _, cell = self.pos(st)
-            if isinstance(layer, KLayer):
-                v = self.truth(value)
-                if v is not None:
-                    _set_trainable(layer, v)
-                    self.keras._invalidate()
-                self.facts.trainable.append(TrainableFact.model_construct(
-                    target=self.text(target), resolved=layer.name, is_model=layer.is_model,
-                    value=_plain(value), line=line, cell=cell))
-                if not isinstance(obj, Instance):
-                    return
-            else:
-                self.facts.trainable.append(TrainableFact.model_construct(
-                    target=self.text(target), resolved=None, value=_plain(value), line=line,
-                    cell=cell))
+        if name == "trainable" and self.keras.set_trainable(obj, value, target, st):
+            return
         if isinstance(obj, Instance):
-            layers = self.keras._layer_values(value)
-            if layers and self.version == 3 and any(i is obj for i in self.calling):
-                self.keras.state_in_call(obj, layers, st)
-            if layers and self.version == 2 and name in obj.attrs:
-                # tf_keras untracks the old value: the new layer is tracked last.
-                del obj.attrs[name]
+            self.keras.before_setattr(obj, name, value, st)
             obj.attrs[name] = value
-            if obj.kmodel is not None or obj.klayer is not None:
-                self.keras._track(obj, value)
+            self.keras.after_setattr(obj, value)
