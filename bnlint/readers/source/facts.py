@@ -1,4 +1,6 @@
-"""What reading a program produces: references, call and trainable facts, model-building functions, the result record."""
+"""What reading a program produces: references, call and trainable facts, model-building functions,
+the result record.
+"""
 
 from __future__ import annotations
 

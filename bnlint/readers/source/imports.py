@@ -1,4 +1,6 @@
-"""Imports: search roots, helper modules read from disk, Keras import paths made canonical, the applications index."""
+"""Imports: search roots, helper modules read from disk, Keras import paths made canonical, the
+applications index.
+"""
 
 from __future__ import annotations
 

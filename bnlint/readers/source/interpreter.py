@@ -1,4 +1,6 @@
-"""The interpreter: one Python evaluator over one module context, holding the Keras world it delegates Keras values to."""
+"""The interpreter: one Python evaluator over one module context, holding the Keras world it
+delegates Keras values to.
+"""
 
 from __future__ import annotations
 

@@ -36,7 +36,6 @@ _STATE_IN_CALL = ("Keras 3 raises ValueError when call() creates state: 'You can
                   "built' (create it in __init__ or build)")
 
 
-
 def _unbuilt(layer: Any) -> bool:
     """Keras 3's ``not layer.built`` for a tracked sublayer that was never called."""
     if getattr(layer, "is_model", False):

@@ -1,4 +1,5 @@
-"""Python calls and attributes: user functions, builtins, Python modules, methods of plain values."""
+"""Python calls and attributes: user functions, builtins, Python modules, methods of plain values.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Python expressions: names, literals, operators, subscripts, comprehensions, truth and iteration."""
+"""Python expressions: names, literals, operators, subscripts, comprehensions, truth and iteration.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Targets: ``FILE.py::function`` and ``FILE.py::Class.method``, the model-building functions listing."""
+"""Targets: ``FILE.py::function`` and ``FILE.py::Class.method``, the model-building functions
+listing.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""The abstract values the source reader computes with, the scope chain, the limits and the control-flow signals."""
+"""The abstract values the source reader computes with, the scope chain, the limits and the
+control-flow signals.
+"""
 
 from __future__ import annotations
 
