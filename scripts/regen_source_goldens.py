@@ -30,7 +30,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures" / "source"
-GOLDENS = FIXTURES / "goldens"
+# Directories of fixtures; each keeps its goldens in its own ``goldens/`` (realworld/ holds the
+# reductions of public code from ../shared/realworld: scripts, and library functions as targets).
+FIXTURE_DIRS = [FIXTURES, FIXTURES / "realworld" / "scripts", FIXTURES / "realworld" / "libraries"]
 TESTS = ROOT / "tests"
 
 WORKER = r'''
@@ -40,6 +42,8 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 sys.path.insert(0, sys.argv[1])
 req = json.loads(sys.stdin.read())
 sys.path.insert(0, os.path.dirname(req["path"]))
+for extra in req.get("syspath", []):
+    sys.path.insert(0, extra)
 from oracle_facts import run_program_facts
 version = req["version"]
 if version == 3:
@@ -59,17 +63,35 @@ def _bnlint_call_target(owner, name, kwargs):
 """
 
 
-def target_text(text: str, name: str, args: dict[str, str]) -> str:
-    """The program, then ``bnlint_target = <call of NAME>`` (a module-level model variable)."""
+def target_text(text: str, name: str, args: dict[str, str], version: int = 3) -> str:
+    """The program, then ``bnlint_target = <call of NAME>`` (a module-level model variable).
+
+    Arguments may name the Keras package the program never imported (``--arg
+    layers=keras.layers``, the model-zoo idiom): it is imported for the call when unbound."""
     kwargs = ", ".join(f"{k}={v}" for k, v in args.items())
     owner, dot, meth = name.partition(".")
     call = (f"_bnlint_call_target({owner}, {meth!r}, dict({kwargs}))" if dot
             else f"{name}({kwargs})")
-    return f"{text}\n{TARGET_CALL}\nbnlint_target = {call}\n"
+    package = "keras" if version == 3 else "tf_keras"
+    need = f"if {package!r} not in globals():\n    import {package}\n"
+    return f"{text}\n{TARGET_CALL}\n{need}bnlint_target = {call}\n"
+
+
+def golden_path(path: Path) -> Path:
+    """``goldens/<stem>.json`` of the fixture directory holding ``path``; a package module is
+    named by its path there (``relimp/mylib/sub/net.py`` -> ``relimp.mylib.sub.net.json``)."""
+    home = max((d for d in FIXTURE_DIRS if path.is_relative_to(d)), key=lambda d: len(d.parts))
+    stem = ".".join(path.relative_to(home).with_suffix("").parts)
+    return home / "goldens" / f"{stem}.json"
 
 
 def fixture_files() -> list[Path]:
-    return sorted(p for p in FIXTURES.glob("*") if p.suffix in (".py", ".ipynb"))
+    """Every fixture with a golden: the scripts/notebooks of each fixture directory, and in
+    realworld/libraries also package modules (``**/*.py``) that carry an oracle directive."""
+    out = [p for p in FIXTURES.glob("*") if p.suffix in (".py", ".ipynb")]
+    for d in FIXTURE_DIRS[1:]:
+        out += [p for p in d.rglob("*.py") if p.parent == d or "# oracle-" in p.read_text()]
+    return sorted(out)
 
 
 def directives(text: str) -> dict:
@@ -114,31 +136,60 @@ def program(path: Path) -> tuple[str, dict, list[tuple[str, str]], int]:
 
 def golden_for(path: Path) -> dict:
     text, defines, subs, version = program(path)
+    original = text
     for old, new in subs:
         if old not in text:
             raise SystemExit(f"{path.name}: oracle-sub pattern not found: {old}")
         text = text.replace(old, new)
-    out = run_worker(path, text, version, defines)
+    out = runs(path, text, version, defines)
+    if "# oracle-keras2" in original:
+        # Also the tf-keras truth of a `tensorflow.keras` program (TF_USE_LEGACY_KERAS=1, as
+        # TF 2.0-2.15 read it), after its ``# oracle-sub2: A => B`` rewrites.
+        import re
+
+        for m in re.finditer(r"^#\s*oracle-sub2:\s*(.*?)\s*=>\s*(.*)$", original, re.MULTILINE):
+            text = text.replace(m.group(1), m.group(2))
+        out["keras2"] = runs(path, text, 2, defines, legacy=True)
+    return out
+
+
+def runs(path: Path, text: str, version: int, defines: dict, legacy: bool = False) -> dict:
+    """The program's models, and those of its alternatives and targets, under one Keras."""
+    out = run_worker(path, text, version, defines, legacy)
     out["defines"] = defines
     extra = directives(text)
     if extra["alternatives"]:
-        out["alternatives"] = [{"defines": d, **run_worker(path, text, version, d)}
+        out["alternatives"] = [{"defines": d, **run_worker(path, text, version, d, legacy)}
                                for d in extra["alternatives"]]
     if extra["targets"]:
         out["targets"] = []
         for name, args in extra["targets"]:
-            got = run_worker(path, target_text(text, name, args), version, defines)
+            got = run_worker(path, target_text(text, name, args, version), version, defines,
+                             legacy)
             out["targets"].append({"name": name, "args": args, "error": got["error"],
                                    "model": got["models"].get("bnlint_target")})
     return out
 
 
-def run_worker(path: Path, text: str, version: int, defines: dict) -> dict:
-    """``run_program_facts`` of the text in a fresh Python session (names start from zero)."""
+def syspath(path: Path, text: str) -> list[str]:
+    """``# oracle-syspath: DIR ...`` (relative to the fixture's directory): where the program's
+    own packages are importable from, as its project would set up ``sys.path``."""
+    import re
+
+    m = re.search(r"^#\s*oracle-syspath:\s*(.*)$", text, re.MULTILINE)
+    return [str((path.parent / d).resolve()) for d in m.group(1).split()] if m else []
+
+
+def run_worker(path: Path, text: str, version: int, defines: dict, legacy: bool = False) -> dict:
+    """``run_program_facts`` of the text in a fresh Python session (names start from zero);
+    ``legacy``: ``tensorflow.keras`` is tf-keras there (TF_USE_LEGACY_KERAS=1)."""
     with tempfile.TemporaryDirectory() as home:
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore",
                    KERAS_HOME=home, CUDA_VISIBLE_DEVICES="-1")
-        req = {"text": text, "path": str(path), "version": version, "defines": defines}
+        if legacy:
+            env["TF_USE_LEGACY_KERAS"] = "1"
+        req = {"text": text, "path": str(path), "version": version, "defines": defines,
+               "syspath": syspath(path, text)}
         proc = subprocess.run([sys.executable, "-c", WORKER, str(TESTS)], input=json.dumps(req),
                               capture_output=True, text=True, env=env, cwd=str(ROOT),
                               timeout=600)
@@ -159,13 +210,14 @@ def main(argv: list[str] | None = None) -> int:
     ns = ap.parse_args(argv)
     files = fixture_files()
     if ns.names:
-        files = [f for f in files if f.name in ns.names or f.stem in ns.names]
-    GOLDENS.mkdir(parents=True, exist_ok=True)
-    with ThreadPoolExecutor(ns.jobs) as pool:
-        results = list(pool.map(golden_for, files))
+        files = [f for f in files
+                 if {f.name, f.stem, str(f.relative_to(FIXTURES))} & set(ns.names)]
     stale = []
-    for f, data in zip(files, results, strict=True):
-        target = GOLDENS / f"{f.stem}.json"
+    pool = ThreadPoolExecutor(ns.jobs)
+    # Each golden is written as soon as it is made, so one slow fixture does not hold the rest.
+    for f, data in zip(files, pool.map(golden_for, files), strict=True):
+        target = golden_path(f)
+        target.parent.mkdir(parents=True, exist_ok=True)
         text = dump(data)
         bad = [k for k, v in data["models"].items() if "error" in v]
         if not data["models"] or bad:
@@ -176,7 +228,8 @@ def main(argv: list[str] | None = None) -> int:
                 stale.append(f.name)
         else:
             target.write_text(text)
-            print(f"{target.relative_to(ROOT)}: {len(data['models'])} model(s)")
+            print(f"{target.relative_to(ROOT)}: {len(data['models'])} model(s)", flush=True)
+    pool.shutdown()
     if ns.check:
         for name in stale:
             print(f"stale golden: {name}")
