@@ -76,6 +76,7 @@ class BiasBeforeBatchNorm(Rule):
            "BN's beta already plays its role, so the bias is dead weight.")
     fix = "Pass `use_bias=False` to `{layer}`."
     severity = "note"
+    fix_safety = "safe"
     # On by default (the issue asks for it on seed 000); severity "note": dead weight, not a bug.
 
     def check(self, ctx: Context) -> Iterator[Finding]:
@@ -108,7 +109,7 @@ class BiasBeforeBatchNorm(Rule):
                     if not same:
                         continue
                     yield self.report(ctx, la.location, layer=la.name, cls=la.class_name,
-                                      bn=bn.name)
+                                      bn=bn.name, fix_args={"bn": bn.name})
 
 
 class DropoutBeforeBatchNorm(Rule):
@@ -139,6 +140,7 @@ class BatchNormMomentumInverted(Rule):
            "momentum makes the moving statistics follow the last few batches; PyTorch's "
            "momentum is the complement (PyTorch 0.1 is Keras 0.9).")
     fix = "Use momentum={suggest} (Keras's default is 0.99)."
+    fix_safety = "unsafe"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         for _, la in bn_in(ctx.models):
@@ -151,7 +153,8 @@ class BatchNormMomentumInverted(Rule):
                       f": the moving statistics keep only {m:.0%} of their value per step"
                       )
             yield self.report(ctx, la.location, bn=la.name, momentum=la.config.get("momentum"),
-                              ported=ported, suggest=round(1 - m, 6) if m > 0 else 0.99)
+                              ported=ported, suggest=round(1 - m, 6) if m > 0 else 0.99,
+                              fix_args={"momentum": m, "suggest": round(1 - m, 6)})
 
 
 class BatchNormAxisMismatch(Rule):

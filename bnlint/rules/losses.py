@@ -128,6 +128,7 @@ class SoftmaxOnSingleUnit(Rule):
     fix = ("For a binary output use `Dense(1, activation=\"sigmoid\")` with binary "
            "cross-entropy, or `Dense(2, activation=\"softmax\")`.")
     severity = "error"
+    fix_safety = "unsafe"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         for top in ctx.models:
@@ -149,6 +150,7 @@ class LogitsLossOnProbabilities(Rule):
            "twice and the gradients are squashed.")
     fix = "Drop `from_logits=True` (or remove the {act} from `{layer}` and output logits)."
     severity = "error"
+    fix_safety = "unsafe"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         for c in _compiled(ctx):
@@ -158,7 +160,7 @@ class LogitsLossOnProbabilities(Rule):
             layer, act, _ = out
             if act in ("softmax", "sigmoid"):
                 yield self.report(ctx, c.at, var=c.var, loss=_PRETTY[c.loss.kind],
-                                  layer=layer.name, act=act)
+                                  layer=layer.name, act=act, fix_args={"loss": c.loss.kind})
 
 
 class ProbabilityLossOnLogits(Rule):
@@ -170,6 +172,7 @@ class ProbabilityLossOnLogits(Rule):
            "them to [eps, 1-eps]), which gives wrong losses and vanishing gradients.")
     fix = "Pass `from_logits=True` to the loss (or add the softmax/sigmoid to `{layer}`)."
     severity = "error"
+    fix_safety = "unsafe"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         for c in _compiled(ctx):
@@ -179,7 +182,7 @@ class ProbabilityLossOnLogits(Rule):
             layer, act, _ = out
             if act == "linear" and layer.class_name not in ("Activation",):
                 yield self.report(ctx, c.at, var=c.var, loss=_PRETTY[c.loss.kind],
-                                  layer=layer.name)
+                                  layer=layer.name, fix_args={"loss": c.loss.kind})
 
 
 class LossActivationMismatch(Rule):
