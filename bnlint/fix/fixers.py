@@ -85,8 +85,11 @@ class Source:
             calls = exact or calls
         if not calls:
             return None
-        # the outermost call starting there is `Dense(...)(x)`; the innermost the constructor
-        return min(calls, key=lambda c: self._size(self.pos[c]))
+        call = min(calls, key=lambda c: self._size(self.pos[c]))
+        # `Dense(64)(x)` starts where its constructor does: the layer is the constructor
+        while isinstance(call.func, cst.Call):
+            call = call.func
+        return call
 
     @staticmethod
     def _size(rng: CodeRange) -> tuple[int, int]:

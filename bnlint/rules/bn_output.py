@@ -98,5 +98,5 @@ class BatchNormAsOutput(Rule):
                     last = through_identity(model, out)
                     if is_bn(last):
                         yield self.report(ctx, last.location, bn=last.name, model=model.name,
-                                          fix_args=removal_args(model, last, 0)
-                                          if last is out else {})
+                                          fix_args=removal_args(model, last,
+                                                                0 if last is out else 1))
