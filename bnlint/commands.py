@@ -490,6 +490,11 @@ def rule(code: str | None = None, show_all: bool = False) -> int:
     if text is None:
         _err(f"bnlint: error: no documentation for {key}")
         return 2
+    safety = rules[key].fix_safety
+    if safety is not None:  # ruff's `ruff rule` line, after the title
+        how = "applied by `--fix`" if safety == "safe" else "applied with `--unsafe-fixes`"
+        title, _, rest = text.partition("\n")
+        text = f"{title}\n\nFix is sometimes available ({safety}: {how}; see Fix safety).\n{rest}"
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 0
 

@@ -63,5 +63,4 @@ def declared_safety(code: str) -> str | None:
 def may_fix(f: Finding, s: Settings) -> bool:
     """Whether ``f``'s rule offers a fix that these settings allow (of either safety: the
     unsafe ones are tried without ``--unsafe-fixes`` too, to count the hidden fixes)."""
-    return f.line is not None and declared_safety(f.code) is not None and \
-        is_fixable(f.code, s)
+    return declared_safety(f.code) is not None and is_fixable(f.code, s)

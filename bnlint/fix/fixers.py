@@ -188,12 +188,18 @@ def with_kwarg(call: cst.Call, name: str, value: cst.BaseExpression) -> cst.Call
             sep = call.whitespace_before_args
         if isinstance(sep, cst.SimpleWhitespace) and not sep.value:
             sep = cst.SimpleWhitespace(" ")
+        elif isinstance(sep, cst.ParenthesizedWhitespace):  # the line break and indent only
+            sep = sep.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
         args[-1] = last.with_changes(comma=last.comma.with_changes(whitespace_after=sep))
         args.append(new.with_changes(comma=last.comma))
-    else:
-        args[-1] = last.with_changes(comma=cst.Comma(
-            whitespace_after=cst.SimpleWhitespace(" ")))
-        args.append(new)
+    else:  # a comma like the call's others; the space before `)` stays before `)`
+        comma = args[-2].comma if len(args) >= 2 and isinstance(args[-2].comma, cst.Comma) \
+            else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        if isinstance(comma.whitespace_after, cst.ParenthesizedWhitespace):
+            comma = comma.with_changes(whitespace_after=comma.whitespace_after.with_changes(
+                first_line=cst.TrailingWhitespace(), empty_lines=[]))
+        args[-1] = last.with_changes(comma=comma, whitespace_after_arg=cst.SimpleWhitespace(""))
+        args.append(new.with_changes(whitespace_after_arg=last.whitespace_after_arg))
     return call.with_changes(args=args)
 
 
@@ -451,7 +457,12 @@ def fix_remove_bn(src: Source, f: Finding) -> Fix | None:
         if any(isinstance(e, cst.StarredElement) for e in elements):
             return None
         here = src.pos[parent.value]
-        if i + 1 < len(elements):  # up to the next element: its comma and what follows go too
+        comma = src.pos.get(parent.comma) if isinstance(parent.comma, cst.Comma) else None
+        if comma is not None and not src.lines[here.start.line - 1][: here.start.column].strip() \
+                and src.lines[comma.end.line - 1][comma.end.column:].strip()[:1] in ("", "#"):
+            # on lines of its own (with its comma and comment): the lines go
+            edits.append(src.delete_lines(here.start.line, comma.end.line))
+        elif i + 1 < len(elements):  # up to the next element: its comma and what follows go too
             nxt = src.pos[elements[i + 1].value]
             edits.append(Edit((here.start.line, here.start.column),
                               (nxt.start.line, nxt.start.column), ""))
