@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -430,7 +431,7 @@ def programs(draw: Any) -> str:
     return head + body
 
 
-@settings(max_examples=40, deadline=None,
+@settings(max_examples=int(os.environ.get("BNLINT_FIX_EXAMPLES", "40")), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(text=programs(), unsafe=st.booleans())
 def test_fixing_never_breaks_syntax_or_adds_findings(text: str, unsafe: bool,
