@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from bnlint.fix.files import fix_file, unified_diff
+from bnlint.fix.files import fix_file
 from bnlint.rules import all_rules
 from bnlint.rules.config import Settings
 from bnlint.rules.docs import all_docs, sections
@@ -374,8 +376,6 @@ def test_fixed_seed000_builds_in_keras_with_bnlint_counts(tmp_path: Path) -> Non
 
 # ------------------------------------------------------------------------- generated programs
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 _ACTS = ["None", '"relu"', '"softmax"', '"sigmoid"', "keras.activations.softmax"]
 _LOSSES = ['"categorical_crossentropy"', '"binary_crossentropy"',

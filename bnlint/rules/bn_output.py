@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-
 from typing import TYPE_CHECKING, Any
 
 from bnlint.rules.base import Context, Finding, Rule
