@@ -439,7 +439,15 @@ def _apply_fixes(result: Any, write: bool) -> _Fixing:
         from bnlint.fix.files import fix_file, unified_diff
         from bnlint.fix.files import write as write_file
 
-        fx = fix_file(task, found, bool(task.settings.unsafe_fixes))
+        try:
+            fx = fix_file(task, found, bool(task.settings.unsafe_fixes))
+        except Exception as exc:  # a bnlint bug: the file stays as it is, the run goes on
+            from bnlint.rules.internal import REPORT_HINT
+
+            _err(f"{display}: note: fixing failed ({exc.__class__.__name__}); the file was "
+                 f"not changed; {REPORT_HINT}")
+            out.remaining.extend(found)
+            continue
         for note in fx.notes:
             _err(f"{display}: note: {note}")
         if fx.changed and write:

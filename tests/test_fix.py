@@ -445,11 +445,41 @@ def test_fixing_never_breaks_syntax_or_adds_findings(text: str, unsafe: bool,
     path.write_text(new)
     after = codes(path, select=["ALL"])
     # The one exception, found by this test: removing a BatchNormalization the model outputs
-    # (BN003, unsafe) makes the layer before it the output, and the KR rules then see that
-    # layer's activation against the loss -- findings the BN hid, not ones the fix made.
-    revealed = {c for c in after if c.startswith("KR")} if "BN003" in fx.fixed_codes else set()
+    # (BN003, unsafe) makes the layer before it the output, and the rules about outputs (the
+    # KR rules against the loss, BN001 when that layer is a softmax after another BN) then
+    # see it -- findings the BN hid, not ones the fix made.
+    revealed = {c for c in after if c.startswith("KR") or c == "BN001"} \
+        if "BN003" in fx.fixed_codes else set()
     assert all(after[c] <= before[c] for c in after if c not in revealed), \
         (text, new, before, after)
     if fx.changed:
         again = fixed(path, unsafe=unsafe, select=["ALL"])  # a fixed point
         assert not again.changed, (new, again.after.decode())
+
+
+def test_a_call_site_building_several_layers(tmp_path: Path) -> None:
+    """One edit at a call site changes every layer it builds: fixed only when every one of
+    them has the finding (each finding then counts as fixed, as ruff counts them)."""
+    src = '''\
+import keras
+from keras import layers
+
+
+def block(x):
+    x = layers.Dense(8)(x)
+    return layers.BatchNormalization()(x)
+
+
+inputs = keras.Input((4,))
+h = block(block(inputs))
+model = keras.Model(inputs, layers.Dense(2)(h))
+loop = keras.Sequential([keras.Input((10,))] + [layers.Dense(8) for _ in range(3)]
+                        + [layers.BatchNormalization(), layers.Dense(2)])
+'''
+    path = tmp_path / "sites.py"
+    path.write_text(src)
+    assert codes(path)["BN004"] == 3
+    fx = fixed(path, unsafe=False)
+    assert fx.fixed == 2 and [f.line for f in fx.remaining] == [13]
+    assert fx.after.decode() == src.replace("layers.Dense(8)(x)", "layers.Dense(8, "
+                                            "use_bias=False)(x)")

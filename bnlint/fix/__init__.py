@@ -13,7 +13,8 @@ all never imports libcst.  :mod:`bnlint.fix.files` applies fixes to files.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bnlint.rules.base import Finding
@@ -64,3 +65,31 @@ def may_fix(f: Finding, s: Settings) -> bool:
     """Whether ``f``'s rule offers a fix that these settings allow (of either safety: the
     unsafe ones are tried without ``--unsafe-fixes`` too, to count the hidden fixes)."""
     return declared_safety(f.code) is not None and is_fixable(f.code, s)
+
+
+def whole_sites(ctx: Any, flagged: list[tuple[Any, Finding]]) -> Iterator[Finding]:
+    """The findings, with their fix kept only where every layer built by the finding's call
+    site is flagged too: a call in a loop, a comprehension or a helper function builds several
+    layers, and one edit there changes them all.  (Rules call this; it needs no libcst.)"""
+    from bnlint.rules.graphs import all_layers
+
+    def site(la: Any) -> tuple[Any, ...] | None:
+        loc = la.location
+        return None if loc is None or loc.line is None else (loc.line, loc.column, loc.cell)
+
+    built: dict[tuple[Any, ...], set[str]] = {}
+    for top in ctx.models:
+        for _, la in all_layers(top):
+            key = site(la)
+            if key is not None:
+                built.setdefault(key, set()).add(la.name)
+    hit: dict[tuple[Any, ...], set[str]] = {}
+    for la, _ in flagged:
+        key = site(la)
+        if key is not None:
+            hit.setdefault(key, set()).add(la.name)
+    for la, f in flagged:
+        key = site(la)
+        if key is None or built.get(key, set()) - hit.get(key, set()):
+            f.fix_args = {}
+        yield f

@@ -119,7 +119,7 @@ def fix_text(text: str, findings: list[Finding], s: Settings, unsafe: bool, *,
     hidden = 0
     for f in findings:
         fixer = FIXERS.get(f.code)
-        if fixer is None or not may_fix(f, s):
+        if fixer is None or not f.fix_args or not may_fix(f, s):  # no fix_args: no fix
             continue
         try:
             if f.code == "BN012" and numpy is not None:
@@ -137,10 +137,14 @@ def fix_text(text: str, findings: list[Finding], s: Settings, unsafe: bool, *,
                                     for e in fx.edits], fx.removes, fx.needs))
     planned.sort(key=lambda p: (not p.removes, min((e[0] for e in p.edits), default=0)))
     kept: list[_Planned] = []
+    duplicates: list[_Planned] = []
     removed: set[str] = set()
     for p in planned:
         if p.needs & removed:
             continue
+        if any(p.edits == k.edits for k in kept):  # the same edit (one call site of several
+            duplicates.append(p)               # layers, e.g. a helper called in a loop): ruff
+            continue                           # counts each finding it fixes
         spans = [(e[0], e[1]) for e in p.edits]
         if any(_conflict(a, b) for k in kept for a in spans for b in
                ((e[0], e[1]) for e in k.edits)):
@@ -159,7 +163,8 @@ def fix_text(text: str, findings: list[Finding], s: Settings, unsafe: bool, *,
                 good.append(p)
         kept = good
         new = _apply(text, (e for p in kept for e in p.edits))
-    return new, [p.finding for p in kept], hidden
+        duplicates = [d for d in duplicates if any(d.edits == k.edits for k in kept)]
+    return new, [p.finding for p in [*kept, *duplicates]], hidden
 
 
 def _blanker() -> Any:
@@ -225,7 +230,7 @@ def _fix_notebook(raw: bytes, findings: list[Finding], s: Settings, unsafe: bool
         like = raw.decode("utf-8")
         data = json.loads(like)
         cells = data["cells"]
-    except (UnicodeDecodeError, ValueError, KeyError, TypeError):
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError, RecursionError):
         raise CannotFix("not a JSON notebook: not fixed") from None
     if _notebook_dump(data, like) != like:
         raise CannotFix("bnlint cannot write this notebook's JSON back byte for byte: "

@@ -40,7 +40,7 @@ class Finding:
     why: str = ""
     fix: str = ""
     #: what the rule's automatic fix needs beyond the location (plain JSON data, e.g. the
-    #: layer's epsilon); empty when the finding has no fix.  See :mod:`bnlint.fix`.
+    #: layer's epsilon); empty when this finding has no fix.  See :mod:`bnlint.fix`.
     fix_args: dict[str, Any] = field(default_factory=dict)
 
     def where(self) -> str:

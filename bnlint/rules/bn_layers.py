@@ -80,6 +80,11 @@ class BiasBeforeBatchNorm(Rule):
     # On by default (the issue asks for it on seed 000); severity "note": dead weight, not a bug.
 
     def check(self, ctx: Context) -> Iterator[Finding]:
+        from bnlint.fix import whole_sites
+
+        return whole_sites(ctx, list(self._flagged(ctx)))
+
+    def _flagged(self, ctx: Context) -> Iterator[tuple[graph.Layer, Finding]]:
         for top in ctx.models:
             for model in walk_models(top):
                 users = consumers(model)
@@ -108,8 +113,8 @@ class BiasBeforeBatchNorm(Rule):
                         same = axis == -1 and not first
                     if not same:
                         continue
-                    yield self.report(ctx, la.location, layer=la.name, cls=la.class_name,
-                                      bn=bn.name, fix_args={"bn": bn.name})
+                    yield la, self.report(ctx, la.location, layer=la.name, cls=la.class_name,
+                                          bn=bn.name, fix_args={"bn": bn.name})
 
 
 class DropoutBeforeBatchNorm(Rule):
@@ -143,6 +148,11 @@ class BatchNormMomentumInverted(Rule):
     fix_safety = "unsafe"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
+        from bnlint.fix import whole_sites
+
+        return whole_sites(ctx, list(self._flagged(ctx)))
+
+    def _flagged(self, ctx: Context) -> Iterator[tuple[graph.Layer, Finding]]:
         for _, la in bn_in(ctx.models):
             m = _number(la.config.get("momentum"))
             if m is None or not 0 < m < 0.5:  # 0.0 is deliberate (ResNet-RS)
@@ -152,9 +162,10 @@ class BatchNormMomentumInverted(Rule):
                       if eps is not None and abs(eps - 1e-5) < 1e-12 else
                       f": the moving statistics keep only {m:.0%} of their value per step"
                       )
-            yield self.report(ctx, la.location, bn=la.name, momentum=la.config.get("momentum"),
-                              ported=ported, suggest=round(1 - m, 6) if m > 0 else 0.99,
-                              fix_args={"momentum": m, "suggest": round(1 - m, 6)})
+            yield la, self.report(ctx, la.location, bn=la.name,
+                                  momentum=la.config.get("momentum"), ported=ported,
+                                  suggest=round(1 - m, 6) if m > 0 else 0.99,
+                                  fix_args={"momentum": m, "suggest": round(1 - m, 6)})
 
 
 class BatchNormAxisMismatch(Rule):

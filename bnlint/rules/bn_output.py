@@ -57,6 +57,11 @@ class BatchNormBeforeSoftmax(Rule):
     fix_safety = "unsafe"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
+        from bnlint.fix import whole_sites
+
+        return whole_sites(ctx, list(self._flagged(ctx)))
+
+    def _flagged(self, ctx: Context) -> Iterator[tuple[graph.Layer, Finding]]:
         for top in ctx.models:
             for model in walk_models(top):
                 for out in output_layers(model) or []:
@@ -71,7 +76,7 @@ class BatchNormBeforeSoftmax(Rule):
                         continue
                     src = through_identity(model, src)
                     if is_bn(src):
-                        yield self.report(ctx, src.location, bn=src.name, act=act,
+                        yield src, self.report(ctx, src.location, bn=src.name, act=act,
                                           out=last.name, model=model.name,
                                           fix_args=removal_args(model, src, 1))
 
@@ -89,6 +94,11 @@ class BatchNormAsOutput(Rule):
     fix_safety = "unsafe"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
+        from bnlint.fix import whole_sites
+
+        return whole_sites(ctx, list(self._flagged(ctx)))
+
+    def _flagged(self, ctx: Context) -> Iterator[tuple[graph.Layer, Finding]]:
         for top in ctx.models:
             for model in walk_models(top):
                 if model is not top:
@@ -96,6 +106,6 @@ class BatchNormAsOutput(Rule):
                 for out in output_layers(model) or []:
                     last = through_identity(model, out)
                     if is_bn(last):
-                        yield self.report(ctx, last.location, bn=last.name, model=model.name,
+                        yield last, self.report(ctx, last.location, bn=last.name, model=model.name,
                                           fix_args=removal_args(model, last,
                                                                 0 if last is out else 1))

@@ -131,6 +131,11 @@ class SoftmaxOnSingleUnit(Rule):
     fix_safety = "unsafe"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
+        from bnlint.fix import whole_sites
+
+        return whole_sites(ctx, list(self._flagged(ctx)))
+
+    def _flagged(self, ctx: Context) -> Iterator[tuple[graph.Layer, Finding]]:
         for top in ctx.models:
             for _, la in all_layers(top):
                 if activation(la) != "softmax" or la.unknown:
@@ -138,7 +143,8 @@ class SoftmaxOnSingleUnit(Rule):
                 if la.config.get("axis", -1) not in (-1, None):
                     continue
                 if units(la) == 1:
-                    yield self.report(ctx, la.location, layer=la.name)
+                    yield la, self.report(ctx, la.location, layer=la.name,
+                                          fix_args={"activation": "sigmoid"})
 
 
 class LogitsLossOnProbabilities(Rule):
