@@ -83,10 +83,7 @@ def test_doc_example_fixed(code: str, source: str, tmp_path: Path) -> None:
     path.write_text(source)
     before = codes(path, extend_select=[code])
     fx = fixed(path, extend_select=[code])
-    if not fx.changed:
-        # only the findings the fix does not cover (documented in the rule's Fix safety)
-        assert code == "BN012" and fx.fixed == 0
-        return
+    assert fx.changed and fx.fixed >= 1
     text = fx.after.decode()
     ast.parse(text)
     path.write_bytes(fx.after)
@@ -483,3 +480,23 @@ loop = keras.Sequential([keras.Input((10,))] + [layers.Dense(8) for _ in range(3
     assert fx.fixed == 2 and [f.line for f in fx.remaining] == [13]
     assert fx.after.decode() == src.replace("layers.Dense(8)(x)", "layers.Dense(8, "
                                             "use_bias=False)(x)")
+
+
+def test_std_name_renamed_then_division_fixed(tmp_path: Path) -> None:
+    src = (
+        "import keras\nfrom keras import layers\n\nmodel = keras.Sequential([keras.Input((4,)), "
+        "layers.Dense(3, use_bias=False), layers.BatchNormalization(epsilon=1e-5), "
+        "layers.ReLU()])\n"
+        "gamma, beta, mean, std = model.layers[1].get_weights()\n\n\ndef norm(x):\n"
+        "    return gamma * (x - mean) / std + beta\n\n\nprint(std.shape, model.std)\n")
+    path = tmp_path / "v.py"
+    path.write_text(src)
+    assert fixed(path, unsafe=False).fixed == 1  # the division only: the rename is unsafe
+    fx = fixed(path, unsafe=True)
+    assert fx.fixed == 2 and fx.remaining == []
+    assert fx.after.decode() == src.replace("mean, std", "mean, var").replace(
+        "/ std", "/ np.sqrt(var + 1e-05)").replace("std.shape", "var.shape").replace(
+        "from keras import layers\n", "from keras import layers\nimport numpy as np\n")
+    # a second binding of the name: no rename
+    path.write_text(src + "std = 1\n")
+    assert "var" not in fixed(path, unsafe=True).after.decode().split("get_weights")[0][-12:]

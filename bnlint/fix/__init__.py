@@ -92,4 +92,7 @@ def whole_sites(ctx: Any, flagged: list[tuple[Any, Finding]]) -> Iterator[Findin
         key = site(la)
         if key is None or built.get(key, set()) - hit.get(key, set()):
             f.fix_args = {}
+        bias = f.fix_args.get("bias_at")
+        if bias is not None and len(built.get(tuple(bias), ())) != 1:
+            del f.fix_args["bias_at"]  # the layer before is built by a shared call site
         yield f

@@ -413,6 +413,70 @@ def fix_divide_by_std(src: Source, f: Finding, program_names: set[str] | None = 
     return Fix(edits, "safe")
 
 
+_VARIANCE_NAMES = ("var", "moving_variance", "moving_var", "variance")
+
+
+def fix_rename_std(src: Source, f: Finding, program_names: set[str] | None = None) -> Fix | None:
+    """BN012 (unsafe): a variance bound to a standard-deviation name gets a variance name,
+    everywhere it is used -- only when that binding is the name's only one in the file."""
+    from libcst.metadata import ScopeProvider
+
+    old = f.fix_args.get("rename")
+    if not isinstance(old, str) or f.line is None:
+        return None
+    assigns = src.nodes_at(f.line, f.column, cst.Assign)
+    if len(assigns) != 1:
+        return None
+    targets = [n for n in _names_in(assigns[0].targets) if n.value == old]
+    if len(targets) != 1:
+        return None
+    scopes: Any = src.wrapper.resolve(ScopeProvider)
+    scope = scopes.get(targets[0])
+    if scope is None:
+        return None
+    bindings = list(scope.assignments[old])
+    if len(bindings) != 1 or getattr(bindings[0], "node", None) is not targets[0]:
+        return None
+    uses = {id(a.node) for a in bindings[0].references} | {id(targets[0])}
+    every = [n for n in src.pos if isinstance(n, cst.Name) and n.value == old
+             and not _is_attr_or_keyword(src, n)]
+    if any(id(n) not in uses for n in every):
+        return None  # the name means something else somewhere: leave it to the user
+    names = (program_names or set()) | src.names_used()
+    new = next((n for n in _VARIANCE_NAMES if n not in names), None)
+    if new is None:
+        return None
+    return Fix([src.replace(n, new) for n in every], "unsafe")
+
+
+def _names_in(node: Any) -> list[cst.Name]:
+    out: list[cst.Name] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.Name):
+            out.append(n)
+        elif isinstance(n, (list, tuple)):
+            stack.extend(n)
+        elif isinstance(n, cst.CSTNode) and not isinstance(n, (cst.Attribute, cst.Subscript)):
+            stack.extend(n.children)
+    return out
+
+
+def _is_attr_or_keyword(src: Source, n: cst.Name) -> bool:
+    parent = src.parent(n)
+    return (isinstance(parent, cst.Attribute) and parent.attr is n) or \
+        (isinstance(parent, cst.Arg) and parent.keyword is n)
+
+
+def fix_variance(src: Source, f: Finding, program_names: set[str] | None = None,
+                 numpy_alias: str | None = None) -> Fix | None:
+    """BN012: the division fix (safe) or the rename of a std-named binding (unsafe)."""
+    if "rename" in f.fix_args:
+        return fix_rename_std(src, f, program_names)
+    return fix_divide_by_std(src, f, program_names, numpy_alias)
+
+
 def _statement_line(src: Source, node: cst.CSTNode) -> cst.SimpleStatementLine | None:
     """The line whose only statement is ``node`` (a small statement), in a block that keeps
     other statements."""
@@ -513,7 +577,7 @@ FIXERS: dict[str, Callable[..., Fix | None]] = {
     "BN003": fix_remove_bn,
     "BN004": fix_use_bias,
     "BN006": fix_momentum,
-    "BN012": fix_divide_by_std,
+    "BN012": fix_variance,
     "KR001": fix_softmax_single_unit,
     "KR002": fix_drop_from_logits,
     "KR003": fix_add_from_logits,

@@ -21,7 +21,7 @@ class VarianceUsedAsStd(Rule):
            "gamma * (x - moving_mean) / sqrt(moving_variance + epsilon) + beta, so dividing by "
            "it (or calling it a standard deviation) gives the wrong output.")
     fix = "Divide by `np.sqrt({name} + epsilon)` (epsilon is the layer's, 0.001 by default)."
-    fix_safety = "safe"  # the division fix; renaming a std-named binding is not offered
+    fix_safety = "safe"  # the division fix; renaming a std-named binding is an unsafe one
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         src = ctx.source
@@ -80,7 +80,8 @@ class VarianceUsedAsStd(Rule):
             if _STD_NAME.search(name):
                 reported.add(node.lineno)
                 yield self._at(ctx, node, name,
-                               f"moving_variance is bound to `{name}`, a standard-deviation name")
+                               f"moving_variance is bound to `{name}`, a standard-deviation name",
+                               fix_args={"rename": name})
         for node in ast.walk(src.tree):
             if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div)):
                 continue
