@@ -500,3 +500,26 @@ def test_std_name_renamed_then_division_fixed(tmp_path: Path) -> None:
     # a second binding of the name: no rename
     path.write_text(src + "std = 1\n")
     assert "var" not in fixed(path, unsafe=True).after.decode().split("get_weights")[0][-12:]
+
+
+def test_notebook_removal_across_cells(tmp_path: Path) -> None:
+    """BN001's removal in one cell drops BN004's fix of the Dense in another cell (the Dense
+    keeps its bias: it produces the logits again)."""
+    def cell(src: list[str]) -> dict[str, Any]:
+        return {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+                "source": src}
+
+    nb = {"cells": [cell(["import keras\n", "from keras import layers\n",
+                          "model = keras.Sequential()\n", "model.add(keras.Input((4,)))"]),
+                    cell(["model.add(layers.Dense(3))"]),
+                    cell(["model.add(layers.BatchNormalization())\n",
+                          "model.add(layers.Activation('softmax'))"])],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path = tmp_path / "x.ipynb"
+    path.write_text(json.dumps(nb, indent=1) + "\n")
+    assert codes(path) == Counter({"BN001": 1, "BN004": 1})
+    fx = fixed(path)
+    after = json.loads(fx.after)
+    assert after["cells"][1]["source"] == ["model.add(layers.Dense(3))"]
+    assert after["cells"][2]["source"] == ["model.add(layers.Activation('softmax'))"]
+    assert fx.remaining == []

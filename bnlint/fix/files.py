@@ -243,9 +243,15 @@ def _fix_notebook(raw: bytes, findings: list[Finding], s: Settings, unsafe: bool
     for f in findings:
         if f.cell is not None:
             by_cell.setdefault(f.cell, []).append(f)
+    removing = {number: {str(f.fix_args.get("bn")) for f in group if f.fix_args.get("remove")}
+                for number, group in by_cell.items()} if unsafe else {}
     for number, group in sorted(by_cell.items()):
         if not 1 <= number <= len(cells) or not isinstance(cells[number - 1], dict):
             continue
+        elsewhere = set().union(*(names for n, names in removing.items() if n != number))
+        # a fix that needs a layer another cell's fix removes waits for the next pass
+        group = [f for f in group if str(f.fix_args.get("bn")) not in elsewhere
+                 or f.fix_args.get("remove")]
         cell = cells[number - 1]
         source = cell.get("source", "")
         text = "".join(source) if isinstance(source, list) else str(source)
