@@ -269,12 +269,14 @@ def test_numpy_import_added_only_when_absent(tmp_path: Path) -> None:
     src = ('"""Doc."""\nimport keras\nfrom keras import layers\n\nmodel = keras.Sequential(['
            'keras.Input((4,)), layers.Dense(3), layers.BatchNormalization(epsilon=1e-5)])\n'
            'w = model.layers[1].get_weights()\nz = w[0] / w[3]\n')
-    path = tmp_path / "v.py"
-    path.write_text(src)
-    fx = fixed(path, unsafe=False, ignore=["BN004"])
-    assert fx.after.decode() == src.replace(
+    want = src.replace(
         "from keras import layers\n", "from keras import layers\nimport numpy as np\n").replace(
         "w[0] / w[3]", "w[0] / np.sqrt(w[3] + 1e-05)")
+    for newline in ("\n", "\r\n"):
+        path = tmp_path / "v.py"
+        path.write_bytes(src.replace("\n", newline).encode())
+        fx = fixed(path, unsafe=False, ignore=["BN004"])
+        assert fx.after.decode() == want.replace("\n", newline)
 
 
 # ------------------------------------------------------------------------- notebooks, saved

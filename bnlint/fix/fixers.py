@@ -142,7 +142,7 @@ class Source:
             if not (is_doc or isinstance(small, (cst.Import, cst.ImportFrom))):
                 break
             after = self.pos[stmt].end.line
-        return Edit((after + 1, 0), (after + 1, 0), line_text + "\n")
+        return Edit((after + 1, 0), (after + 1, 0), line_text + self.module.default_newline)
 
 
 def _dotted(node: cst.CSTNode) -> str | None:
