@@ -525,3 +525,26 @@ def test_notebook_removal_across_cells(tmp_path: Path) -> None:
     assert after["cells"][1]["source"] == ["model.add(layers.Dense(3))"]
     assert after["cells"][2]["source"] == ["model.add(layers.Activation('softmax'))"]
     assert fx.remaining == []
+
+
+@pytest.mark.parametrize(("imports", "want"), [
+    ("import keras\nfrom keras import layers\n", "keras.losses.BinaryCrossentropy(from_logits=True)"),
+    ("import tensorflow as tf\nlayers = tf.keras.layers\nkeras = tf.keras\n",
+     "tf.keras.losses.BinaryCrossentropy(from_logits=True)"),
+    ("import keras\nfrom keras import layers, losses\n",
+     "losses.BinaryCrossentropy(from_logits=True)"),
+    ("from keras import Sequential, Input, layers\n", None),  # no way to reach keras.losses
+])
+def test_kr003_string_loss_in_the_files_own_words(imports: str, want: str | None,
+                                                  tmp_path: Path) -> None:
+    model = ("Sequential([Input((4,)), layers.Dense(1)])" if want is None else
+             "keras.Sequential([keras.Input((4,)), layers.Dense(1)])")
+    src = f"{imports}model = {model}\nmodel.compile(loss='binary_crossentropy')  # keep\n"
+    path = tmp_path / "k.py"
+    path.write_text(src)
+    assert codes(path)["KR003"] == 1
+    fx = fixed(path)
+    if want is None:
+        assert not fx.changed and [f.code for f in fx.remaining] == ["KR003"]
+    else:
+        assert fx.after.decode() == src.replace("'binary_crossentropy'", want)
