@@ -117,7 +117,7 @@ def check(
         "--jobs", "-j", min=1, help="Worker processes (default: sized to the machine when "
         "there are enough files; 1: no pool).")] = None,
     fix: Annotated[bool, typer.Option(
-        "--fix", help="Apply the safe fixes in place (`fix = true` in [tool.bnlint]).")] = False,
+        "--fix", help="Apply the safe fixes in place (`fix = true` in pyproject.toml).")] = False,
     no_fix: Annotated[bool, typer.Option(
         "--no-fix", help="Do not fix, whatever the configuration says.")] = False,
     unsafe_fixes: Annotated[bool, typer.Option(
