@@ -425,9 +425,10 @@ def programs(draw: Any) -> str:
             f"x = {c}(x)\n" for c in calls) + "model = keras.Model(inputs, x)\n"
     if draw(st.booleans()):
         body += f"model.compile(optimizer='adam', loss={draw(st.sampled_from(_LOSSES))})\n"
-    if draw(st.booleans()):
-        body += "w = model.layers[1].get_weights()\ny = w[0] / w[3]\n"
-    return head + body
+    weights = draw(st.sampled_from(["", "w = model.layers[1].get_weights()\ny = w[0] / w[3]\n",
+                                    "g, b, m, std = model.layers[1].get_weights()\n"
+                                    "y = (g - m) / std  # normalize\nprint(std)\n"]))
+    return head + body + weights
 
 
 @settings(max_examples=int(os.environ.get("BNLINT_FIX_EXAMPLES", "40")), deadline=None,
