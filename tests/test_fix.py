@@ -549,3 +549,19 @@ def test_kr003_string_loss_in_the_files_own_words(imports: str, want: str | None
         assert not fx.changed and [f.code for f in fx.remaining] == ["KR003"]
     else:
         assert fx.after.decode() == src.replace("'binary_crossentropy'", want)
+
+
+def test_non_ascii_lines(tmp_path: Path) -> None:
+    """Columns after non-ASCII text: the reader counts characters, ast counts bytes."""
+    src = ('import keras\nfrom keras import layers\nmodel = keras.Sequential([keras.Input((4,)), '
+           'layers.Dense(3, name="dé"), layers.BatchNormalization(), '
+           'layers.Dense(1, activation="softmax")])  # ünï\n'
+           'w = model.layers[1].get_weights(); é = 1.0; y = (é - w[2]) / w[3]\n')
+    path = tmp_path / "u.py"
+    path.write_text(src, "utf-8")
+    assert codes(path) == Counter({"BN004": 1, "KR001": 1, "BN012": 1})
+    fx = fixed(path)
+    assert fx.fixed == 3 and fx.remaining == []
+    assert fx.after.decode() == src.replace('name="dé"', 'name="dé", use_bias=False').replace(
+        '"softmax"', '"sigmoid"').replace("/ w[3]", "/ np.sqrt(w[3] + 0.001)").replace(
+        "from keras import layers\n", "from keras import layers\nimport numpy as np\n")

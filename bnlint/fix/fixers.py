@@ -56,19 +56,20 @@ class Source:
             self._starts.setdefault((rng.start.line, rng.start.column), []).append(node)
 
     # ------------------------------------------------------------------ positions
-    def char_column(self, line: int, column: int | None) -> int | None:
-        """A finding's 1-based column (UTF-8 bytes, as :mod:`ast` counts) -> 0-based chars."""
+    def char_columns(self, line: int, column: int | None) -> list[int]:
+        """A finding's 1-based column -> 0-based character columns it may mean: findings
+        located through :mod:`ast` count UTF-8 bytes, the others characters (the same on an
+        ASCII line)."""
         if column is None or not 1 <= line <= len(self.lines):
-            return None
+            return []
         raw = self.lines[line - 1].encode("utf-8")[: column - 1]
-        return len(raw.decode("utf-8", errors="ignore"))
+        as_bytes = len(raw.decode("utf-8", errors="ignore"))
+        return [column - 1] if as_bytes == column - 1 else [column - 1, as_bytes]
 
     def nodes_at(self, line: int, column: int | None, kind: type | tuple[type, ...],
                  ) -> list[Any]:
-        col = self.char_column(line, column)
-        if col is None:
-            return []
-        return [n for n in self._starts.get((line, col), []) if isinstance(n, kind)]
+        return [n for col in self.char_columns(line, column)
+                for n in self._starts.get((line, col), []) if isinstance(n, kind)]
 
     def call_at(self, f: Finding, line: int | None = None, column: int | None = None,
                 ) -> cst.Call | None:
@@ -79,9 +80,8 @@ class Source:
             return None
         calls = self.nodes_at(line, column, cst.Call)
         if f.end_line is not None and f.end_column is not None and line == f.line:
-            end_col = self.char_column(f.end_line, f.end_column)
-            exact = [c for c in calls if (self.pos[c].end.line, self.pos[c].end.column)
-                     == (f.end_line, end_col)]
+            ends = {(f.end_line, c) for c in self.char_columns(f.end_line, f.end_column)}
+            exact = [c for c in calls if (self.pos[c].end.line, self.pos[c].end.column) in ends]
             calls = exact or calls
         if not calls:
             return None
