@@ -565,3 +565,13 @@ def test_non_ascii_lines(tmp_path: Path) -> None:
     assert fx.after.decode() == src.replace('name="dé"', 'name="dé", use_bias=False').replace(
         '"softmax"', '"sigmoid"').replace("/ w[3]", "/ np.sqrt(w[3] + 0.001)").replace(
         "from keras import layers\n", "from keras import layers\nimport numpy as np\n")
+
+
+def test_comment_after_the_last_comma_stays_on_its_line(tmp_path: Path) -> None:
+    src = ("import keras\nfrom keras import layers\n\ninputs = keras.Input((4,))\n"
+           "x = layers.Dense(\n    8,  # units\n)(inputs)\nx = layers.BatchNormalization()(x)\n"
+           "model = keras.Model(inputs, layers.ReLU()(x))\n")
+    path = tmp_path / "c.py"
+    path.write_text(src)
+    assert fixed(path).after.decode() == src.replace(
+        "    8,  # units\n", "    8,  # units\n    use_bias=False,\n")

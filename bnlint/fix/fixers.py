@@ -190,8 +190,15 @@ def with_kwarg(call: cst.Call, name: str, value: cst.BaseExpression) -> cst.Call
             sep = cst.SimpleWhitespace(" ")
         elif isinstance(sep, cst.ParenthesizedWhitespace):  # the line break and indent only
             sep = sep.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
+        orig = last.comma.whitespace_after
+        after_new = orig
+        if isinstance(orig, cst.ParenthesizedWhitespace) and \
+                isinstance(sep, cst.ParenthesizedWhitespace):
+            # a comment after the last comma stays on its line; `)` keeps its indent
+            sep = orig.with_changes(indent=sep.indent, last_line=sep.last_line)
+            after_new = orig.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
         args[-1] = last.with_changes(comma=last.comma.with_changes(whitespace_after=sep))
-        args.append(new.with_changes(comma=last.comma))
+        args.append(new.with_changes(comma=last.comma.with_changes(whitespace_after=after_new)))
     else:  # a comma like the call's others; the space before `)` stays before `)`
         comma = args[-2].comma if len(args) >= 2 and isinstance(args[-2].comma, cst.Comma) \
             else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
