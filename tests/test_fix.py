@@ -575,3 +575,16 @@ def test_comment_after_the_last_comma_stays_on_its_line(tmp_path: Path) -> None:
     path.write_text(src)
     assert fixed(path).after.decode() == src.replace(
         "    8,  # units\n", "    8,  # units\n    use_bias=False,\n")
+
+
+def test_loss_object_bound_to_a_name(tmp_path: Path) -> None:
+    src = ("import keras\nfrom keras import layers\n\n"
+           "model = keras.Sequential([keras.Input((10,)), layers.Dense(3, activation='softmax')])\n"
+           "loss_fn = keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1)\n"
+           "model.compile(optimizer='adam', loss=loss_fn)\n")
+    path = tmp_path / "l.py"
+    path.write_text(src)
+    fx = fixed(path)
+    assert fx.after.decode() == src.replace("from_logits=True, ", "")
+    path.write_text(src + "other = loss_fn\n")  # used elsewhere too: not fixed
+    assert not fixed(path).changed

@@ -306,23 +306,44 @@ _LOSS_CLASSES = {
 }
 
 
-def _compile_loss(src: Source, f: Finding) -> cst.Arg | None:
+def _compile_loss(src: Source, f: Finding) -> cst.BaseExpression | None:
+    """The ``loss=`` expression of the ``compile`` call; for a name, the loss object it is
+    bound to when that is its only binding in the file and ``compile`` its only use."""
+    from libcst.metadata import ScopeProvider
+
     call = src.call_at(f)
     if call is None or not isinstance(call.func, cst.Attribute) or \
             call.func.attr.value != "compile":
         return None
-    return _kwarg(call, "loss")
+    arg = _kwarg(call, "loss")
+    if arg is None or not isinstance(arg.value, cst.Name):
+        return arg.value if arg is not None else None
+    scopes: Any = src.wrapper.resolve(ScopeProvider)
+    scope = scopes.get(arg.value)
+    name = arg.value.value
+    if scope is None or len(scope.assignments[name]) != 1:
+        return None
+    (binding,) = scope.assignments[name]
+    node = getattr(binding, "node", None)
+    assign = src.parent(node) if node is not None else None
+    assign = src.parent(assign) if isinstance(assign, cst.AssignTarget) else None
+    if not isinstance(assign, cst.Assign) or len(assign.targets) != 1 or \
+            assign.targets[0].target is not node or not isinstance(assign.value, cst.Call):
+        return None
+    if {id(a.node) for a in binding.references} != {id(arg.value)}:
+        return None  # the loss object is used elsewhere too
+    return assign.value
 
 
 def fix_drop_from_logits(src: Source, f: Finding) -> Fix | None:
     """KR002: the output already applies softmax/sigmoid, so ``from_logits=True`` goes."""
     loss = _compile_loss(src, f)
-    if loss is None or not isinstance(loss.value, cst.Call):
+    if not isinstance(loss, cst.Call):
         return None
-    arg = _kwarg(loss.value, "from_logits")
+    arg = _kwarg(loss, "from_logits")
     if arg is None or not _is_name(arg.value, "True"):
         return None
-    return Fix([src.replace(loss.value, without_arg(loss.value, arg))], "unsafe")
+    return Fix([src.replace(loss, without_arg(loss, arg))], "unsafe")
 
 
 def _losses_prefix(src: Source) -> str | None:
@@ -365,7 +386,7 @@ def fix_add_from_logits(src: Source, f: Finding) -> Fix | None:
     loss = _compile_loss(src, f)
     if loss is None:
         return None
-    value = loss.value
+    value = loss
     if isinstance(value, cst.Call):
         if _has_star(value):
             return None
