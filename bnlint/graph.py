@@ -158,6 +158,8 @@ class Model(Record):
     location: Location | None = None
     source: str | None = None  # file the model was read from
     notes: list[str] = Field(default_factory=list)
+    # why the model as a whole cannot be counted (an operation of its graph, not a layer)
+    unknown: str | None = None
 
     def layer(self, name: str) -> Layer:
         for layer in self.layers:
@@ -179,12 +181,16 @@ class Model(Record):
             if layer.unknown is not None:
                 out.append(layer)
             if layer.model is not None:
+                if layer.model.unknown is not None and layer.unknown is None:
+                    out.append(layer)
                 out.extend(layer.model.unknown_layers)
         return out
 
     @property
     def count_unknown_reason(self) -> str | None:
         """Why the totals cannot be given, or None when they can."""
+        if self.unknown is not None:
+            return self.unknown
         if self.unknown_layers:
             return "see the layers marked unknown"
         if not self.built and self.keras_version == 2:

@@ -154,7 +154,8 @@ def call_layer(
             bad = next(t for t in inputs if t.shape is None)
             source = bad.node.layer
             # a model input says why (a Sequential's input layer is not in model.layers)
-            layer.unknown = (source.unknown if source.unknown and bad.node.is_input else
+            layer.unknown = (source.unknown if source.unknown and (bad.node.is_input
+                                                                   or source.is_op) else
                              f"input shape unknown (comes from `{source.name}`)")
         outputs = [None] * _n_outputs(layer, n_outputs_hint)
     elif isinstance(layer, KModel):
@@ -563,7 +564,19 @@ def _to_graph(model: KModel, source: str | None, frozen: bool) -> graph.Model:
         location=model.location,
         source=source,
         notes=list(model.notes),
+        unknown=model.unknown or _unknown_op(model),
     )
+
+
+def _unknown_op(model: KModel) -> str | None:
+    """An operation of the graph (not a layer: absent from ``model.layers``) bnlint could not
+    model, or that Keras refuses: the model's totals are unknown; the first one says why."""
+    if model.kind == "Sequential" or not model.is_built:
+        return None
+    for n in _nodes_in_order(model.inputs, model.outputs):
+        if n.layer.is_op and n.layer.unknown:
+            return n.layer.unknown
+    return None
 
 
 def _jsonable(v: Any) -> bool:

@@ -13,6 +13,10 @@ _MERGE_FUNCS = {"add": "Add", "subtract": "Subtract", "multiply": "Multiply", "a
                 "dot": "Dot"}
 
 
+# The first parameter of call() where it is not ``inputs`` (Keras 3 and tf_keras agree).
+_FIRST_CALL_ARG = {"MultiHeadAttention": "query", "GroupedQueryAttention": "query"}
+
+
 _MODEL_FACT_METHODS = {"compile", "fit", "fit_generator", "train_on_batch", "predict",
                        "predict_on_batch", "evaluate", "evaluate_generator", "predict_generator",
                        "test_on_batch", "load_weights", "save_weights", "save"}
@@ -139,7 +143,8 @@ class Layers:
             if last == "get" and ".activations" in ref.path and args and isinstance(args[0], str):
                 return KRef(f"keras.activations.{args[0]}")
             if last in ("int_shape", "shape") and len(args) == 1 and (
-                    ".backend" in ref.path or ".ops" in ref.path):
+                    ".backend" in ref.path or ".ops" in ref.path
+                    or ref.path in ("tensorflow.shape", "tensorflow.compat.v1.shape")):
                 from bnlint.keras.builder import KTensor
 
                 if isinstance(args[0], KTensor) and args[0].shape is not None:
@@ -160,11 +165,11 @@ class Layers:
             fn = self.py.keras_source(ref.path, node)
             if fn is not _MISSING:
                 return self.py.call(fn, args, kwargs, node, self.py.globals)
-            if (self.in_custom or self.calling) and args:
-                fn = ref.path.rsplit(".", 1)[-1]
-                t = self.traced_op(fn, args, self.tensor_op(fn, args, kwargs))
-                if t is not None:
-                    return t
+            creation = (self.in_custom or self.calling) and last in ("arange", "range")
+            if (self.has_tensor(args, kwargs) or creation) and (
+                    ref.path.startswith(("tensorflow.", "keras.ops.", "keras.src.ops."))
+                    or (self.in_custom or self.calling) and ref.path.startswith("keras.")):
+                return self.apply_op(ref.path, args, kwargs, node)
             return Opaque(self.py.text(node))
         k, cls = kind
         if k == "clear":
@@ -340,6 +345,12 @@ class Layers:
             if layer.kind == "Sequential" and not layer.is_built and args and isinstance(
                     args[0], KTensor):
                 self.build_sequential(layer, args[0].shape, node)
+        if not args and kwargs:
+            # Keras takes the first argument of call() by its name (``mha(query=x, value=x)``)
+            first_name = _FIRST_CALL_ARG.get(layer.class_name, "inputs")
+            if first_name in kwargs:
+                kwargs = dict(kwargs)
+                args = [kwargs.pop(first_name)]
         if not args:
             return Opaque(self.py.text(node))
         first = args[0]

@@ -120,6 +120,13 @@ class Subclassed:
             return self.call_layer_value(inst.kmodel, args, kwargs, node)
         if inst.klayer is not None:
             # A custom layer: build() and call() are interpreted by custom_layer_call.
+            call = inst.cls.lookup("call")
+            if not args and kwargs and isinstance(call, UserFunc):
+                params = call.node.params.params
+                first = params[1].name.value if len(params) > 1 else None
+                if first in kwargs:
+                    kwargs = dict(kwargs)
+                    args = [kwargs.pop(first)]
             return self.call_layer_value(inst.klayer, args, kwargs, node)
         call = inst.cls.lookup("call")
         if not isinstance(call, UserFunc):
@@ -328,6 +335,7 @@ class Subclassed:
         if isinstance(call, UserFunc):
             self.in_custom += 1
             self.calling.append(inst)
+            saved, self.first_unknown = self.first_unknown, None
             try:
                 if first_build:
                     self.build_by_run(inst, lambda: self._guarded(call, [inst, *targs], kw))
@@ -335,12 +343,13 @@ class Subclassed:
             finally:
                 self.calling.pop()
                 self.in_custom -= 1
+                cause, self.first_unknown = self.first_unknown, saved
             ts = self._tensors(out)
             if ts is not None and ts and all(t.shape is not None for t in ts):
                 outs = [tuple(t.shape) for t in ts]
             else:
                 reason = f"`{inst.cls.name}.call` computes its output with operations bnlint " \
-                         "does not model"
+                         "does not model" + (f": {cause}" if cause else "")
         else:
             reason = f"`{inst.cls.name}` has no call() bnlint can read"
         if outs is None:
@@ -354,6 +363,13 @@ class Subclassed:
                 if all(c is not None for c in cand):
                     outs = cand  # type: ignore[assignment]
                     reason = None
+        if first_build and outs is None:
+            # call() was not read to its end: a sublayer it would have built stays unbuilt
+            # here, so the layer's parameters are not known either.
+            lost = [sub for sub in inst.tracked if sub is not layer and (
+                sub.unknown is not None or _unbuilt(sub))]
+            if lost:
+                layer.unknown = layer.unknown or f"{reason}; `{lost[0].name}` is not built"
         if first_build:
             subs = []
             for sub in inst.tracked:

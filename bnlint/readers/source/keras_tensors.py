@@ -5,54 +5,56 @@ from __future__ import annotations
 from typing import Any
 
 from bnlint.readers.source.py_helpers import _is_num
-from bnlint.readers.source.values import Instance, WeightVar
+from bnlint.readers.source.values import Instance, Opaque, WeightVar
 
-_ELEMENTWISE_UNARY = {
-    "relu", "relu6", "sigmoid", "tanh", "softmax", "log_softmax", "exp", "log", "sqrt", "square",
-    "abs", "negative", "gelu", "silu", "swish", "elu", "selu", "softplus", "softsign", "erf",
-    "hard_sigmoid", "leaky_relu", "rsqrt", "sign", "floor", "ceil", "round", "cast",
-    "stop_gradient", "identity", "dropout", "l2_normalize", "normalize", "clip",
-    "clip_by_value", "reciprocal", "cos", "sin", "zeros_like", "ones_like", "mish",
+# tf paths whose canonical TF name (tf_keras's TFOpLambda layer name) differs from the path:
+# measured with tf_export.get_canonical_name_for_symbol (TensorFlow 2.21).
+_TF_CANONICAL = {
+    "matmul": "linalg.matmul", "add": "math.add", "subtract": "math.subtract",
+    "multiply": "math.multiply", "divide": "math.divide", "truediv": "math.truediv",
+    "maximum": "math.maximum", "minimum": "math.minimum", "pow": "math.pow", "abs": "math.abs",
+    "exp": "math.exp", "sqrt": "math.sqrt", "square": "math.square", "sigmoid": "math.sigmoid",
+    "tanh": "math.tanh", "reduce_sum": "math.reduce_sum", "reduce_mean": "math.reduce_mean",
+    "reduce_max": "math.reduce_max", "reduce_min": "math.reduce_min",
+    "reduce_prod": "math.reduce_prod", "equal": "math.equal", "not_equal": "math.not_equal",
+    "greater": "math.greater", "greater_equal": "math.greater_equal", "less": "math.less",
+    "less_equal": "math.less_equal", "logical_and": "math.logical_and",
+    "logical_or": "math.logical_or", "logical_not": "math.logical_not", "sign": "math.sign",
+    "floor": "math.floor", "round": "math.round", "negative": "math.negative",
+    "argmax": "math.argmax", "argmin": "math.argmin", "reduce_any": "math.reduce_any",
+    "reduce_all": "math.reduce_all", "math.softmax": "nn.softmax",
+    "math.log_softmax": "nn.log_softmax", "math.softsign": "nn.softsign",
+    "nn.l2_normalize": "math.l2_normalize", "nn.sigmoid": "math.sigmoid", "nn.tanh": "math.tanh",
+    "nn.swish": "nn.silu", "nn.softplus": "math.softplus",
+    "linalg.l2_normalize": "math.l2_normalize",
 }
 
-
-_ELEMENTWISE_BINARY = {"add", "subtract", "multiply", "divide", "maximum", "minimum", "power",
-                       "truediv", "true_divide", "floor_divide", "squared_difference", "where"}
-
-
-_REDUCTIONS = {"mean", "sum", "max", "min", "prod", "reduce_mean", "reduce_sum", "reduce_max",
-               "reduce_min", "reduce_prod", "std", "var", "logsumexp", "reduce_logsumexp"}
+_TF_IN_KERAS3 = ("Keras 3 raises ValueError: 'A KerasTensor cannot be used as input to a "
+                 "TensorFlow function' (wrap the TF call in a Layer, or use keras.ops)")
 
 
 def _broadcast(a: tuple, b: tuple) -> tuple | None:
-    out = []
-    for i in range(max(len(a), len(b))):
-        da = a[len(a) - 1 - i] if i < len(a) else 1
-        db = b[len(b) - 1 - i] if i < len(b) else 1
-        if da == 1:
-            out.append(db)
-        elif db == 1 or da == db:
-            out.append(da)
-        elif da is None:
-            out.append(db)
-        elif db is None:
-            out.append(da)
-        else:
-            return None
-    return tuple(reversed(out))
+    from bnlint.keras.catalogue import Unknown
+    from bnlint.keras.ops import broadcast
+
+    try:
+        return broadcast(a, b)
+    except Unknown:
+        return None
 
 
 def _matmul_shape(a: tuple, b: tuple) -> tuple | None:
-    if not a or not b:
+    from bnlint.keras.catalogue import Unknown
+    from bnlint.keras.ops import matmul
+
+    try:
+        return matmul(a, b)
+    except Unknown:
         return None
-    if len(b) == 1:
-        return a[:-1]
-    if len(a) == 1:
-        return (*b[:-2], b[-1])
-    batch = _broadcast(a[:-2], b[:-2])
-    if batch is None:
-        return None
-    return (*batch, a[-2], b[-1])
+
+
+def _camel(fn: str) -> str:
+    return "".join(p[:1].upper() + p[1:] for p in fn.split("_"))
 
 
 class Tensors:
@@ -130,31 +132,160 @@ class Tensors:
             return self.new_tensor(_broadcast(sa, sb))
         return None
 
-    def tensor_op(self, fn: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        """A small model of ``keras.ops`` / ``tf.*`` shape behaviour inside custom call()."""
-        shapes = [self.tensor_shape(a) for a in args]
-        s0 = shapes[0] if shapes else None
-        if s0 is None:
+    def tensor_op(self, fn: str, args: list[Any], kwargs: dict[str, Any],
+                  keras_ops: bool = True) -> Any:
+        """The result of an operation inside a traced call(): a tensor of the shape the rule
+        table (bnlint/keras/ops.py) gives, or None (the reason in ``self.op_error``)."""
+        shape = self.op_result_shape(fn, args, kwargs, keras_ops)
+        return None if shape is None else self.new_tensor(shape)
+
+    def op_result_shape(self, fn: str, args: list[Any], kwargs: dict[str, Any],
+                        keras_ops: bool) -> tuple | None:
+        from bnlint.keras.catalogue import Unknown
+        from bnlint.keras.ops import op_shape
+
+        self.op_error = None
+        try:
+            return tuple(op_shape(fn, args, kwargs, self.tensor_shape, keras_ops))
+        except Unknown as exc:
+            self.op_error = str(exc)
             return None
-        if fn in _ELEMENTWISE_UNARY:
-            return self.new_tensor(s0)
-        if fn in _ELEMENTWISE_BINARY and len(args) >= 2 and shapes[1] is not None:
-            return self.new_tensor(_broadcast(s0, shapes[1]))
-        if fn in ("matmul", "dot") and len(args) >= 2 and shapes[1] is not None:
-            return self.new_tensor(_matmul_shape(s0, shapes[1]))
-        if fn in _REDUCTIONS:
-            axis = kwargs.get("axis", args[1] if len(args) > 1 else None)
-            keep = kwargs.get("keepdims", kwargs.get("keep_dims", False))
-            rank = len(s0)
-            if axis is None:
-                return self.new_tensor(tuple(1 for _ in s0) if keep else ())
-            axes = axis if isinstance(axis, (list, tuple)) else [axis]
-            if not all(isinstance(x, int) for x in axes):
+
+    def note_unknown_op(self, text: str, node: Any, why: str | None) -> str:
+        """The root cause of an unknown tensor: ``line N: `construct` (why)``, remembered as the
+        first one of the current traced call."""
+        line = self.py.pos(node)[0]
+        reason = f"line {line}: `{text}` is not modelled" + (f" ({why})" if why else "")
+        if getattr(self, "first_unknown", None) is None:
+            self.first_unknown = reason
+        return reason
+
+    def has_tensor(self, args: list[Any], kwargs: dict[str, Any]) -> bool:
+        from bnlint.keras.builder import KTensor
+
+        def tensor(v: Any, depth: int = 0) -> bool:
+            if isinstance(v, (KTensor, WeightVar)):
+                return True
+            if isinstance(v, (list, tuple)) and depth < 3:
+                return any(tensor(x, depth + 1) for x in v)
+            return False
+
+        return any(tensor(v) for v in [*args, *kwargs.values()])
+
+    def tensors_in(self, args: list[Any], kwargs: dict[str, Any]) -> list[Any]:
+        from bnlint.keras.builder import KTensor
+
+        out: list[Any] = []
+
+        def walk(v: Any, depth: int = 0) -> None:
+            if isinstance(v, KTensor):
+                out.append(v)
+            elif isinstance(v, (list, tuple)) and depth < 3:
+                for x in v:
+                    walk(x, depth + 1)
+
+        for v in [*args, *kwargs.values()]:
+            walk(v)
+        return out
+
+    def apply_op(self, path: str, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
+        """``keras.ops.f(t)`` / ``tf.f(t)`` on Keras tensors (path canonical: keras.* or
+        tensorflow.*). Inside a traced call(): a shape; in functional code: a Keras 3
+        operation node, a tf_keras ``TFOpLambda`` layer, or Keras 3's refusal of TF functions."""
+        fn = path.rsplit(".", 1)[-1]
+        is_tf = path.startswith("tensorflow.")
+        text = self.py.text(node)
+        if self.in_custom or self.calling:
+            t = self.tensor_op(fn, args, kwargs, keras_ops=not is_tf)
+            if t is None:
+                self.note_unknown_op(text, node, self.op_error)
+                return Opaque(text)
+            return self.traced_op(fn, self.tensors_in(args, kwargs), t)
+        tensors = self.tensors_in(args, kwargs)
+        if not tensors:
+            return Opaque(text)
+        if is_tf and self.py.version == 3:
+            return self._op_node(_camel(fn), tensors, None, f"line {self.py.pos(node)[0]}: "
+                                 f"`{text}`: {_TF_IN_KERAS3}", node)
+        shape = self.op_result_shape(fn, args, kwargs, keras_ops=not is_tf)
+        if any(t.shape is None for t in tensors):
+            shape, why = None, None  # unknown upstream: its layer says why
+        else:
+            why = None if shape is not None else self.note_unknown_op(text, node, self.op_error)
+        if self.py.version == 3:
+            return self._op_node(_camel(fn), tensors, shape, why, node)
+        if is_tf:
+            rel = path[len("tensorflow."):]
+            for pre in ("compat.v1.", "compat.v2.", "compat.v1.math.", "compat.v1.nn."):
+                if rel.startswith(pre):
+                    rel = rel[len(pre):]
+            return self._tf_op_layer(_TF_CANONICAL.get(rel, rel), tensors, shape, why, node)
+        return self._op_node(_camel(fn), tensors, shape, why, node)
+
+    def _op_node(self, cls: str, tensors: list[Any], shape: tuple | None, why: str | None,
+                 node: Any) -> Any:
+        """A Keras 3 operation on KerasTensors: named from the session counter (``expand_dims``
+        takes a name as a layer would), never in ``model.layers``."""
+        from bnlint.keras import builder as kb
+        from bnlint.keras.builder import KLayer
+
+        layer = KLayer(self.counters.layer_name(cls), cls, {}, self.py.version, is_op=True,
+                       location=self.py.loc(node), unknown=why)
+        out = kb.record_call(layer, tensors, [shape])
+        self._invalidate()
+        return out[0]
+
+    def _tf_op_layer(self, fn: str, tensors: list[Any], shape: tuple | None, why: str | None,
+                     node: Any, cls: str = "TFOpLambda") -> Any:
+        """tf_keras wraps a TF function called on KerasTensors in a ``TFOpLambda`` layer named
+        ``tf.<canonical name>`` (a ``name=`` argument of the TF function is not its name)."""
+        from bnlint.keras import builder as kb
+        from bnlint.keras.builder import KLayer
+        from bnlint.keras.catalogue import Built
+
+        name = self.counters.uniquify(f"tf.{fn}")
+        layer = KLayer(name, cls, {"name": name, "function": fn}, 2, location=self.py.loc(node),
+                       unknown=why)
+        if why is None and shape is not None:
+            layer.built = Built([shape])
+        out = kb.record_call(layer, tensors, [shape])
+        self._invalidate()
+        return out[0]
+
+    def tensor_getitem(self, t: Any, key: Any, node: Any) -> Any:
+        """``x[:, 0]`` on a Keras tensor."""
+        from bnlint.keras.catalogue import Unknown
+        from bnlint.keras.ops import slice_shape
+
+        key = self._slice_key(key)
+        text = self.py.text(node)
+        shape, why = None, None
+        if t.shape is not None:
+            try:
+                shape = slice_shape(tuple(t.shape), key)
+            except Unknown as exc:
+                why = str(exc)
+        if self.in_custom or self.calling:
+            if shape is None:
+                self.note_unknown_op(text, node, why)
+                return Opaque(text)
+            return self.traced_op("getitem", [t], self.new_tensor(shape))
+        if shape is None and t.shape is not None:
+            why = self.note_unknown_op(text, node, why)
+        if self.py.version == 3:
+            return self._op_node("GetItem", [t], shape, why, node)
+        return self._tf_op_layer("__operators__.getitem", [t], shape, why, node,
+                                 cls="SlicingOpLambda")
+
+    def _slice_key(self, key: Any) -> Any:
+        from bnlint.readers.source.values import KRef
+
+        def one(k: Any) -> Any:
+            if isinstance(k, KRef) and k.path.endswith(".newaxis"):
                 return None
-            norm = {x % rank for x in axes}
-            return self.new_tensor(tuple(1 if i in norm else d for i, d in enumerate(s0)
-                                         if keep or i not in norm))
-        return None
+            return k
+
+        return tuple(one(k) for k in key) if isinstance(key, tuple) else one(key)
 
     # -------------------------------------------------------------- model views
     def as_model(self, v: Any, materialize: bool = True) -> Any:

@@ -46,6 +46,8 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
         self.graph_depth = 0  # > 0 inside a tf_keras symbolic call (graph_scope)
         self.in_custom = 0  # > 0 while interpreting a custom layer's call()
         self.calling: list[Instance] = []  # subclass instances whose call() is running
+        self.op_error: str | None = None  # why the last tensor operation has no known shape
+        self.first_unknown: str | None = None  # root cause of the current call's unknown output
 
     # -------------------------------------------------------------- the evaluator's interface
     def attr(self, obj: Any, name: str, node: Any) -> Any:
@@ -154,7 +156,11 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
         return _MISSING
 
     def subscript(self, obj: Any, key: Any, node: Any) -> Any:
-        """``get_weights()[i]`` and ``model.layers[i]``; else _MISSING."""
+        """``get_weights()[i]``, ``model.layers[i]`` and ``x[:, 0]`` on a tensor; else _MISSING."""
+        from bnlint.keras.builder import KTensor
+
+        if isinstance(obj, KTensor):
+            return self.tensor_getitem(obj, key, node)
         if isinstance(obj, WeightList):
             if isinstance(key, int) and -len(obj.entries) <= key < len(obj.entries):
                 w = obj.entries[key]

@@ -1,0 +1,350 @@
+"""Output shapes of tensor operations (``keras.ops.*``, ``tf.*``) on symbolic tensors.
+
+The source reader interprets user code that applies operations to Keras tensors (in functional
+code, inside a custom layer's ``call``, in a ``Lambda``'s function).  Each rule below maps the
+shapes (and plain arguments) of one operation to its output shape, as Keras's
+``compute_output_spec`` / TensorFlow's static shape inference give it.  ``tests/test_ops_oracle.py``
+compares every rule with live ``keras.ops`` / ``tf`` on generated inputs.
+
+An operation is named by the last part of its path (``keras.ops.expand_dims`` and
+``tf.expand_dims`` share a rule; ``tf.concat`` and ``keras.ops.concatenate`` differ only in their
+default axis, given by :func:`op_shape`'s caller through ``defaults``).  A rule raises
+:class:`Unknown` with the reason when it cannot give an exact shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bnlint.keras.catalogue import Unknown
+
+Dim = Any  # int | None | Sym
+Shape = tuple
+
+ELEMENTWISE_UNARY = frozenset({
+    "relu", "relu6", "sigmoid", "tanh", "softmax", "log_softmax", "exp", "log", "sqrt", "square",
+    "abs", "negative", "gelu", "silu", "swish", "elu", "selu", "softplus", "softsign", "erf",
+    "hard_sigmoid", "leaky_relu", "rsqrt", "sign", "floor", "ceil", "round", "cast",
+    "stop_gradient", "identity", "dropout", "l2_normalize", "normalize", "clip",
+    "clip_by_value", "reciprocal", "cos", "sin", "zeros_like", "ones_like", "mish",
+    "logical_not", "convert_to_tensor", "log1p", "expm1",
+})
+
+ELEMENTWISE_BINARY = frozenset({
+    "add", "subtract", "multiply", "divide", "maximum", "minimum", "power", "truediv",
+    "true_divide", "floor_divide", "squared_difference", "equal", "not_equal", "greater",
+    "greater_equal", "less", "less_equal", "logical_and", "logical_or", "logical_xor", "mod",
+    "floormod",
+})
+
+REDUCTIONS = frozenset({
+    "mean", "sum", "max", "min", "prod", "reduce_mean", "reduce_sum", "reduce_max",
+    "reduce_min", "reduce_prod", "std", "var", "logsumexp", "reduce_logsumexp", "any", "all",
+    "reduce_any", "reduce_all", "argmax", "argmin",
+})
+
+
+def _int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def broadcast(a: Shape, b: Shape) -> Shape:
+    out = []
+    for i in range(max(len(a), len(b))):
+        da = a[len(a) - 1 - i] if i < len(a) else 1
+        db = b[len(b) - 1 - i] if i < len(b) else 1
+        if da == 1:
+            out.append(db)
+        elif db == 1 or da == db:
+            out.append(da)
+        elif da is None:
+            out.append(db)
+        elif db is None:
+            out.append(da)
+        else:
+            raise Unknown(f"shapes {a} and {b} do not broadcast")
+    return tuple(reversed(out))
+
+
+def matmul(a: Shape, b: Shape) -> Shape:
+    if not a or not b:
+        raise Unknown("matmul of a scalar")
+    if len(b) == 1:
+        return a[:-1]
+    if len(a) == 1:
+        return (*b[:-2], b[-1])
+    return (*broadcast(a[:-2], b[:-2]), a[-2], b[-1])
+
+
+def _axis(axis: Any, rank: int) -> int:
+    if not _int(axis) or not -rank <= axis < rank:
+        raise Unknown(f"axis {axis!r} for rank {rank}")
+    return axis % rank
+
+
+def _reduce(s: Shape, axis: Any, keep: Any) -> Shape:
+    if axis is None:
+        return tuple(1 for _ in s) if keep else ()
+    axes = axis if isinstance(axis, (list, tuple)) else [axis]
+    norm = {_axis(x, len(s)) for x in axes}
+    return tuple(1 if i in norm else d for i, d in enumerate(s) if keep or i not in norm)
+
+
+def _expand_dims(s: Shape, axis: Any) -> Shape:
+    axes = list(axis) if isinstance(axis, (list, tuple)) else [axis]
+    out = list(s)
+    rank = len(s) + len(axes)
+    for a in sorted(_axis(x, rank) for x in axes):
+        out.insert(a, 1)
+    return tuple(out)
+
+
+def _squeeze(s: Shape, axis: Any) -> Shape:
+    if axis is None:
+        if any(d is None for d in s):
+            raise Unknown("squeeze without axis of a shape with unknown dimensions")
+        return tuple(d for d in s if d != 1)
+    axes = {_axis(x, len(s)) for x in (axis if isinstance(axis, (list, tuple)) else [axis])}
+    return tuple(d for i, d in enumerate(s) if i not in axes)
+
+
+def _reshape(s: Shape, new: Any) -> Shape:
+    if not isinstance(new, (list, tuple)) or not all(_int(d) or d is None for d in new):
+        raise Unknown("target shape not known statically")
+    new = [-1 if d is None else d for d in new]
+    if new.count(-1) > 1:
+        raise Unknown("more than one -1 in the target shape")
+    if -1 not in new:
+        return tuple(new)
+    known = 1
+    for d in new:
+        if d != -1:
+            known *= d
+    if all(_int(d) for d in s) and known:
+        total = 1
+        for d in s:
+            total *= d
+        return tuple(total // known if d == -1 else d for d in new)
+    return tuple(None if d == -1 else d for d in new)
+
+
+def _transpose(s: Shape, axes: Any) -> Shape:
+    if axes is None:
+        return tuple(reversed(s))
+    if not isinstance(axes, (list, tuple)) or len(axes) != len(s):
+        raise Unknown("transpose axes not known")
+    return tuple(s[_axis(a, len(s))] for a in axes)
+
+
+def _concat(shapes: list[Shape], axis: Any) -> Shape:
+    if not shapes:
+        raise Unknown("concatenate of nothing")
+    rank = len(shapes[0])
+    if any(len(s) != rank for s in shapes):
+        raise Unknown("concatenate of tensors of different ranks")
+    ax = _axis(axis, rank)
+    out = []
+    for i in range(rank):
+        dims = [s[i] for s in shapes]
+        if i == ax:
+            out.append(sum(dims) if all(_int(d) for d in dims) else None)
+        else:
+            known = [d for d in dims if d is not None]
+            out.append(known[0] if known else None)
+    return tuple(out)
+
+
+def _stack(shapes: list[Shape], axis: Any) -> Shape:
+    if not shapes:
+        raise Unknown("stack of nothing")
+    base = shapes[0]
+    for s in shapes[1:]:
+        base = tuple(a if a is not None else b for a, b in zip(base, s, strict=False))
+    out = list(base)
+    out.insert(_axis(axis, len(base) + 1), len(shapes))
+    return tuple(out)
+
+
+def _tile(s: Shape, reps: Any) -> Shape:
+    if not isinstance(reps, (list, tuple)):
+        reps = [reps]
+    if len(reps) < len(s):
+        reps = [1] * (len(s) - len(reps)) + list(reps)
+    s = (1,) * (len(reps) - len(s)) + tuple(s)
+    return tuple(d * r if _int(d) and _int(r) else (d if r == 1 else None)
+                 for d, r in zip(s, reps, strict=True))
+
+
+def _arange(start: Any, stop: Any, step: Any) -> Shape:
+    if _int(start) and _int(stop) and _int(step) and step != 0:
+        return (max(0, -(-(stop - start) // step)),)
+    return (None,)
+
+
+def _one_hot(s: Shape, depth: Any) -> Shape:
+    return (*s, depth if _int(depth) else None)
+
+
+def _depth_to_space(s: Shape, block: Any) -> Shape:
+    if len(s) != 4 or not _int(block):
+        raise Unknown("depth_to_space needs a 4-D input and an integer block size")
+    b, h, w, c = s
+    return (b, None if h is None else h * block, None if w is None else w * block,
+            None if c is None else c // (block * block))
+
+
+def _resize(s: Shape, size: Any) -> Shape:
+    if len(s) != 4 or not isinstance(size, (list, tuple)) or len(size) != 2:
+        raise Unknown("resize needs a 4-D input and a (height, width) size")
+    return (s[0], *(d if _int(d) else None for d in size), s[3])
+
+
+def _gather(s: Shape, idx: Shape, axis: Any) -> Shape:
+    ax = _axis(0 if axis is None else axis, len(s))
+    return (*s[:ax], *idx, *s[ax + 1:])
+
+
+def slice_shape(s: Shape, key: Any) -> Shape:
+    """``x[key]``: ints drop a dimension, slices shorten it, None inserts one, ``...`` fills."""
+    keys = list(key) if isinstance(key, tuple) else [key]
+    n_ell = sum(1 for k in keys if k is Ellipsis)
+    if n_ell > 1:
+        raise Unknown("more than one ellipsis")
+    used = sum(1 for k in keys if k is not None and k is not Ellipsis)
+    if used > len(s):
+        raise Unknown("too many indices")
+    if n_ell == 0:
+        keys.append(Ellipsis)
+    out: list[Dim] = []
+    i = 0
+    for k in keys:
+        if k is Ellipsis:
+            n = len(s) - used
+            out.extend(s[i:i + n])
+            i += n
+        elif k is None:
+            out.append(1)
+        elif _int(k):
+            d = s[i]
+            if _int(d) and not -d <= k < d:
+                raise Unknown(f"index {k} out of range for dimension {d}")
+            i += 1
+        elif isinstance(k, slice):
+            d = s[i]
+            i += 1
+            if not all(x is None or _int(x) for x in (k.start, k.stop, k.step)):
+                raise Unknown("slice bounds not known statically")
+            if _int(d):
+                out.append(len(range(d)[k]))
+            elif k.start is None and k.stop is None and k.step in (None, 1):
+                out.append(None)
+            elif (k.step in (None, 1) and _int(k.stop) and k.stop >= 0
+                  and (k.start is None or (_int(k.start) and k.start >= 0))):
+                # x[:, :n] on an unknown dimension: at most n; TF keeps None
+                out.append(None)
+            else:
+                out.append(None)
+        else:
+            raise Unknown(f"index {k!r} not known statically")
+    return tuple(out)
+
+
+# rule(shapes of the tensor arguments by position/keyword, args, kwargs) -> shape
+Rule = Callable[[Callable[[Any], Any], list[Any], dict[str, Any]], Shape]
+
+
+def _arg(args: list[Any], kwargs: dict[str, Any], i: int, *names: str, default: Any = None) -> Any:
+    for n in names:
+        if n in kwargs:
+            return kwargs[n]
+    return args[i] if len(args) > i else default
+
+
+def op_shape(fn: str, args: list[Any], kwargs: dict[str, Any], shape_of: Callable[[Any], Any],
+             keras_ops: bool) -> Shape:
+    """The output shape of operation ``fn`` (its last name) on ``args``; ``shape_of`` gives a
+    tensor argument's shape (None: not a tensor); ``keras_ops``: the keras.ops flavour
+    (concatenate's default axis 0 vs tf.concat's required axis). Raises Unknown."""
+    def t(i: int, *names: str) -> Shape:
+        v = _arg(args, kwargs, i, *names)
+        s = shape_of(v)
+        if s is None:
+            raise Unknown(f"argument {names[0] if names else i} is not a known tensor")
+        return tuple(s)
+
+    def ts(v: Any) -> list[Shape]:
+        if not isinstance(v, (list, tuple)):
+            raise Unknown("expected a list of tensors")
+        out = [shape_of(x) for x in v]
+        if any(s is None for s in out):
+            raise Unknown("a list item is not a known tensor")
+        return [tuple(s) for s in out]
+
+    if fn in ELEMENTWISE_UNARY:
+        return t(0, "x", "features", "inputs", "t", "logits")
+    if fn in ELEMENTWISE_BINARY:
+        a = _arg(args, kwargs, 0, "x1", "x")
+        b = _arg(args, kwargs, 1, "x2", "y")
+        sa, sb = shape_of(a), shape_of(b)
+        if sa is None and b is not None and not isinstance(a, (int, float)):
+            raise Unknown("first operand is not a known tensor")
+        sa = () if sa is None else tuple(sa)
+        if sb is None:
+            if not isinstance(b, (int, float)) or isinstance(b, bool):
+                raise Unknown("second operand is not a known tensor")
+            sb = ()
+        return broadcast(sa, tuple(sb))
+    if fn == "where":
+        return broadcast(broadcast(t(0, "condition"), t(1, "x1", "x")), t(2, "x2", "y"))
+    if fn in ("matmul", "dot"):
+        return matmul(t(0, "x1", "a"), t(1, "x2", "b"))
+    if fn in REDUCTIONS:
+        keep = _arg(args, kwargs, 2, "keepdims", "keep_dims", default=False)
+        return _reduce(t(0, "x", "input_tensor", "input"), _arg(args, kwargs, 1, "axis"), keep)
+    if fn == "expand_dims":
+        return _expand_dims(t(0, "x", "input"), _arg(args, kwargs, 1, "axis"))
+    if fn == "squeeze":
+        return _squeeze(t(0, "x", "input"), _arg(args, kwargs, 1, "axis"))
+    if fn == "reshape":
+        return _reshape(t(0, "x", "tensor"), _arg(args, kwargs, 1, "newshape", "new_shape",
+                                                   "shape"))
+    if fn == "transpose":
+        return _transpose(t(0, "x", "a"), _arg(args, kwargs, 1, "axes", "perm"))
+    if fn in ("concatenate", "concat"):
+        axis = _arg(args, kwargs, 1, "axis", default=0 if keras_ops else None)
+        return _concat(ts(_arg(args, kwargs, 0, "xs", "values")), axis)
+    if fn == "stack":
+        return _stack(ts(_arg(args, kwargs, 0, "x", "values")),
+                      _arg(args, kwargs, 1, "axis", default=0))
+    if fn == "tile":
+        return _tile(t(0, "x", "input"), _arg(args, kwargs, 1, "repeats", "multiples"))
+    if fn in ("arange", "range"):
+        absent = object()
+        start = _arg(args, kwargs, 0, "start", default=absent)
+        stop = _arg(args, kwargs, 1, "stop", "limit", default=absent)
+        step = _arg(args, kwargs, 2, "step", "delta", default=1)
+        if stop is absent:
+            start, stop = 0, start
+        if start is absent:
+            start = 0
+        if not all(v is None or _int(v) for v in (start, stop, step)):
+            raise Unknown("arange bounds are not integers")
+        if start is None or stop is None or step is None:
+            return (None,)
+        return _arange(start, stop, step)
+    if fn == "one_hot":
+        return _one_hot(t(0, "x", "indices"), _arg(args, kwargs, 1, "num_classes", "depth"))
+    if fn == "depth_to_space":
+        return _depth_to_space(t(0, "input"), _arg(args, kwargs, 1, "block_size"))
+    if fn == "resize":
+        return _resize(t(0, "images", "image"), _arg(args, kwargs, 1, "size"))
+    if fn in ("take", "gather"):
+        idx = _arg(args, kwargs, 1, "indices")
+        si = shape_of(idx)
+        if si is None:
+            if not _int(idx):
+                raise Unknown("indices are not a known tensor")
+            si = ()
+        return _gather(t(0, "x", "params"), tuple(si), _arg(args, kwargs, 2, "axis"))
+    raise Unknown(f"`{fn}` is not modelled")
