@@ -56,6 +56,45 @@ def _set_trainable(layer: Any, value: bool, depth: int = 0) -> None:
                 _set_trainable(sub, value, depth + 1)
 
 
+class _LambdaCall:
+    """A ``Lambda`` without ``output_shape``: Keras calls the function on symbolic tensors to
+    learn the output shape; bnlint interprets the function (user code, read statically)."""
+
+    def __init__(self, world: Any, fn: UserFunc, arguments: Any):
+        self.world = world
+        self.fn = fn
+        self.arguments = arguments if isinstance(arguments, dict) else {}
+
+    def __call__(self, layer: Any, shapes: list[Any], kwargs: dict[str, Any], list_input: bool,
+                 first_count: int | None) -> list[Any]:
+        from bnlint.keras import builder as kb
+        from bnlint.keras.catalogue import Built
+
+        w = self.world
+        if any(s is None for s in shapes):
+            return [None]
+        phs = [kb.make_input("__arg__", tuple(s), w.py.version) for s in shapes]
+        arg = phs if list_input or len(phs) != 1 else phs[0]
+        w.in_custom += 1
+        saved, w.first_unknown = w.first_unknown, None
+        try:
+            out = w._guarded(self.fn, [arg], dict(self.arguments))
+        finally:
+            w.in_custom -= 1
+            cause, w.first_unknown = w.first_unknown, saved
+        ts = w._tensors(out)
+        if ts and all(t.shape is not None for t in ts):
+            outs = [tuple(t.shape) for t in ts]
+            if layer.built is None:
+                layer.built = Built(outs)
+            return outs
+        if layer.built is None:
+            layer.unknown = layer.unknown or (
+                "Lambda: its output shape depends on operations bnlint does not model"
+                + (f": {cause}" if cause else "") + " (give `output_shape=` to make it known)")
+        return [None] * max(1, len(ts or []))
+
+
 class _LayerList:
     """``model.layers``: indexing records a reference."""
 
@@ -317,6 +356,9 @@ class Layers:
             self.counters.layer_name("Dropout")  # its internal dropout layer takes a name
         layer = KLayer(name, cls, config, self.py.version, trainable=self.py.truth(trainable) is not False,
                        location=self.py.loc(node))
+        fn = values.get("function")
+        if cls == "Lambda" and isinstance(fn, UserFunc) and values.get("output_shape") is None:
+            layer.custom = _LambdaCall(self, fn, values.get("arguments"))
         if batch_shape is not None:
             self.input_arg[id(layer)] = batch_shape
         elif input_dim is not None or input_shape is not None or b_in is not None:
