@@ -56,6 +56,9 @@ def _set_trainable(layer: Any, value: bool, depth: int = 0) -> None:
                 _set_trainable(sub, value, depth + 1)
 
 
+_NO_MASK = object()  # out_mask: the custom layer did not say
+
+
 class _LambdaCall:
     """A ``Lambda`` without ``output_shape``: Keras calls the function on symbolic tensors to
     learn the output shape; bnlint interprets the function (user code, read statically)."""
@@ -366,6 +369,27 @@ class Layers:
             self.input_arg[id(layer)] = None  # a Sequential is built on it: shape unknown
         return layer
 
+    def _set_masks(self, layer: Any, inputs: list[Any], outs: list[Any]) -> None:
+        """The Keras mask of a call's outputs: Embedding(mask_zero=True) and Masking make one;
+        a custom layer's compute_mask says (see custom_layer_call); another layer given a
+        masked input passes on a mask bnlint does not model ("?")."""
+        mask: Any = None
+        first = inputs[0].shape if inputs else None
+        if self.out_mask is not _NO_MASK:
+            mask = self.out_mask
+        elif layer.class_name == "Embedding" and not layer.is_op:
+            mz = layer.config.get("mask_zero", False)
+            mask = (tuple(first) if first is not None else "?") if mz is True else (
+                None if mz in (False, None) else "?")
+        elif layer.class_name == "Masking" and not layer.is_op:
+            mask = tuple(first[:-1]) if first is not None else "?"
+        elif any(m is not None for m in self.in_masks):
+            mask = "?"
+        self.out_mask = _NO_MASK
+        if mask is not None:
+            for t in outs:
+                self.masks[id(t)] = mask
+
     def call_layer_value(self, layer: Any, args: list[Any], kwargs: dict[str, Any],
                          node: Any) -> Any:
         from bnlint.keras import builder as kb
@@ -420,7 +444,10 @@ class Layers:
                 inputs.append(v[0])
             elif _plain_data(v):
                 call_kwargs[k] = v
+        self.in_masks = [self.masks.get(id(t)) for t in inputs]
+        self.out_mask = _NO_MASK
         outs = kb.call_layer(layer, inputs, call_kwargs, list_input, first_count=first_count)
+        self._set_masks(layer, inputs, outs)
         self._invalidate()
         if isinstance(layer, KModel):
             return outs[0] if len(outs) == 1 else list(outs)

@@ -307,6 +307,7 @@ class Subclassed:
         def ph(shape: Any) -> Any:
             return kb.make_input("__arg__", tuple(shape), self.py.version)
 
+        in_mask = self.in_masks[0] if self.in_masks else None
         first = shapes if first_count is None else shapes[:first_count]
         rest = [] if first_count is None else shapes[first_count:]
         multi = list_input or len(first) != 1
@@ -327,6 +328,10 @@ class Subclassed:
                 kw[k] = ph(shapes[v.index])
             else:
                 kw[k] = v
+        if isinstance(call, UserFunc) and "mask" not in kw and any(
+                p.name.value == "mask" for p in call.node.params.params):
+            # Keras passes the first input's mask to a call() that takes `mask`
+            kw["mask"] = self._mask_value(in_mask, ph)
         positional_extra = [ph(x) for x in rest if not any(
             isinstance(v, TensorArg) and v.index >= len(first) for v in kwargs.values())]
         targs.extend(positional_extra)
@@ -338,8 +343,9 @@ class Subclassed:
             saved, self.first_unknown = self.first_unknown, None
             try:
                 if first_build:
-                    self.build_by_run(inst, lambda: self._guarded(call, [inst, *targs], kw))
-                out = self._guarded(call, [inst, *targs], kw)
+                    self.build_by_run(inst, lambda: self._guarded(call, [inst, *targs],
+                                                                   dict(kw)))
+                out = self._guarded(call, [inst, *targs], dict(kw))
             finally:
                 self.calling.pop()
                 self.in_custom -= 1
@@ -352,6 +358,7 @@ class Subclassed:
                          "does not model" + (f": {cause}" if cause else "")
         else:
             reason = f"`{inst.cls.name}` has no call() bnlint can read"
+        self._compute_mask(inst, layer, targs[0], in_mask, ph)
         if outs is None:
             cos = inst.cls.lookup("compute_output_shape")
             if isinstance(cos, UserFunc):
@@ -389,6 +396,46 @@ class Subclassed:
                 layer.notes.append(msg)
             return [None]
         return outs
+
+    def _mask_value(self, mask: Any, ph: Callable[[Any], Any]) -> Any:
+        if mask is None:
+            return None
+        if mask == "?":
+            return Opaque("mask")
+        t = ph(mask)
+        t.dtype = "bool"
+        return t
+
+    def _compute_mask(self, inst: Instance, layer: Any, inputs: Any, in_mask: Any,
+                      ph: Callable[[Any], Any]) -> None:
+        """The output mask of a custom layer: its own compute_mask (Keras 3 calls it on
+        KerasTensors, so TF functions in it raise; tf_keras on graph tensors), the input mask
+        when it sets ``supports_masking``, else none."""
+        from bnlint.keras.builder import KTensor
+
+        cm = inst.cls.lookup("compute_mask")
+        if not isinstance(cm, UserFunc):
+            supports = inst.attrs.get("supports_masking")
+            self.out_mask = in_mask if supports is True else (None if supports in (
+                None, False) else "?")
+            return
+        if self.py.version == 2:
+            self.in_custom += 1
+        try:
+            r = self._guarded(cm, [inst, inputs, self._mask_value(in_mask, ph)], {})
+        finally:
+            if self.py.version == 2:
+                self.in_custom -= 1
+        if r is None:
+            self.out_mask = None
+        elif isinstance(r, KTensor) and r.shape is not None:
+            self.out_mask = tuple(r.shape)
+        else:
+            self.out_mask = "?"
+            if isinstance(r, KTensor) and r.node.layer.is_op and r.node.layer.unknown:
+                # Keras raises in compute_mask: the layer's call fails
+                layer.unknown = layer.unknown or f"`{inst.cls.name}.compute_mask`: " \
+                    f"{r.node.layer.unknown}"
 
     def _guarded(self, fn: UserFunc, args: list[Any], kwargs: dict[str, Any]) -> Any:
         try:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from bnlint import graph
 from bnlint.readers.source.facts import TrainableFact
-from bnlint.readers.source.keras_layers import Layers, _LayerList, _set_trainable
+from bnlint.readers.source.keras_layers import _NO_MASK, Layers, _LayerList, _set_trainable
 from bnlint.readers.source.keras_models import Models
 from bnlint.readers.source.keras_subclass import Subclassed
 from bnlint.readers.source.keras_tensors import Tensors
@@ -42,6 +42,10 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
         self.models: list[Any] = []  # every KModel / model Instance created, in order
         self.seq: dict[int, SeqState] = {}
         self.input_arg: dict[int, tuple | None] = {}
+        # Keras masks (``_keras_mask``) of tensors: id -> mask shape, or "?" (not modelled)
+        self.masks: dict[int, Any] = {}
+        self.in_masks: list[Any] = []  # masks of the inputs of the layer call being made
+        self.out_mask: Any = _NO_MASK  # the mask a custom layer's compute_mask gave
         self.graph_cache: dict[int, tuple[int, graph.Model]] = {}
         self.graph_depth = 0  # > 0 inside a tf_keras symbolic call (graph_scope)
         self.in_custom = 0  # > 0 while interpreting a custom layer's call()
