@@ -204,6 +204,9 @@ class Layers:
                 ts = self._tensors(args[0])
                 if ts is not None:
                     return [t for t in ts if t.node.is_input] or Opaque(self.py.text(node))
+            pre = self.preprocess_input(ref.path, args, kwargs, node)
+            if pre is not _MISSING:
+                return pre
             fn = self.py.keras_source(ref.path, node)
             if fn is not _MISSING:
                 return self.py.call(fn, args, kwargs, node, self.py.globals)

@@ -53,6 +53,21 @@ def _matmul_shape(a: tuple, b: tuple) -> tuple | None:
         return None
 
 
+# keras.applications.<module>.preprocess_input on a Keras 3 KerasTensor (imagenet_utils.
+# _preprocess_tensor_input, channels_last): its mode and the operations it applies in order
+# (each takes a name from the session counter); the shape is unchanged.
+_PREPROCESS_MODE = {
+    "resnet": "caffe", "resnet50": "caffe", "vgg16": "caffe", "vgg19": "caffe",
+    "inception_resnet_v2": "tf", "inception_v3": "tf", "mobilenet": "tf", "mobilenet_v2": "tf",
+    "nasnet": "tf", "resnet_v2": "tf", "xception": "tf", "densenet": "torch",
+}
+_PREPROCESS_OPS = {
+    "caffe": ["GetItem", "GetItem", "GetItem", "Stack", "Add"],  # RGB->BGR, + mean
+    "tf": ["TrueDivide", "Subtract"],  # x / 127.5 - 1
+    "torch": ["TrueDivide", "Add", "TrueDivide"],  # x / 255, + mean, / std
+}
+
+
 def _camel(fn: str) -> str:
     return "".join(p[:1].upper() + p[1:] for p in fn.split("_"))
 
@@ -221,6 +236,33 @@ class Tensors:
                     rel = rel[len(pre):]
             return self._tf_op_layer(_TF_CANONICAL.get(rel, rel), tensors, shape, why, node)
         return self._op_node(_camel(fn), tensors, shape, why, node)
+
+    def preprocess_input(self, path: str, args: list[Any], kwargs: dict[str, Any],
+                         node: Any) -> Any:
+        """``keras.applications.resnet50.preprocess_input(t)`` on a Keras tensor (Keras 3):
+        the operations of Keras's ``_preprocess_tensor_input``, as nodes; else _MISSING."""
+        from bnlint.keras.builder import KTensor
+        from bnlint.readers.source.values import _MISSING
+
+        parts = path.split(".")
+        if self.py.version != 3 or parts[-1] != "preprocess_input" or len(parts) < 3 or \
+                parts[-3] != "applications" or self.in_custom or self.calling:
+            return _MISSING
+        mode = _PREPROCESS_MODE.get(parts[-2])
+        x = args[0] if args else kwargs.get("x")
+        if mode is None or not isinstance(x, KTensor) or len(args) > 1 or set(kwargs) - {"x"}:
+            return _MISSING
+        if x.shape is None or len(x.shape) not in (3, 4) or (
+                mode != "tf" and x.shape[-1] != 3):
+            return _MISSING
+        out, items = x, []
+        for cls in _PREPROCESS_OPS[mode]:
+            if cls == "GetItem":  # x[..., i]
+                items.append(self._op_node(cls, [x], tuple(x.shape[:-1]), None, node))
+                continue
+            out = self._op_node(cls, items if cls == "Stack" else [out], tuple(x.shape), None,
+                                node)
+        return out
 
     def _op_node(self, cls: str, tensors: list[Any], shape: tuple | None, why: str | None,
                  node: Any) -> Any:
