@@ -215,7 +215,7 @@ class Layers:
                     ref.path.startswith(("tensorflow.", "keras.ops.", "keras.src.ops."))
                     or (self.in_custom or self.calling) and ref.path.startswith("keras.")):
                 return self.apply_op(ref.path, args, kwargs, node)
-            return Opaque(self.py.text(node))
+            return self.unknown_call(args, kwargs, node)
         k, cls = kind
         if k == "clear":
             from bnlint.keras.naming import NameCounters

@@ -264,6 +264,31 @@ class Tensors:
                                 node)
         return out
 
+    def unknown_call(self, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
+        """A call bnlint cannot read, given Keras tensors in functional code: an unknown tensor
+        that stays connected to them, so the model keeps every known layer; the call is the
+        root cause named by what depends on it. Elsewhere: an unknown value."""
+        text = self.py.text(node)
+        tensors = self.tensors_in(args, kwargs)
+        if self.in_custom or self.calling or not tensors:
+            if tensors:
+                self.note_unknown_op(text, node, None)
+            return Opaque(text)
+        why = None if any(t.shape is None for t in tensors) else \
+            f"line {self.py.pos(node)[0]}: `{text}` is not modelled"
+        return self._op_node_named(f"<{text}>", "Unknown", tensors, None, why, node)
+
+    def _op_node_named(self, name: str, cls: str, tensors: list[Any], shape: tuple | None,
+                       why: str | None, node: Any) -> Any:
+        from bnlint.keras import builder as kb
+        from bnlint.keras.builder import KLayer
+
+        layer = KLayer(name, cls, {}, self.py.version, is_op=True, location=self.py.loc(node),
+                       unknown=why)
+        out = kb.record_call(layer, tensors, [shape])
+        self._invalidate()
+        return out[0]
+
     def _op_node(self, cls: str, tensors: list[Any], shape: tuple | None, why: str | None,
                  node: Any) -> Any:
         """A Keras 3 operation on KerasTensors: named from the session counter (``expand_dims``

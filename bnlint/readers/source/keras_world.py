@@ -127,7 +127,7 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
 
         if isinstance(func, (KLayer, Instance)):
             return self.call_layer_value(func, args, kwargs, node)
-        return Opaque(self.py.text(node))
+        return self.unknown_call(args, kwargs, node)
 
     def method(self, obj: Any, name: str, args: list[Any], kwargs: dict[str, Any],
                node: Any) -> Any:
