@@ -1,0 +1,233 @@
+"""KR006-KR008, BN014, BN004 through inference-identity layers, the shared loss recognition,
+and every rule document's stated default selection (no TensorFlow)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bnlint.rules import all_rules
+from bnlint.rules.config import Settings, selected
+from bnlint.rules.docs import all_docs
+from bnlint.rules.engine import run
+
+RULES = all_rules()
+HEAD = "import keras\nimport tensorflow as tf\nfrom keras import layers, ops\n"
+
+
+def found(tmp_path: Path, body: str, select: list[str] | None = None,
+          ) -> list[tuple[str, int | None]]:
+    p = tmp_path / "m.py"
+    p.write_text(HEAD + body, "utf-8")
+    r = run([str(p)], Settings(select=select or ["ALL"]))
+    return sorted((f.code, f.line) for f in r.findings)
+
+
+# ------------------------------------------------------------------ item 5: default selection
+_STATED = re.compile(r"^(Not selected|Selected) by default\b", re.MULTILINE)
+
+
+def test_every_rule_document_states_its_default_selection_as_the_registry_has_it() -> None:
+    defaults = {c: cls.default for c, cls in RULES.items()}
+    on = selected(defaults, Settings())
+    for code, text in all_docs().items():
+        intro = text.split("## What it does", 1)[0]
+        stated = _STATED.findall(intro)
+        assert len(stated) == 1, f"{code}: state the default selection once, before the sections"
+        assert (stated[0] == "Selected") == (code in on), (code, stated[0])
+        # and nowhere else a contradicting sentence
+        others = re.findall(r"(not selected|selected|enabled|disabled|off|on) by default",
+                            text.split("## What it does", 1)[1], re.I)
+        assert not others, (code, others)
+
+
+def test_bn004_document_says_it_is_selected_by_default() -> None:
+    assert RULES["BN004"].default is True
+    assert "Selected by default" in all_docs()["BN004"]
+    assert "Not selected" not in all_docs()["BN004"]
+
+
+# ------------------------------------------------------------------ shared loss recognition
+_SOFTMAX3 = 'm = keras.Sequential([keras.Input((4,)), layers.Dense(3, activation="softmax")])\n'
+_MSE_SPELLINGS = [
+    'm.compile(optimizer="adam", loss="mse")',
+    'm.compile(optimizer="adam", loss="mean_squared_error")',
+    'm.compile(optimizer="adam", loss=keras.losses.MeanSquaredError())',
+    'm.compile(optimizer="adam", loss=keras.losses.mean_squared_error)',
+    'm.compile(optimizer="adam", loss=tf.keras.losses.MSE)',
+    'm.compile(optimizer="adam", loss=tf.keras.losses.MeanSquaredError(reduction="sum"))',
+    'm.compile("adam", "mse")',
+    'm.compile(keras.optimizers.SGD(0.1), keras.losses.MeanSquaredError())',
+    'm.compile(optimizer="adam", loss=lambda t, p: ops.mean(ops.square(p - t)))',
+    'm.compile(optimizer="adam", loss=my_loss)',
+    'loss_fn = keras.losses.MeanSquaredError()\nm.compile(optimizer="adam", loss=loss_fn)',
+]
+_MY_LOSS = "def my_loss(y_true, y_pred):\n    return ops.mean(ops.square(y_pred - y_true))\n"
+
+
+@pytest.mark.parametrize("compile_line", _MSE_SPELLINGS)
+def test_every_spelling_of_mse_is_recognised(compile_line: str, tmp_path: Path) -> None:
+    got = found(tmp_path, _MY_LOSS + _SOFTMAX3 + compile_line + "\n", ["KR"])
+    assert [c for c, _ in got] == ["KR006"], got
+
+
+_CCE_SPELLINGS = [
+    ('"categorical_crossentropy"', False),
+    ("keras.losses.categorical_crossentropy", False),
+    ("tf.keras.losses.categorical_crossentropy", False),
+    ("keras.losses.CategoricalCrossentropy()", False),
+    ("tf.keras.losses.CategoricalCrossentropy(from_logits=True)", True),
+    ("wrapped", False),
+    ("wrapped_logits", True),
+    ("lambda t, p: keras.losses.categorical_crossentropy(t, p, from_logits=True)", True),
+]
+_WRAPPED = ("def wrapped(y_true, y_pred):\n"
+            "    return keras.losses.categorical_crossentropy(y_true, y_pred) * 2.0\n"
+            "def wrapped_logits(y_true, y_pred):\n"
+            "    return keras.losses.CategoricalCrossentropy(from_logits=True)(y_true, y_pred)\n")
+
+
+@pytest.mark.parametrize(("loss", "logits"), _CCE_SPELLINGS)
+def test_every_loss_rule_sees_every_spelling_of_cross_entropy(loss: str, logits: bool,
+                                                              tmp_path: Path) -> None:
+    # KR002 (logits on softmax), KR003 (probabilities on linear), KR005 (single unit),
+    # KR008 (probabilities on relu): each fires on the spelling that fits it.
+    models = {
+        "KR002": 'layers.Dense(3, activation="softmax")',
+        "KR003": "layers.Dense(3)",
+        "KR005": 'layers.Dense(1, activation="sigmoid")',
+        "KR008": 'layers.Dense(3, activation="relu")',
+    }
+    for code, layer in models.items():
+        body = (_WRAPPED + f"m = keras.Sequential([keras.Input((4,)), {layer}])\n"
+                f"m.compile(optimizer='adam', loss={loss})\n")
+        got = [c for c, _ in found(tmp_path, body, ["KR"])]
+        fires = {"KR002": logits, "KR003": not logits, "KR005": True, "KR008": not logits}[code]
+        assert (code in got) == fires, (code, loss, got)
+
+
+def test_bce_spellings_reach_kr004(tmp_path: Path) -> None:
+    for loss in ('"binary_crossentropy"', "keras.losses.BinaryCrossentropy()",
+                 "tf.keras.losses.binary_crossentropy"):
+        got = found(tmp_path, _SOFTMAX3 + f"m.compile('adam', {loss})\n", ["KR"])
+        assert [c for c, _ in got] == ["KR004"], (loss, got)
+
+
+def test_unknown_or_mixed_losses_stay_silent(tmp_path: Path) -> None:
+    body = ("def mixed(t, p):\n"
+            "    return keras.losses.mse(t, p) + keras.losses.categorical_crossentropy(t, p)\n"
+            + _SOFTMAX3 + "m.compile(optimizer='adam', loss=mixed)\n"
+            "m.compile(optimizer='adam', loss=some_module.custom_loss)\n"
+            "m.compile(optimizer='adam', loss=keras.losses.KLDivergence())\n")
+    assert found(tmp_path, body, ["KR"]) == []
+
+
+# ------------------------------------------------------------------ KR006
+def test_kr006_sigmoid_needs_classification_metrics(tmp_path: Path) -> None:
+    model = 'm = keras.Sequential([keras.Input((4,)), layers.Dense(1, activation="sigmoid")])\n'
+    assert found(tmp_path, model + "m.compile('adam', 'mse', metrics=['mae'])\n") == []
+    assert found(tmp_path, model + "m.compile('adam', 'mse')\n") == []
+    for metric in ("'accuracy'", "'acc'", "keras.metrics.AUC()", "'binary_accuracy'",
+                   "tf.keras.metrics.Precision()"):
+        got = found(tmp_path, model + f"m.compile('adam', 'huber', metrics=[{metric}])\n")
+        assert got == [("KR006", 5)], (metric, got)
+
+
+def test_kr006_regression_model_with_linear_output_is_fine(tmp_path: Path) -> None:
+    body = ('m = keras.Sequential([keras.Input((4,)), layers.Dense(8, activation="relu"), '
+            'layers.Dense(3)])\nm.compile(optimizer="adam", loss="mse", metrics=["mae"])\n')
+    assert found(tmp_path, body) == []
+
+
+# ------------------------------------------------------------------ KR007
+@pytest.mark.parametrize(("src", "fires"), [
+    ('layers.Dense(3, activation="relu")', True),
+    ('layers.Dense(3, activation="softplus")', True),
+    ("layers.Dense(3), layers.ReLU()", True),
+    ("layers.Dense(3), layers.ReLU(max_value=6)", True),
+    ("layers.Dense(3), layers.ReLU(negative_slope=0.1)", False),
+    ("layers.Dense(3), layers.LeakyReLU()", False),
+    ('layers.Dense(3, activation="tanh")', False),
+    ("layers.Dense(3)", False),
+])
+def test_kr007_activations(src: str, fires: bool, tmp_path: Path) -> None:
+    body = f'm = keras.Sequential([keras.Input((4,)), {src}, layers.Activation("softmax")])\n'
+    got = [c for c, _ in found(tmp_path, body)]
+    assert got == (["KR007"] if fires else []), (src, got)
+
+
+# ------------------------------------------------------------------ KR008
+def test_kr008_leaves_plain_linear_output_to_kr003(tmp_path: Path) -> None:
+    body = ('m = keras.Sequential([keras.Input((4,)), layers.Dense(3), layers.Dropout(0.1)])\n'
+            'm.compile(optimizer="adam", loss="categorical_crossentropy")\n')
+    assert [c for c, _ in found(tmp_path, body)] == ["KR003"]
+
+
+def test_kr008_silent_with_from_logits(tmp_path: Path) -> None:
+    body = ('m = keras.Sequential([keras.Input((4,)), layers.Dense(3, activation="relu")])\n'
+            'm.compile("adam", keras.losses.CategoricalCrossentropy(from_logits=True))\n')
+    assert found(tmp_path, body, ["KR008"]) == []
+
+
+# ------------------------------------------------------------------ BN014
+_CONV_BN1 = ('m = keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(8, 3, '
+             'use_bias=False), layers.BatchNormalization(axis=1), layers.Flatten(), '
+             'layers.Dense(1)])\n')
+
+
+def test_bn014_assumes_channels_last_and_says_so(tmp_path: Path) -> None:
+    p = tmp_path / "m.py"
+    p.write_text(HEAD + _CONV_BN1, "utf-8")
+    r = run([str(p)], Settings(select=["BN014"]))
+    assert [(f.code, f.line) for f in r.findings] == [("BN014", 4)]
+    assert "channels_last\" assumed" in r.findings[0].message
+
+
+def test_bn014_silent_when_the_file_sets_the_layout(tmp_path: Path) -> None:
+    body = 'keras.backend.set_image_data_format("channels_first")\n' + _CONV_BN1
+    assert found(tmp_path, body, ["BN014"]) == []
+
+
+def test_bn014_and_bn007_split_stated_and_default_layouts(tmp_path: Path) -> None:
+    stated = _CONV_BN1.replace("use_bias=False", 'use_bias=False, data_format="channels_last"')
+    assert [c for c, _ in found(tmp_path, stated, ["BN007", "BN014"])] == ["BN007"]
+    assert [c for c, _ in found(tmp_path, _CONV_BN1, ["BN007", "BN014"])] == ["BN014"]
+
+
+def test_bn014_dense_features_are_not_judged(tmp_path: Path) -> None:
+    body = ('m = keras.Sequential([keras.Input((10, 4)), layers.Dense(8, use_bias=False), '
+            'layers.BatchNormalization(axis=1)])\n')
+    assert found(tmp_path, body, ["BN014"]) == []
+
+
+# ------------------------------------------------------------------ BN004 through identities
+@pytest.mark.parametrize(("between", "fires"), [
+    ("layers.Dropout(0.3)", True),
+    ("layers.SpatialDropout2D(0.2)", True),
+    ("layers.GaussianNoise(0.1)", True),
+    ('layers.Activation("linear")', True),
+    ("layers.Dropout(0.1), layers.Activation('linear')", True),
+    ('layers.Activation("relu")', False),
+    ("layers.MaxPooling2D()", False),
+])
+def test_bn004_through_inference_identity_layers(between: str, fires: bool,
+                                                 tmp_path: Path) -> None:
+    body = ('m = keras.Sequential([keras.Input((28, 28, 3)), layers.Conv2D(8, 3), '
+            f"{between}, layers.BatchNormalization(), layers.Flatten(), layers.Dense(1)])\n")
+    got = [c for c, _ in found(tmp_path, body, ["BN004"])]
+    assert got == (["BN004"] if fires else []), (between, got)
+
+
+def test_bn004_through_flatten_on_features(tmp_path: Path) -> None:
+    body = ('m = keras.Sequential([keras.Input((28, 28, 3)), layers.Conv2D(8, 3), '
+            "layers.Flatten(), layers.BatchNormalization(), layers.Dense(1)])\n")
+    assert [c for c, _ in found(tmp_path, body, ["BN004"])] == ["BN004"]
+
+
+def test_bn004_not_when_the_identity_layer_has_other_users(tmp_path: Path) -> None:
+    body = ("i = keras.Input((16,))\nx = layers.Dense(8)(i)\nd = layers.Dropout(0.2)(x)\n"
+            "b = layers.BatchNormalization()(d)\no = layers.Concatenate()([b, d])\n"
+            "m = keras.Model(i, o)\n")
+    assert found(tmp_path, body, ["BN004"]) == []
