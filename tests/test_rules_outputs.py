@@ -231,3 +231,27 @@ def test_bn004_not_when_the_identity_layer_has_other_users(tmp_path: Path) -> No
             "b = layers.BatchNormalization()(d)\no = layers.Concatenate()([b, d])\n"
             "m = keras.Model(i, o)\n")
     assert found(tmp_path, body, ["BN004"]) == []
+
+
+# ------------------------------------------------------------------ the buggy-programs corpus
+def test_buggy_corpus_manifest_and_figures() -> None:
+    import importlib.util
+    import json
+
+    root = Path(__file__).resolve().parents[1] / "benchmarks" / "buggy"
+    manifest = json.loads((root / "manifest.json").read_text("utf-8"))
+    assert len(manifest["cases"]) >= 25
+    for case in manifest["cases"]:
+        assert case["source"].startswith("https://"), case
+        assert (root / case["case"]).is_file() and (root / case["fixed"]).is_file(), case
+        assert case["expected"] and all(e["code"] in RULES for e in case["expected"]), case
+    spec = importlib.util.spec_from_file_location("measure", root / "measure.py")
+    measure = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(measure)
+    per_rule, notes, _ = measure.measure()
+    tp = sum(c["tp"] for c in per_rule.values())
+    fn = sum(c["fn"] for c in per_rule.values())
+    wrong = sum(c["fp"] + c["fp_fixed"] for c in per_rule.values())
+    assert tp / (tp + fn) >= 0.85, notes
+    assert wrong == 0, notes
