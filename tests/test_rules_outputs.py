@@ -255,3 +255,19 @@ def test_buggy_corpus_manifest_and_figures() -> None:
     wrong = sum(c["fp"] + c["fp_fixed"] for c in per_rule.values())
     assert tp / (tp + fn) >= 0.85, notes
     assert wrong == 0, notes
+
+
+def test_kr006_leaves_sigmoid_reconstructions_alone(tmp_path: Path) -> None:
+    body = ('ae = keras.Sequential([keras.Input((784,)), layers.Dense(32, activation="relu"), '
+            'layers.Dense(784, activation="sigmoid")])\n'
+            'ae.compile(optimizer="adam", loss="mse", metrics=["accuracy"])\n')
+    assert found(tmp_path, body) == []
+
+
+@pytest.mark.parametrize(("act", "fires"), [("relu", True), ("softplus", True),
+                                            ("tanh", False), ("linear", False)])
+def test_kr007_relu_output_with_logits_loss(act: str, fires: bool, tmp_path: Path) -> None:
+    body = (f'm = keras.Sequential([keras.Input((4,)), layers.Dense(3, activation="{act}")])\n'
+            'm.compile("adam", keras.losses.CategoricalCrossentropy(from_logits=True))\n')
+    got = found(tmp_path, body)
+    assert got == ([("KR007", 5)] if fires else []), (act, got)

@@ -95,7 +95,7 @@ class RegressionLossOnClassifier(Rule):
                           "expect.")
                 advice = ("Use `categorical_crossentropy` (one-hot labels) or "
                           "`sparse_categorical_crossentropy` (integer labels).")
-            elif act == "sigmoid" and has_classification_metric(c):
+            elif act == "sigmoid" and has_classification_metric(c) and not _reconstructs(c.model):
                 what = "is a sigmoid and it is measured with classification metrics"
                 reason = ("A sigmoid output scored with accuracy/AUC is a binary (or "
                           "multi-label) classifier; a regression loss on probabilities has "
@@ -106,6 +106,14 @@ class RegressionLossOnClassifier(Rule):
                 continue
             yield self.report(ctx, c.at, var=c.var, loss=c.loss.pretty, layer=layer.name,
                               what=what, reason=reason, advice=advice)
+
+
+def _reconstructs(model: graph.Model) -> bool:
+    """An autoencoder-like model: its single output has the shape of its single input (a
+    sigmoid reconstruction scored with mse is a regression, whatever metric is added)."""
+    ins, outs = model.input_shapes, model.output_shapes
+    return len(ins) == 1 and len(outs) == 1 and ins[0] is not None and (
+        tuple(ins[0]) == tuple(outs[0] or ()))
 
 
 class NonNegativeLogits(Rule):
@@ -120,6 +128,8 @@ class NonNegativeLogits(Rule):
     fix = ("Remove the {act} from `{src}` (a linear last layer produces the logits), e.g. "
            "`Dense(n, activation=\"softmax\")` instead of a {act} layer followed by softmax.")
     severity = "error"
+    logits_message = ("`{var}` is compiled with {loss}(from_logits=True) but its output `{src}` "
+                      "applies {act}: the logits the loss turns into probabilities {range}")
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         for top in ctx.models:
@@ -143,6 +153,21 @@ class NonNegativeLogits(Rule):
                         continue
                     yield self.report(ctx, src.location, src=src.name, act=act,
                                       out=last.name, range=_NON_NEGATIVE[act])
+        # the softmax/sigmoid inside a from_logits=True loss (KR002 covers a softmax or sigmoid
+        # output; this is the non-negative rest)
+        for c in compiled(ctx):
+            if c.loss.kind not in CLASSIFICATION or c.loss.from_logits is not True:
+                continue
+            out = _single_output(c.model)
+            if out is None:
+                continue
+            layer, _, _ = out
+            act = _act_of(layer)
+            if act not in _NON_NEGATIVE or act in ("softmax", "sigmoid"):
+                continue
+            yield self.report(ctx, c.at, template=self.logits_message, var=c.var,
+                              loss=c.loss.pretty, src=layer.name, act=act, out="the loss",
+                              range=_NON_NEGATIVE[act])
 
 
 def _producer(model: graph.Model, layer: graph.Layer) -> tuple[graph.Layer, bool]:
