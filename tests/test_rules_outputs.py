@@ -271,3 +271,31 @@ def test_kr007_relu_output_with_logits_loss(act: str, fires: bool, tmp_path: Pat
             'm.compile("adam", keras.losses.CategoricalCrossentropy(from_logits=True))\n')
     got = found(tmp_path, body)
     assert got == ([("KR007", 5)] if fires else []), (act, got)
+
+
+def test_loss_info_every_alias_in_every_spelling() -> None:
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from bnlint.rules.lossinfo import CLASSIFICATION, KINDS, loss_info
+
+    prefixes = st.sampled_from(["", "keras.losses.", "tf.keras.losses.",
+                                "tensorflow.keras.losses.", "losses."])
+    logits = st.sampled_from([None, True, False])
+
+    @given(alias=st.sampled_from(sorted(KINDS)), prefix=prefixes, flag=logits,
+           upper=st.booleans())
+    def check(alias: str, prefix: str, flag: bool | None, upper: bool) -> None:
+        name = alias.upper() if upper else alias
+        kind = KINDS[alias]
+        as_name = loss_info(prefix + name)  # string alias or function object
+        assert as_name is not None and as_name.kind == kind
+        args = "" if flag is None else f"from_logits={flag}"
+        as_call = loss_info({"unknown": f"{prefix}{name}({args})"})  # a loss object
+        assert as_call is not None and as_call.kind == kind
+        if kind in CLASSIFICATION:
+            assert as_call.from_logits is (flag is True)
+        else:
+            assert as_call.from_logits is None
+
+    check()
