@@ -299,3 +299,8 @@ def test_loss_info_every_alias_in_every_spelling() -> None:
             assert as_call.from_logits is None
 
     check()
+
+
+def test_bn014_silent_on_keras1_dim_ordering_files(tmp_path: Path) -> None:
+    body = 'keras.backend.set_image_dim_ordering("th")\n' + _CONV_BN1
+    assert found(tmp_path, body, ["BN014"]) == []

@@ -17,8 +17,7 @@ if TYPE_CHECKING:
 _FORMATTED = re.compile(r"^(Conv|SeparableConv|DepthwiseConv|MaxPooling|AveragePooling|"
                         r"UpSampling|ZeroPadding|Cropping|SpatialDropout)[123]D(Transpose)?$")
 #: a file that changes the global layout (or asks which it is) is left to BN007
-_CHANGES_LAYOUT = re.compile(r"set_image_data_format|image_dim_ordering|set_image_dim_ordering"
-                             r"|keras\.json")
+_CHANGES_LAYOUT = re.compile(r"set_image_data_format|dim_ordering|keras\.json")
 
 
 class BatchNormAxisDefaultFormat(Rule):

@@ -210,9 +210,8 @@ def _compile_call(ctx: Context, line: int, cell: int | None, var: str) -> ast.Ca
     src = ctx.source
     if src is None or src.tree is None:
         return None
-    pl = src.program_line(line, cell)
-    for (ln, _), call in src._calls.items():
-        if ln == pl and isinstance(call.func, ast.Attribute) and call.func.attr == "compile" \
+    for call in src.calls_on(line, cell):
+        if isinstance(call.func, ast.Attribute) and call.func.attr == "compile" \
                 and dotted(call.func.value) == var:
             return call
     return None
