@@ -93,8 +93,9 @@ class RegressionLossOnClassifier(Rule):
                           "predictions are confidently wrong, so training stalls, and "
                           "Keras's 'accuracy' then is not the classification accuracy you "
                           "expect.")
-                advice = ("Use `categorical_crossentropy` (one-hot labels) or "
-                          "`sparse_categorical_crossentropy` (integer labels).")
+                advice = ("If the model classifies, use `categorical_crossentropy` (one-hot "
+                          "labels) or `sparse_categorical_crossentropy` (integer labels); if it "
+                          f"predicts values, remove the softmax from `{layer.name}`.")
             elif act == "sigmoid" and has_classification_metric(c) and not _reconstructs(c.model):
                 what = "is a sigmoid and it is measured with classification metrics"
                 reason = ("A sigmoid output scored with accuracy/AUC is a binary (or "
