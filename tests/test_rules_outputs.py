@@ -304,3 +304,12 @@ def test_loss_info_every_alias_in_every_spelling() -> None:
 def test_bn014_silent_on_keras1_dim_ordering_files(tmp_path: Path) -> None:
     body = 'keras.backend.set_image_dim_ordering("th")\n' + _CONV_BN1
     assert found(tmp_path, body, ["BN014"]) == []
+
+
+def test_metric_names_from_source_and_saved_configs() -> None:
+    from bnlint.rules.lossinfo import _metric_names
+
+    assert _metric_names(["accuracy", {"unknown": "keras.metrics.AUC(name='auc')"}]) == [
+        "accuracy", "auc"]
+    assert _metric_names([{"class_name": "BinaryAccuracy", "config": {}}]) == ["binaryaccuracy"]
+    assert _metric_names({"out": ["acc"], "aux": "mae"}) == ["acc", "mae"]

@@ -258,7 +258,7 @@ def _metric_names(value: Any) -> list[str]:
         if isinstance(value, dict) else [value])
     for item in items[:64]:
         text = item if isinstance(item, str) else (
-            item.get("unknown") if isinstance(item, dict) else None)
+            (item.get("unknown") or item.get("class_name")) if isinstance(item, dict) else None)
         if not isinstance(text, str):
             continue
         head = text.split("(", 1)[0].rsplit(".", 1)[-1]
