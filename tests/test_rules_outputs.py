@@ -313,3 +313,25 @@ def test_metric_names_from_source_and_saved_configs() -> None:
         "accuracy", "auc"]
     assert _metric_names([{"class_name": "BinaryAccuracy", "config": {}}]) == ["binaryaccuracy"]
     assert _metric_names({"out": ["acc"], "aux": "mae"}) == ["acc", "mae"]
+
+
+@pytest.mark.parametrize(("compile_config", "want"), [
+    ({"loss": "mse", "metrics": ["accuracy"]}, ["KR006"]),
+    ({"loss": {"class_name": "MeanAbsoluteError", "config": {}}}, ["KR006"]),
+    ({"loss": {"class_name": "CategoricalCrossentropy", "config": {"from_logits": False}}}, []),
+])
+def test_saved_model_compile_config_reaches_the_loss_rules(compile_config: dict,
+                                                           want: list[str]) -> None:
+    from bnlint.readers.saved import read_config, read_saved_model
+    from bnlint.rules import Context
+    from bnlint.rules.engine import check_context
+
+    path = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "seed000_dnn_bn.keras"
+    model = read_saved_model(path)  # a 38-class softmax output (the seed 000 model)
+    config, _ = read_config(path)
+    config = {**config, "compile_config": compile_config}
+    ctx = Context(path=str(path), kind="saved", models=[model], saved_config=config)
+    findings, problems = check_context(ctx, {"KR006", "KR007", "KR008"})
+    assert problems == []
+    assert [f.code for f in findings] == want
+    assert all(f.config_path == "compile_config.loss" for f in findings)
