@@ -175,6 +175,13 @@ def call_layer(
                 layer.notes.append(f"call #{len(layer.nodes)}: {exc}")
             outputs = [None] * _n_outputs(layer, n_outputs_hint)
         else:
+            bad = _negative(built)
+            if bad is not None and layer.built is None:
+                # a size Keras never builds: it raises on this layer (never a negative count)
+                layer.unknown = layer.unknown or f"Keras raises ValueError on this layer: {bad}"
+                outputs = [None] * _n_outputs(layer, n_outputs_hint)
+                node.outputs = [KTensor(s, node, i) for i, s in enumerate(outputs)]
+                return node.outputs
             if layer.built is None:
                 layer.built = built
                 if names is not None and layer.version == 3:
@@ -182,6 +189,17 @@ def call_layer(
             outputs = list(built.outputs)
     node.outputs = [KTensor(s, node, i) for i, s in enumerate(outputs)]
     return node.outputs
+
+
+def _negative(built: Built) -> str | None:
+    """A negative dimension in what a rule computed (weights or outputs), described."""
+    for w in built.weights:
+        if any(isinstance(d, int) and d < 0 for d in w.shape):
+            return f"weight `{w.name}` would have the negative shape {tuple(w.shape)}"
+    for s in built.outputs:
+        if s is not None and any(isinstance(d, int) and d < 0 for d in s):
+            return f"output shape {tuple(s)} has a negative size"
+    return None
 
 
 def record_call(layer: KLayer, inputs: list[KTensor], output_shapes: list[Shape | None],

@@ -100,12 +100,16 @@ def _expand_dims(s: Shape, axis: Any) -> Shape:
     return tuple(out)
 
 
-def _squeeze(s: Shape, axis: Any) -> Shape:
+def _squeeze(s: Shape, axis: Any, keras_ops: bool) -> Shape:
     if axis is None:
         if any(d is None for d in s):
             raise Unknown("squeeze without axis of a shape with unknown dimensions")
         return tuple(d for d in s if d != 1)
     axes = {_axis(x, len(s)) for x in (axis if isinstance(axis, (list, tuple)) else [axis])}
+    for a in axes:
+        # Keras 3 refuses an axis that is not 1 (None included); TF one known not to be 1
+        if s[a] != 1 and (keras_ops or s[a] is not None):
+            raise Unknown(f"cannot squeeze axis {a} of size {s[a]}")
     return tuple(d for i, d in enumerate(s) if i not in axes)
 
 
@@ -137,7 +141,7 @@ def _transpose(s: Shape, axes: Any) -> Shape:
     return tuple(s[_axis(a, len(s))] for a in axes)
 
 
-def _concat(shapes: list[Shape], axis: Any) -> Shape:
+def _concat(shapes: list[Shape], axis: Any, keras_ops: bool) -> Shape:
     if not shapes:
         raise Unknown("concatenate of nothing")
     rank = len(shapes[0])
@@ -147,9 +151,13 @@ def _concat(shapes: list[Shape], axis: Any) -> Shape:
     out = []
     for i in range(rank):
         dims = [s[i] for s in shapes]
+        if i != ax and len({d for d in dims if d is not None}) > 1:
+            raise Unknown(f"concatenate: shapes {shapes} differ off the axis")
         if i == ax:
             out.append(sum(dims) if all(_int(d) for d in dims) else None)
-        else:
+        elif keras_ops:  # Keras 3's Concatenate keeps the first tensor's other dimensions
+            out.append(dims[0])
+        else:  # TF merges them
             known = [d for d in dims if d is not None]
             out.append(known[0] if known else None)
     return tuple(out)
@@ -305,7 +313,7 @@ def op_shape(fn: str, args: list[Any], kwargs: dict[str, Any], shape_of: Callabl
     if fn == "expand_dims":
         return _expand_dims(t(0, "x", "input"), _arg(args, kwargs, 1, "axis"))
     if fn == "squeeze":
-        return _squeeze(t(0, "x", "input"), _arg(args, kwargs, 1, "axis"))
+        return _squeeze(t(0, "x", "input"), _arg(args, kwargs, 1, "axis"), keras_ops)
     if fn == "reshape":
         return _reshape(t(0, "x", "tensor"), _arg(args, kwargs, 1, "newshape", "new_shape",
                                                    "shape"))
@@ -313,7 +321,7 @@ def op_shape(fn: str, args: list[Any], kwargs: dict[str, Any], shape_of: Callabl
         return _transpose(t(0, "x", "a"), _arg(args, kwargs, 1, "axes", "perm"))
     if fn in ("concatenate", "concat"):
         axis = _arg(args, kwargs, 1, "axis", default=0 if keras_ops else None)
-        return _concat(ts(_arg(args, kwargs, 0, "xs", "values")), axis)
+        return _concat(ts(_arg(args, kwargs, 0, "xs", "values")), axis, keras_ops)
     if fn == "stack":
         return _stack(ts(_arg(args, kwargs, 0, "x", "values")),
                       _arg(args, kwargs, 1, "axis", default=0))

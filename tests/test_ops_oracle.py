@@ -1,0 +1,230 @@
+"""The op shape-rule table (bnlint/keras/ops.py) against live Keras and TensorFlow.
+
+Each case applies one operation to symbolic tensors of given shapes: ``keras.ops.<fn>`` on
+Keras 3 ``KerasTensor``s (what functional code and Lambda functions see), and the TF function on
+tf_keras ``Input`` tensors (tf_keras wraps it in a ``TFOpLambda`` layer, whose output shape is
+TF's static shape inference).  bnlint must give the same output shape, or raise ``Unknown``
+(explicit); it must never answer where Keras/TF refuses.  The fixed cases must all be answered;
+hypothesis draws more shapes and arguments for the shape-generic rules.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bnlint.keras.catalogue import Unknown
+from bnlint.keras.ops import op_shape, slice_shape
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+
+@dataclass(frozen=True)
+class T:
+    """A symbolic tensor argument of this shape (batch axis included)."""
+
+    shape: tuple
+
+
+def _shape_of(v: Any) -> Any:
+    return v.shape if isinstance(v, T) else None
+
+
+def _bnlint(fn: str, args: list, kwargs: dict, keras_ops: bool) -> tuple | None:
+    try:
+        return tuple(op_shape(fn, args, kwargs, _shape_of, keras_ops))
+    except Unknown:
+        return None
+
+
+def _live(v: Any, make: Any) -> Any:
+    if isinstance(v, T):
+        return make(v.shape)
+    if isinstance(v, list):
+        return [_live(x, make) for x in v]
+    return v
+
+
+def _keras3(fn: str, args: list, kwargs: dict) -> tuple | Exception:
+    import keras
+
+    def make(shape: tuple) -> Any:
+        return keras.KerasTensor(shape)
+
+    f = keras.ops.image.resize if fn == "resize" else getattr(keras.ops, fn)
+    try:
+        out = f(*[_live(a, make) for a in args], **{k: _live(v, make) for k, v in kwargs.items()})
+    except Exception as exc:  # noqa: BLE001 - Keras refusing is an answer
+        return exc
+    return tuple(out.shape)
+
+
+_TF_FN = {"concat": "concat", "range": "range", "depth_to_space": "nn.depth_to_space",
+          "resize": "image.resize", "reduce_sum": "math.reduce_sum",
+          "reduce_mean": "math.reduce_mean", "not_equal": "math.not_equal",
+          "multiply": "math.multiply"}
+
+
+def _tf(fn: str, args: list, kwargs: dict) -> tuple | Exception:
+    import tensorflow as tf
+    import tf_keras
+
+    def make(shape: tuple) -> Any:
+        return tf_keras.Input(batch_shape=shape)
+
+    f: Any = tf
+    for part in _TF_FN.get(fn, fn).split("."):
+        f = getattr(f, part)
+    try:
+        out = f(*[_live(a, make) for a in args], **{k: _live(v, make) for k, v in kwargs.items()})
+    except Exception as exc:  # noqa: BLE001
+        return exc
+    return tuple(out.shape.as_list()) if hasattr(out.shape, "as_list") else tuple(out.shape)
+
+
+# (fn, args, kwargs): keras.ops cases
+KERAS_CASES = [
+    ("expand_dims", [T((None, 3))], {"axis": -1}),
+    ("expand_dims", [T((None,))], {"axis": -1}),
+    ("expand_dims", [T((None, 3, 4))], {"axis": 1}),
+    ("squeeze", [T((None, 1, 4))], {"axis": 1}),
+    ("reshape", [T((None, 16, 4))], {"newshape": (-1, 4, 4, 4)}),
+    ("reshape", [T((2, 16, 4))], {"newshape": (-1, 8)}),
+    ("transpose", [T((None, 3, 4))], {"axes": (0, 2, 1)}),
+    ("concatenate", [[T((None, 1, 8)), T((None, 4, 8))]], {"axis": 1}),
+    ("concatenate", [[T((None, 1)), T((None, 1))]], {"axis": -1}),
+    ("stack", [[T((None, 4)), T((None, 4)), T((None, 4))]], {"axis": -1}),
+    ("tile", [T((1, 1, 8))], {"repeats": [3, 1, 1]}),
+    ("arange", [0, 10], {}),
+    ("arange", [7], {}),
+    ("arange", [1, 10, 3], {}),
+    ("add", [T((None, 5, 8)), T((None, 1, 5, 1))], {}),
+    ("multiply", [T((None, 4)), 2.0], {}),
+    ("not_equal", [T((None, 5, 8)), 0], {}),
+    ("matmul", [T((None, 3, 4)), T((4, 5))], {}),
+    ("sum", [T((None, 4, 5))], {"axis": 1, "keepdims": True}),
+    ("mean", [T((None, 4, 5))], {"axis": [1, 2]}),
+    ("max", [T((None, 4, 5))], {}),
+    ("sqrt", [T((None, 4))], {}),
+    ("one_hot", [T((None, 3))], {"num_classes": 10}),
+    ("take", [T((10, 4)), T((None, 3))], {"axis": 0}),
+    ("resize", [T((None, 8, 8, 3)), (16, 16)], {}),
+    ("where", [T((None, 4)), T((None, 4)), T((None, 1))], {}),
+]
+
+TF_CASES = [
+    ("expand_dims", [T((None, 3))], {"axis": 1}),
+    ("reshape", [T((None, 16, 4))], {"shape": (-1, 4, 4, 4)}),
+    ("concat", [[T((None, 2)), T((None, 3))]], {"axis": -1}),
+    ("tile", [T((None, 1, 8))], {"multiples": [1, 3, 1]}),
+    ("depth_to_space", [T((None, 10, 10, 9)), 3], {}),
+    ("resize", [T((None, 8, 8, 4)), (16, 16)], {}),
+    ("reduce_sum", [T((None, 4, 5))], {"axis": -1}),
+    ("reduce_mean", [T((None, 4, 5))], {"axis": 1, "keepdims": True}),
+    ("not_equal", [T((None, 5, 8)), 0], {}),
+    ("multiply", [T((None, 8)), T((None, 8))], {}),
+    ("squeeze", [T((None, 1, 3))], {"axis": 1}),
+    ("transpose", [T((None, 3, 4))], {"perm": (0, 2, 1)}),
+    ("stack", [[T((None, 4)), T((None, 4))]], {"axis": 1}),
+]
+
+
+def _ids(cases: list) -> list[str]:
+    return [f"{fn}-{i}" for i, (fn, _, _) in enumerate(cases)]
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize(("fn", "args", "kwargs"), KERAS_CASES, ids=_ids(KERAS_CASES))
+def test_keras_ops(fn: str, args: list, kwargs: dict) -> None:
+    want = _keras3(fn, args, kwargs)
+    assert not isinstance(want, Exception), f"fixture case refused by Keras: {want}"
+    assert _bnlint(fn, args, kwargs, keras_ops=True) == want
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize(("fn", "args", "kwargs"), TF_CASES, ids=_ids(TF_CASES))
+def test_tf_ops(fn: str, args: list, kwargs: dict) -> None:
+    want = _tf(fn, args, kwargs)
+    assert not isinstance(want, Exception), f"fixture case refused by TF: {want}"
+    assert _bnlint(fn, args, kwargs, keras_ops=False) == want
+
+
+DIMS = st.sampled_from([None, 1, 2, 3, 4])
+SHAPES = st.lists(DIMS, min_size=1, max_size=4).map(tuple)
+
+
+def _agree(got: tuple | None, want: tuple | Exception, what: str) -> None:
+    if got is None:
+        return  # explicit: bnlint said unknown
+    assert not isinstance(want, Exception), f"{what}: bnlint {got}, Keras refuses: {want}"
+    assert got == want, f"{what}: bnlint {got} != Keras {want}"
+
+
+@pytest.mark.oracle
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(a=SHAPES, b=SHAPES, fn=st.sampled_from(["add", "multiply", "maximum", "equal"]))
+def test_broadcast_hypothesis(a: tuple, b: tuple, fn: str) -> None:
+    args = [T((None, *a)), T((None, *b))]
+    _agree(_bnlint(fn, args, {}, True), _keras3(fn, args, {}), f"{fn}{a}{b}")
+
+
+@pytest.mark.oracle
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(s=SHAPES, data=st.data())
+def test_shape_ops_hypothesis(s: tuple, data: Any) -> None:
+    rank = len(s) + 1
+    fn = data.draw(st.sampled_from(["expand_dims", "squeeze", "sum", "transpose", "tile",
+                                    "reshape", "concatenate"]))
+    x = T((None, *s))
+    kwargs: dict[str, Any] = {}
+    args: list[Any] = [x]
+    if fn == "expand_dims":
+        kwargs["axis"] = data.draw(st.integers(-rank - 1, rank))
+    elif fn == "squeeze":
+        kwargs["axis"] = data.draw(st.integers(-rank, rank - 1))
+    elif fn == "sum":
+        kwargs["axis"] = data.draw(st.integers(-rank, rank - 1))
+        kwargs["keepdims"] = data.draw(st.booleans())
+    elif fn == "transpose":
+        kwargs["axes"] = tuple(data.draw(st.permutations(range(rank))))
+    elif fn == "tile":
+        kwargs["repeats"] = data.draw(st.lists(st.integers(1, 3), min_size=rank,
+                                               max_size=rank))
+    elif fn == "reshape":
+        kwargs["newshape"] = tuple(data.draw(st.lists(st.sampled_from([-1, 1, 2, 4]),
+                                                      min_size=1, max_size=3)))
+    elif fn == "concatenate":
+        other = T((None, *data.draw(st.lists(DIMS, min_size=len(s), max_size=len(s)))))
+        args = [[x, other]]
+        kwargs["axis"] = data.draw(st.integers(-rank, rank - 1))
+    _agree(_bnlint(fn, args, kwargs, True), _keras3(fn, args, kwargs), f"{fn}{s}{kwargs}")
+
+
+@pytest.mark.oracle
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(s=st.lists(st.sampled_from([None, 1, 3, 5]), min_size=1, max_size=3).map(tuple),
+       data=st.data())
+def test_getitem_hypothesis(s: tuple, data: Any) -> None:
+    import keras
+
+    shape = (None, *s)
+    item = st.one_of(st.integers(-2, 2), st.none(), st.just(Ellipsis),
+                     st.builds(slice, st.one_of(st.none(), st.integers(-2, 3)),
+                               st.one_of(st.none(), st.integers(-2, 4)),
+                               st.sampled_from([None, 1, 2])))
+    key = tuple(data.draw(st.lists(item, min_size=1, max_size=len(shape))))
+    try:
+        got = tuple(slice_shape(shape, key))
+    except Unknown:
+        got = None
+    try:
+        want: Any = tuple(keras.KerasTensor(shape)[key].shape)
+    except Exception as exc:  # noqa: BLE001
+        want = exc
+    _agree(got, want, f"{shape}[{key}]")
