@@ -163,6 +163,44 @@ class Models:
             return out
         return None
 
+    def _io_text(self, node: Any, what: str) -> str:
+        """The source text of a Model(...) call's inputs or outputs argument."""
+        cst = self.py.cst
+        if not isinstance(node, cst.Call):
+            return what
+        pos = 0 if what == "inputs" else 1
+        for i, a in enumerate(node.args):
+            if (a.keyword is not None and a.keyword.value == what) or (
+                    a.keyword is None and i == pos):
+                return self.py.text(a.value)
+        return what
+
+    def _partial_outputs(self, outputs: Any, node: Any) -> tuple[list[Any] | None, str | None]:
+        """Outputs some of which are not tensors: those become unknown tensors."""
+        from bnlint.keras.builder import KTensor
+
+        items = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+        if isinstance(outputs, dict):
+            try:
+                items = [outputs[k] for k in sorted(outputs)]
+            except TypeError:
+                return None, None
+        if len(items) > 64:
+            return None, None
+        out: list[Any] = []
+        why = None
+        for v in items:
+            if isinstance(v, KTensor):
+                out.append(v)
+                continue
+            if not isinstance(v, Opaque):
+                return None, None
+            text = v.text
+            why = why or f"line {self.py.pos(node)[0]}: the output `{text}` is not a known " \
+                "tensor"
+            out.append(self._op_node_named(f"<{text}>", "Unknown", [], None, why, node))
+        return out, why
+
     def make_functional(self, args: list[Any], kwargs: dict[str, Any], node: Any,
                         kind: str = "Functional") -> Any:
         from bnlint.keras import builder as kb
@@ -176,10 +214,18 @@ class Models:
         outs = self._tensors(outputs)
         if not isinstance(name, str):
             name = self.counters.model_name(kind)
+        why = None
+        if ins is not None and outs is None:
+            # keep the model and every known layer: an output bnlint cannot read is an
+            # unknown tensor, the root cause named on the model
+            outs, why = self._partial_outputs(outputs, node)
         if ins is None or outs is None:
-            self.py.note(node, f"`{name}`: inputs/outputs are not known tensors; not modelled")
+            what = "inputs" if ins is None else "outputs"
+            self.py.note(node, f"`{name}`: its {what} `{self._io_text(node, what)}` are not "
+                               "known tensors; not modelled")
             return Opaque(self.py.text(node))
         model = kb.functional(name, ins, outs, self.py.version, location=self.py.loc(node), kind=kind)
+        model.unknown = why
         trainable = kwargs.get("trainable", True)
         model.trainable = self.py.truth(trainable) is not False
         self.models.append(model)
