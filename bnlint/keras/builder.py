@@ -582,16 +582,16 @@ def _to_graph(model: KModel, source: str | None, frozen: bool) -> graph.Model:
         location=model.location,
         source=source,
         notes=list(model.notes),
-        unknown=model.unknown or _unknown_op(model),
+        unknown=model.unknown or _unknown_op(model, model_nodes),
     )
 
 
-def _unknown_op(model: KModel) -> str | None:
+def _unknown_op(model: KModel, nodes: list[KNode]) -> str | None:
     """An operation of the graph (not a layer: absent from ``model.layers``) bnlint could not
     model, or that Keras refuses: the model's totals are unknown; the first one says why."""
     if model.kind == "Sequential" or not model.is_built:
         return None
-    for n in _nodes_in_order(model.inputs, model.outputs):
+    for n in nodes:
         if n.layer.is_op and n.layer.unknown:
             return n.layer.unknown
     return None

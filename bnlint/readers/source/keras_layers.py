@@ -213,7 +213,7 @@ class Layers:
             creation = (self.in_custom or self.calling) and last in ("arange", "range")
             if (self.has_tensor(args, kwargs) or creation) and (
                     ref.path.startswith(("tensorflow.", "keras.ops.", "keras.src.ops."))
-                    or (self.in_custom or self.calling) and ref.path.startswith("keras.")):
+                    or ((self.in_custom or self.calling) and ref.path.startswith("keras."))):
                 return self.apply_op(ref.path, args, kwargs, node)
             return self.unknown_call(args, kwargs, node)
         k, cls = kind
