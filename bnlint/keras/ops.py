@@ -355,4 +355,4 @@ def op_shape(fn: str, args: list[Any], kwargs: dict[str, Any], shape_of: Callabl
                 raise Unknown("indices are not a known tensor")
             si = ()
         return _gather(t(0, "x", "params"), tuple(si), _arg(args, kwargs, 2, "axis"))
-    raise Unknown(f"`{fn}` is not modelled")
+    raise Unknown(f"no shape rule for `{fn}`")
