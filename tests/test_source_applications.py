@@ -163,3 +163,22 @@ def test_keras2_exact_list_has_goldens() -> None:
     from bnlint.readers.source.imports import KERAS2_FROM_KERAS3_EXACT
 
     assert set(KERAS2_FROM_KERAS3_EXACT) <= set(APPS2)
+
+
+@pytest.mark.skipif(APPS_DIR is None, reason="keras is not installed")
+def test_tf_keras_script_without_tf_keras(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tf_keras script built on MobileNetV2, tf_keras absent: exact (real tf_keras golden)."""
+    from bnlint.readers.source import imports
+
+    monkeypatch.setitem(imports._APPS_DIR, 2, None)
+    path = ROOT / "fixtures" / "source" / "transfer_mobilenetv2_tfkeras.py"
+    golden = json.loads((ROOT / "fixtures" / "source" / "goldens" / f"{path.stem}.json")
+                        .read_text())
+    result = read_source(path)
+    assert result.keras_version == 2
+    by_var = {m.variable: m for m in result.models}
+    assert set(by_var) == set(golden["models"])
+    for var, facts in golden["models"].items():
+        got = bnlint_facts(by_var[var])
+        assert got["name"] == facts["name"]
+        assert_same_facts(facts, got, var)

@@ -76,7 +76,7 @@ def _package_apps_dir(pkg: str) -> Path | None:
     for loc in spec.submodule_search_locations:
         cand = Path(loc) / "src" / "applications"
         if cand.is_dir():
-            return cand
+            return cand.resolve()
     return None
 
 
