@@ -112,7 +112,8 @@ def test_applications_exact_with_only_bnlint_installed(isolated_env: dict[str, A
                             "print(d(3)); print(d(2))"],
                            capture_output=True, text=True, env=iso["env"], cwd="/")
     apps3, apps2 = where.stdout.split()
-    assert apps3.startswith(str(iso["venv"])) and apps2 == "None", where.stdout + where.stderr
+    assert Path(apps3).is_relative_to(iso["venv"].resolve()), where.stdout + where.stderr
+    assert apps2 == "None", where.stdout
 
     # The 40 application functions, in two processes at once, each target FILE.py::Name read
     # from the venv's own keras package.
