@@ -123,7 +123,7 @@ KERAS2_FROM_KERAS3_EXACT: frozenset[str] = frozenset({
 # Why the others are not (what differs from tf_keras's model, measured on the goldens).
 KERAS2_FROM_KERAS3_DIFFERS: dict[str, str] = {
     "ConvNeXt": "Keras 3's LayerScale weight has no name (tf-keras: `gamma`)",
-    "DenseNet": "Keras 3's DenseNet names its layers differently from tf-keras's",
+    "DenseNet": "Keras 3 names DenseNet layers `conv1_conv` where tf-keras has `conv1/conv`",
     "MobileNetV3": "Keras 3 names the model differently from tf-keras (`MobilenetV3large`)",
     "NASNet": "Keras 3 names the model differently from tf-keras (`NASNet`)",
     "RegNet": "Keras 3 has no RegNet applications",
