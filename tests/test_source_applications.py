@@ -182,3 +182,17 @@ def test_tf_keras_script_without_tf_keras(monkeypatch: pytest.MonkeyPatch) -> No
         got = bnlint_facts(by_var[var])
         assert got["name"] == facts["name"]
         assert_same_facts(facts, got, var)
+
+
+def test_applications_located_only_when_called() -> None:
+    """Lazy: a file that calls no application never looks for Keras's source."""
+    import subprocess
+
+    code = ("from bnlint.readers.source import imports, read_source\n"
+            "read_source('fixtures/source/seed000_batchnorm_dnn.py')\n"
+            "assert not imports._APPS_DIR and not imports._APP_INDEX, imports._APPS_DIR\n"
+            "read_source('fixtures/source/transfer_mobilenetv2.py')\n"
+            "assert 3 in imports._APPS_DIR and 2 not in imports._APPS_DIR, imports._APPS_DIR\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=str(ROOT))
+    assert proc.returncode == 0, proc.stderr[-2000:]
