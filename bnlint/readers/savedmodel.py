@@ -1,0 +1,275 @@
+"""TensorFlow SavedModel directories written by tf-keras, and TF weight checkpoints.
+
+A SavedModel directory (``model.save(dir, save_format="tf")``) holds
+``saved_model.pb`` (the TensorFlow graph: never read here), ``keras_metadata.pb``
+(one record per Keras object; the root's JSON metadata carries the model config, the
+same config an ``.h5`` file stores) and ``variables/variables.{index,data-*}`` (a TF
+checkpoint, see :mod:`bnlint.readers.tfbundle`).
+
+Which checkpoint tensor is which ``get_weights()`` array comes from the checkpoint's
+own object graph (the ``_CHECKPOINTABLE_OBJECT_GRAPH`` entry, a ``TrackableObjectGraph``
+message): in a SavedModel the root object's ``variables`` child lists ``model.variables``
+in order (tf-keras's ``model.weights``, hence ``get_weights()``); in a weights-only
+checkpoint (``model.save_weights("ckpt")``) the layers are reached through their
+``layer_with_weights-N`` edges and the variables through their attribute names.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bnlint import graph
+from bnlint.readers.tfbundle import BundleError, Checkpoint, fields, first, text
+
+MAX_METADATA_BYTES = 256 * 1024**2
+OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
+MAX_NODES = 10_000_000
+
+
+class SavedModelError(ValueError):
+    """One line saying why a SavedModel directory cannot be read."""
+
+
+def is_saved_model_dir(path: str | Path) -> bool:
+    p = Path(path)
+    return p.is_dir() and ((p / "saved_model.pb").is_file() or (p / "saved_model.pbtxt").is_file())
+
+
+def is_checkpoint_prefix(path: str | Path) -> bool:
+    """``PREFIX`` (or ``PREFIX.index``) of a TF checkpoint."""
+    s = str(path)
+    if s.endswith(".index"):
+        s = s[: -len(".index")]
+    return Path(s + ".index").is_file()
+
+
+def checkpoint_prefix(path: str | Path) -> str:
+    s = str(path)
+    if Path(s).is_dir():
+        return str(Path(s) / "variables" / "variables")
+    return s[: -len(".index")] if s.endswith(".index") else s
+
+
+# --------------------------------------------------------------------------- architecture
+
+
+def read_metadata_config(directory: str | Path) -> tuple[dict[str, Any], str | None]:
+    """The model config and Keras version from ``keras_metadata.pb``."""
+    d = Path(directory)
+    meta = d / "keras_metadata.pb"
+    if not meta.is_file():
+        raise SavedModelError(
+            "a TensorFlow SavedModel without keras_metadata.pb (exported by "
+            "tf.saved_model.save or by Keras 3's model.export(), not by tf-keras's "
+            "model.save): it holds no Keras architecture to read")
+    size = meta.stat().st_size
+    if size > MAX_METADATA_BYTES:
+        raise SavedModelError(f"keras_metadata.pb is {size} bytes (bound "
+                              f"{MAX_METADATA_BYTES}); refusing to read")
+    try:
+        msg = fields(meta.read_bytes())
+        root = None
+        for raw in msg.get(1, []):
+            if not isinstance(raw, bytes):
+                raise BundleError("bad node record")
+            node = fields(raw)
+            if text(node, 3) == "root":
+                root = node
+                break
+        if root is None:
+            raise SavedModelError("keras_metadata.pb has no root object")
+        identifier = text(root, 4)
+        metadata = text(root, 5)
+    except BundleError as exc:
+        raise SavedModelError(f"damaged keras_metadata.pb ({exc})") from None
+    try:
+        data = json.loads(metadata)
+    except (ValueError, RecursionError) as exc:
+        raise SavedModelError(f"the root metadata in keras_metadata.pb is not JSON "
+                              f"({exc.__class__.__name__})") from None
+    if not isinstance(data, dict):
+        raise SavedModelError("the root metadata in keras_metadata.pb is not an object")
+    config = data.get("model_config")
+    if not isinstance(config, dict):
+        if isinstance(data.get("config"), dict) and data.get("class_name"):
+            config = {"class_name": data["class_name"], "config": data["config"]}
+        else:
+            raise SavedModelError(
+                f"the saved Keras object ({identifier or 'unknown kind'}, class "
+                f"{data.get('class_name', '?')}) has no architecture config (a subclassed "
+                "model without get_config()?)")
+    version = data.get("keras_version")
+    return _untuple(config), version if isinstance(version, str) else None
+
+
+def _untuple(config: Any) -> Any:
+    """tf-keras's SavedModel JSON writes tuples as ``{"class_name": "__tuple__", "items":
+    [...]}``; the .h5 config (which the config replay reads) has plain lists there."""
+
+    def conv(v: Any) -> Any:
+        if isinstance(v, dict) and v.get("class_name") == "__tuple__" and \
+                isinstance(v.get("items"), list):
+            return list(v["items"])
+        return v
+
+    config = conv(config)
+    stack = [config]
+    steps = 0
+    while stack:
+        steps += 1
+        if steps > 50_000_000:
+            raise SavedModelError("keras_metadata.pb config is too large")
+        obj = stack.pop()
+        if isinstance(obj, dict):
+            for k, v in obj.items():
+                obj[k] = conv(v)
+                if isinstance(obj[k], (dict, list)):
+                    stack.append(obj[k])
+        elif isinstance(obj, list):
+            for i, v in enumerate(obj):
+                obj[i] = conv(v)
+                if isinstance(obj[i], (dict, list)):
+                    stack.append(obj[i])
+    return config
+
+
+# --------------------------------------------------------------------------- object graph
+
+
+@dataclass
+class _Node:
+    children: list[tuple[int, str]]
+    variable: tuple[str, str] | None  # (full_name, checkpoint_key) of a VARIABLE_VALUE
+
+
+def object_graph(ckpt: Checkpoint) -> list[_Node]:
+    """The nodes of the checkpoint's TrackableObjectGraph."""
+    if OBJECT_GRAPH_KEY not in ckpt.entries:
+        raise BundleError("the checkpoint has no object graph (a TF1 name-based "
+                          "checkpoint?); its tensors cannot be matched to Keras weights")
+    msg = fields(ckpt.read_string(OBJECT_GRAPH_KEY))
+    raw_nodes = msg.get(1, [])
+    if len(raw_nodes) > MAX_NODES:
+        raise BundleError("the object graph has too many nodes")
+    nodes = []
+    for raw in raw_nodes:
+        if not isinstance(raw, bytes):
+            raise BundleError("bad object-graph node")
+        node = fields(raw)
+        children = []
+        for ref_raw in node.get(1, []):
+            if not isinstance(ref_raw, bytes):
+                raise BundleError("bad object-graph reference")
+            ref = fields(ref_raw)
+            node_id = first(ref, 1, 0)
+            if not isinstance(node_id, int) or node_id >= len(raw_nodes):
+                raise BundleError("object-graph reference to a node that does not exist")
+            children.append((node_id, text(ref, 2)))
+        variable = None
+        for attr_raw in node.get(2, []):
+            if not isinstance(attr_raw, bytes):
+                raise BundleError("bad object-graph attribute")
+            attr = fields(attr_raw)
+            if text(attr, 1) == "VARIABLE_VALUE":
+                variable = (text(attr, 2), text(attr, 3))
+        nodes.append(_Node(children, variable))
+    if not nodes:
+        raise BundleError("the checkpoint's object graph is empty")
+    return nodes
+
+
+def _child(nodes: list[_Node], node: int, name: str) -> int | None:
+    for cid, local in nodes[node].children:
+        if local == name:
+            return cid
+    return None
+
+
+def _variable_key(nodes: list[_Node], node: int, what: str) -> tuple[str, str]:
+    var = nodes[node].variable
+    if var is None:
+        raise BundleError(f"{what} is not a variable in the checkpoint's object graph")
+    return var
+
+
+def saved_model_keys(nodes: list[_Node], count: int) -> list[tuple[str, str]]:
+    """(variable name, checkpoint key) of ``model.variables`` (a SavedModel's root list)."""
+    listing = _child(nodes, 0, "variables")
+    if listing is None:
+        raise BundleError("the SavedModel's root object lists no variables")
+    by_pos: dict[int, int] = {}
+    for cid, local in nodes[listing].children:
+        if not local.isdigit():
+            raise BundleError("unexpected entry in the root's variables list")
+        by_pos[int(local)] = cid
+    if sorted(by_pos) != list(range(len(by_pos))):
+        raise BundleError("the root's variables list has gaps")
+    if len(by_pos) != count:
+        raise BundleError(f"the SavedModel holds {len(by_pos)} variables, the architecture "
+                          f"{count}")
+    return [_variable_key(nodes, by_pos[i], f"variables/{i}") for i in range(count)]
+
+
+def structural_keys(nodes: list[_Node], model: graph.Model) -> dict[int, tuple[str, str]]:
+    """get_weights() index -> (variable name, checkpoint key) of a ``save_weights``
+    checkpoint, following ``layer_with_weights-N`` edges and attribute names."""
+    out: dict[int, tuple[str, str]] = {}
+
+    def walk(m: graph.Model, node: int, where: str, depth: int) -> None:
+        if depth > 50:
+            raise BundleError("models nested too deeply")
+        j = 0
+        for layer in m.layers:
+            if not layer.weights:
+                continue
+            cid = _child(nodes, node, f"layer_with_weights-{j}")
+            j += 1
+            lpath = f"{where}{layer.name}"
+            if cid is None:
+                raise BundleError(f"the checkpoint has no object for layer `{lpath}`")
+            if layer.model is not None:
+                walk(layer.model, cid, lpath + "/", depth + 1)
+                continue
+            for w in layer.weights:
+                if w.index in out:
+                    continue  # a shared layer: the same variables, listed once
+                rel = w.path.split("/")[1:] if "/" in w.path else [w.name]
+                target: int | None = cid
+                for part in rel:
+                    target = _child(nodes, target, part) if target is not None else None
+                if target is None and len(rel) > 1:  # a sublayer saved under an attribute
+                    target = _find_variable(nodes, cid, rel[-1], w.path)
+                if target is None:
+                    raise BundleError(f"the checkpoint has no variable `{w.name}` for layer "
+                                      f"`{lpath}`")
+                if w.index is None:
+                    raise BundleError(f"weight `{w.path}` has no get_weights() index")
+                out[w.index] = _variable_key(nodes, target, f"`{lpath}/{w.name}`")
+        if m.weights:
+            raise BundleError("models with variables of their own are not supported in "
+                              "weights-only checkpoints")
+
+    walk(model, 0, "", 0)
+    return out
+
+
+def _find_variable(nodes: list[_Node], start: int, name: str, path: str) -> int | None:
+    """A variable child named ``name`` below ``start`` (depth <= 3) whose variable name
+    ends with the weight's path; None unless exactly one matches."""
+    found = []
+    frontier = [start]
+    for _ in range(3):
+        nxt = []
+        for n in frontier:
+            for cid, local in nodes[n].children:
+                var = nodes[cid].variable
+                if local == name and var is not None and (
+                        var[0] == path or var[0].endswith("/" + path.split("/", 1)[-1])):
+                    found.append(cid)
+                elif var is None:
+                    nxt.append(cid)
+        frontier = nxt[:10_000]
+    return found[0] if len(set(found)) == 1 else None

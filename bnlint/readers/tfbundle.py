@@ -1,0 +1,458 @@
+"""TensorFlow checkpoints (the *tensor bundle* format) without TensorFlow or protobuf.
+
+A checkpoint ``PREFIX`` is ``PREFIX.index`` plus data shards
+``PREFIX.data-00000-of-00001`` ...  The index is a LevelDB-style sorted table
+(blocks of prefix-compressed key/value entries, an index block, a 48-byte footer
+ending in a magic number); each value is a protocol-buffer message:
+the empty key holds the bundle header (shard count, byte order), every other key a
+tensor entry (dtype, shape, shard, offset, size, CRC32C of the bytes).  Numeric
+tensors are stored raw, little-endian, C order.
+
+Written from the published format descriptions (LevelDB's table format, TensorFlow's
+``tensor_bundle.proto``); bnlint decodes the few fields it needs with its own bounded
+wire-format reader (:func:`fields`) instead of depending on ``protobuf``.
+
+Bounded: the index file, the number of entries, the key/value lengths, the nesting of
+messages are all capped; every offset and size is checked against the file it points
+into before anything is read or allocated; the checksum of every block and of every
+tensor read is verified.  Problems raise :class:`BundleError` with one line.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MAX_INDEX_BYTES = 256 * 1024**2  # a .index larger than this is not a Keras checkpoint
+MAX_ENTRIES = 1_000_000
+MAX_FIELDS = 10_000_000  # fields decoded from one message
+MAX_DIMS = 64
+MAX_SHARDS = 100_000
+MAX_TENSOR_BYTES = 4 * 1024**3
+MAX_STRING_BYTES = 256 * 1024**2  # the object-graph string tensor
+FOOTER_BYTES = 48
+TABLE_MAGIC = 0xDB4775248B80FB57
+HEADER_KEY = b""
+
+#: TensorFlow DataType enum -> numpy dtype (little-endian); the rest is refused
+DTYPES: dict[int, str] = {
+    1: "<f4", 2: "<f8", 3: "<i4", 4: "u1", 5: "<i2", 6: "i1", 9: "<i8", 10: "?",
+    17: "<u2", 19: "<f2", 22: "<u4", 23: "<u8",
+}
+DT_STRING = 7
+_DTYPE_NAMES = {7: "string", 8: "complex64", 14: "bfloat16", 18: "complex128",
+                20: "resource", 21: "variant"}
+
+
+class BundleError(ValueError):
+    """A file bnlint cannot read as a TensorFlow checkpoint; the message is one line."""
+
+
+# --------------------------------------------------------------------------- wire format
+
+
+def varint(buf: bytes | memoryview, pos: int, end: int) -> tuple[int, int]:
+    """A base-128 varint at ``pos`` (at most 10 bytes, never past ``end``)."""
+    result = 0
+    shift = 0
+    while True:
+        if pos >= end or shift > 63:
+            raise BundleError("truncated or overlong varint")
+        b = buf[pos]
+        pos += 1
+        result |= (b & 0x7F) << shift
+        if b < 0x80:
+            return result & 0xFFFFFFFFFFFFFFFF, pos
+        shift += 7
+
+
+def fields(buf: bytes | memoryview, start: int = 0, end: int | None = None
+           ) -> dict[int, list[Any]]:
+    """The fields of one protocol-buffer message: number -> values in order.
+
+    Varints and fixed-width values come back as ints, length-delimited ones as
+    ``bytes`` (a nested message is decoded by calling this again on them).  Groups
+    (deprecated wire types 3/4) and unknown wire types are refused.
+    """
+    end = len(buf) if end is None else end
+    out: dict[int, list[Any]] = {}
+    pos = start
+    count = 0
+    while pos < end:
+        count += 1
+        if count > MAX_FIELDS:
+            raise BundleError("message has too many fields")
+        key, pos = varint(buf, pos, end)
+        number, wire = key >> 3, key & 7
+        if number == 0:
+            raise BundleError("field number 0 in a message")
+        if wire == 0:
+            value, pos = varint(buf, pos, end)
+        elif wire == 1:
+            if pos + 8 > end:
+                raise BundleError("truncated fixed64 field")
+            value = int.from_bytes(buf[pos:pos + 8], "little")
+            pos += 8
+        elif wire == 2:
+            n, pos = varint(buf, pos, end)
+            if n > end - pos:
+                raise BundleError("length-delimited field runs past its message")
+            value = bytes(buf[pos:pos + n])
+            pos += n
+        elif wire == 5:
+            if pos + 4 > end:
+                raise BundleError("truncated fixed32 field")
+            value = int.from_bytes(buf[pos:pos + 4], "little")
+            pos += 4
+        else:
+            raise BundleError(f"unsupported protocol-buffer wire type {wire}")
+        out.setdefault(number, []).append(value)
+    return out
+
+
+def first(msg: dict[int, list[Any]], number: int, default: Any = None) -> Any:
+    """The last value of a singular field (protobuf's rule), or ``default``."""
+    values = msg.get(number)
+    return values[-1] if values else default
+
+
+def text(msg: dict[int, list[Any]], number: int) -> str:
+    value = first(msg, number, b"")
+    if not isinstance(value, bytes):
+        raise BundleError(f"field {number} is not a string")
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BundleError(f"field {number} is not UTF-8") from None
+
+
+def signed(value: int) -> int:
+    """A varint read as int64 (negative numbers are 10-byte two's complement)."""
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+# --------------------------------------------------------------------------- CRC32C
+
+
+def _crc_table() -> np.ndarray:
+    table = np.zeros(256, dtype=np.uint32)
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+        table[i] = c
+    return table
+
+
+_TABLE: np.ndarray | None = None
+_SHIFT_CACHE: dict[int, list[list[int]]] = {}
+_CHUNK = 1024  # bytes per lane of the vectorised CRC
+
+
+def _table() -> np.ndarray:
+    global _TABLE
+    if _TABLE is None:
+        _TABLE = _crc_table()
+    return _TABLE
+
+
+def _crc_bytes(reg: int, data: bytes | memoryview) -> int:
+    """The raw CRC register after ``data`` (no pre/post inversion), byte at a time."""
+    t = _table().tolist()
+    for b in bytes(data):
+        reg = t[(reg ^ b) & 0xFF] ^ (reg >> 8)
+    return reg
+
+
+def _shift_tables(n: int) -> list[list[int]]:
+    """Tables applying "feed ``n`` zero bytes" to a register, one per register byte (linear)."""
+    if n not in _SHIFT_CACHE:
+        basis = [_crc_bytes(1 << bit, bytes(n)) for bit in range(32)]
+        tables = []
+        for k in range(4):
+            tab = []
+            for v in range(256):
+                acc = 0
+                for bit in range(8):
+                    if v >> bit & 1:
+                        acc ^= basis[8 * k + bit]
+                tab.append(acc)
+            tables.append(tab)
+        _SHIFT_CACHE[n] = tables
+    return _SHIFT_CACHE[n]
+
+
+def crc32c(data: bytes | memoryview | np.ndarray) -> int:
+    """CRC-32C (Castagnoli) of ``data``.
+
+    Vectorised with NumPy: the data is cut into lanes of :data:`_CHUNK` bytes whose raw
+    CRCs are computed side by side, then chained (the CRC is linear: the register after
+    ``A + B`` is the register after ``A`` pushed through ``len(B)`` zero bytes, xor the
+    register of ``B`` alone).
+    """
+    buf = np.frombuffer(memoryview(data).cast("B"), dtype=np.uint8)
+    n = len(buf)
+    lanes = n // _CHUNK
+    reg = 0xFFFFFFFF
+    if lanes >= 4:
+        t = _table()
+        block = buf[:lanes * _CHUNK].reshape(lanes, _CHUNK)
+        regs = np.zeros(lanes, dtype=np.uint32)
+        for j in range(_CHUNK):
+            regs = t[(regs ^ block[:, j]) & 0xFF] ^ (regs >> 8)
+        shift = _shift_tables(_CHUNK)
+        s0, s1, s2, s3 = shift
+        for r in regs.tolist():
+            reg = (s0[reg & 0xFF] ^ s1[reg >> 8 & 0xFF] ^ s2[reg >> 16 & 0xFF]
+                   ^ s3[reg >> 24]) ^ r
+        rest = buf[lanes * _CHUNK:]
+    else:
+        rest = buf
+    reg = _crc_bytes(reg, rest.tobytes())
+    return reg ^ 0xFFFFFFFF
+
+
+def unmask(masked: int) -> int:
+    """LevelDB/TensorFlow store CRCs "masked" (rotated and offset)."""
+    rot = (masked - 0xA282EAD8) & 0xFFFFFFFF
+    return ((rot >> 17) | (rot << 15)) & 0xFFFFFFFF
+
+
+# --------------------------------------------------------------------------- table
+
+
+def _handle(buf: bytes | memoryview, pos: int, end: int) -> tuple[int, int, int]:
+    offset, pos = varint(buf, pos, end)
+    size, pos = varint(buf, pos, end)
+    return offset, size, pos
+
+
+def _block(data: bytes, offset: int, size: int, limit: int, what: str) -> memoryview:
+    if offset + size + 5 > limit:
+        raise BundleError(f"{what} block at {offset}+{size} lies outside the index file "
+                          "(truncated?)")
+    kind = data[offset + size]
+    if kind != 0:
+        raise BundleError(f"{what} block is compressed (type {kind}); only uncompressed "
+                          "checkpoint indexes are supported")
+    stored = int.from_bytes(data[offset + size + 1:offset + size + 5], "little")
+    if unmask(stored) != crc32c(memoryview(data)[offset:offset + size + 1]):
+        raise BundleError(f"{what} block fails its checksum (damaged index file)")
+    return memoryview(data)[offset:offset + size]
+
+
+def _entries(block: memoryview, what: str) -> Iterator[tuple[bytes, memoryview]]:
+    size = len(block)
+    if size < 4:
+        raise BundleError(f"{what} block is too short")
+    restarts = int.from_bytes(block[size - 4:], "little")
+    limit = size - 4 - 4 * restarts
+    if restarts < 1 or limit < 0:
+        raise BundleError(f"{what} block has a bad restart array")
+    pos = 0
+    key = b""
+    while pos < limit:
+        shared, pos = varint(block, pos, limit)
+        unshared, pos = varint(block, pos, limit)
+        vlen, pos = varint(block, pos, limit)
+        if shared > len(key) or unshared + vlen > limit - pos:
+            raise BundleError(f"{what} block has an entry running past its end")
+        key = key[:shared] + bytes(block[pos:pos + unshared])
+        pos += unshared
+        yield key, block[pos:pos + vlen]
+        pos += vlen
+
+
+def read_table(data: bytes) -> dict[bytes, bytes]:
+    """Every key/value of a LevelDB-format table held in ``data``."""
+    n = len(data)
+    if n < FOOTER_BYTES:
+        raise BundleError(f"index file of {n} bytes is shorter than a table footer")
+    footer = data[n - FOOTER_BYTES:]
+    if int.from_bytes(footer[-8:], "little") != TABLE_MAGIC:
+        raise BundleError("not a TensorFlow checkpoint index (bad table magic; truncated?)")
+    limit = n - FOOTER_BYTES
+    _, _, pos = _handle(footer, 0, 40)  # the metaindex block: nothing bnlint needs
+    ioff, isize, _ = _handle(footer, pos, 40)
+    out: dict[bytes, bytes] = {}
+    previous = b""
+    for _, handle in _entries(_block(data, ioff, isize, limit, "index"), "index"):
+        off, size, _ = _handle(handle, 0, len(handle))
+        for key, value in _entries(_block(data, off, size, limit, "data"), "data"):
+            if len(out) >= MAX_ENTRIES:
+                raise BundleError(f"more than {MAX_ENTRIES} checkpoint entries; refusing")
+            if out and key <= previous:
+                raise BundleError("checkpoint index keys are not sorted (damaged file)")
+            previous = key
+            out[key] = bytes(value)
+    return out
+
+
+# --------------------------------------------------------------------------- bundle
+
+
+@dataclass(frozen=True)
+class Entry:
+    """Where one tensor of a checkpoint lives."""
+
+    key: str
+    dtype: int  # TensorFlow DataType enum
+    shape: tuple[int, ...]
+    shard: int
+    offset: int
+    size: int
+    crc: int  # masked CRC32C of the bytes
+
+    @property
+    def numpy_dtype(self) -> str | None:
+        return DTYPES.get(self.dtype)
+
+    @property
+    def dtype_name(self) -> str:
+        if self.dtype in DTYPES:
+            return str(np.dtype(DTYPES[self.dtype]))
+        return _DTYPE_NAMES.get(self.dtype, f"dtype {self.dtype}")
+
+
+def _entry(key: str, raw: bytes) -> Entry:
+    msg = fields(raw)
+    if msg.get(7):
+        raise BundleError(f"`{key}` is a partitioned (sliced) variable; not supported")
+    dims: list[int] = []
+    shape_raw = first(msg, 2, b"")
+    if not isinstance(shape_raw, bytes):
+        raise BundleError(f"`{key}`: bad shape field")
+    shape_msg = fields(shape_raw)
+    if first(shape_msg, 3, 0):
+        raise BundleError(f"`{key}` has an unknown rank")
+    for dim_raw in shape_msg.get(2, []):
+        if not isinstance(dim_raw, bytes) or len(dims) >= MAX_DIMS:
+            raise BundleError(f"`{key}`: bad or too many dimensions")
+        size = signed(first(fields(dim_raw), 1, 0))
+        if size < 0:
+            raise BundleError(f"`{key}` has an unknown dimension")
+        dims.append(size)
+    values = [first(msg, i, 0) for i in (1, 3, 4, 5, 6)]
+    if not all(isinstance(v, int) for v in values):
+        raise BundleError(f"`{key}`: bad entry fields")
+    dtype, shard, offset, size, crc = values
+    return Entry(key, dtype, tuple(dims), shard, offset, size, crc)
+
+
+class Checkpoint:
+    """An open TF checkpoint: its entries (from the index) and lazy tensor reads."""
+
+    def __init__(self, prefix: str | Path):
+        self.prefix = str(prefix)
+        index = Path(self.prefix + ".index")
+        try:
+            size = index.stat().st_size
+            if size > MAX_INDEX_BYTES:
+                raise BundleError(f"{index.name} is {size} bytes (bound {MAX_INDEX_BYTES}); "
+                                  "refusing to read")
+            data = index.read_bytes()
+        except FileNotFoundError:
+            raise BundleError(f"no checkpoint index `{index}`") from None
+        except OSError as exc:
+            raise BundleError(f"cannot read {index.name} ({exc.strerror or exc})") from None
+        table = read_table(data)
+        header = fields(table.get(HEADER_KEY, b""))
+        self.num_shards = first(header, 1, 0)
+        if not isinstance(self.num_shards, int) or not 1 <= self.num_shards <= MAX_SHARDS:
+            raise BundleError("checkpoint header has no valid shard count (not a tensor "
+                              "bundle?)")
+        if first(header, 2, 0) != 0:
+            raise BundleError("big-endian checkpoints are not supported")
+        self.entries: dict[str, Entry] = {}
+        for key, raw in table.items():
+            if key == HEADER_KEY:
+                continue
+            try:
+                name = key.decode("utf-8")
+            except UnicodeDecodeError:
+                raise BundleError("a checkpoint key is not UTF-8") from None
+            self.entries[name] = _entry(name, raw)
+        self._sizes: dict[int, int] = {}
+
+    def shard_path(self, shard: int) -> str:
+        return f"{self.prefix}.data-{shard:05d}-of-{self.num_shards:05d}"
+
+    def _shard_size(self, shard: int) -> int:
+        if shard not in self._sizes:
+            try:
+                self._sizes[shard] = os.stat(self.shard_path(shard)).st_size
+            except OSError:
+                raise BundleError(f"missing checkpoint data shard "
+                                  f"`{os.path.basename(self.shard_path(shard))}`") from None
+        return self._sizes[shard]
+
+    def check(self, entry: Entry) -> None:
+        """Refuse an entry whose dtype, size or place in its shard does not add up."""
+        if not 0 <= entry.shard < self.num_shards:
+            raise BundleError(f"`{entry.key}` names shard {entry.shard} of {self.num_shards}")
+        if entry.dtype != DT_STRING:
+            dt = entry.numpy_dtype
+            if dt is None:
+                raise BundleError(f"`{entry.key}` has unsupported type {entry.dtype_name}")
+            expected = math.prod(entry.shape) * np.dtype(dt).itemsize
+            if expected != entry.size:
+                raise BundleError(f"`{entry.key}`: {entry.size} bytes stored for shape "
+                                  f"{entry.shape} of {entry.dtype_name} ({expected} expected)")
+            if entry.size > MAX_TENSOR_BYTES:
+                raise BundleError(f"`{entry.key}` declares {entry.size} bytes; refusing")
+        elif entry.size > MAX_STRING_BYTES:
+            raise BundleError(f"`{entry.key}` declares {entry.size} bytes; refusing")
+        if entry.offset + entry.size > self._shard_size(entry.shard):
+            raise BundleError(f"`{entry.key}` lies past the end of "
+                              f"{os.path.basename(self.shard_path(entry.shard))} (truncated?)")
+
+    def _bytes(self, entry: Entry) -> bytes:
+        self.check(entry)
+        try:
+            with open(self.shard_path(entry.shard), "rb") as f:
+                f.seek(entry.offset)
+                raw = f.read(entry.size)
+        except OSError as exc:
+            raise BundleError(f"cannot read `{entry.key}` ({exc.strerror or exc})") from None
+        if len(raw) != entry.size:
+            raise BundleError(f"`{entry.key}` is truncated")
+        if crc32c(raw) != unmask(entry.crc):
+            raise BundleError(f"`{entry.key}` fails its checksum (damaged data shard)")
+        return raw
+
+    def read(self, key: str) -> np.ndarray:
+        """A numeric tensor, checked (size, place, checksum) before it is returned."""
+        entry = self.entries.get(key)
+        if entry is None:
+            raise BundleError(f"no tensor `{key}` in the checkpoint")
+        if entry.dtype == DT_STRING:
+            raise BundleError(f"`{key}` is a string tensor, not an array")
+        raw = self._bytes(entry)
+        return np.frombuffer(raw, dtype=np.dtype(entry.numpy_dtype)).reshape(entry.shape).copy()
+
+    def read_string(self, key: str) -> bytes:
+        """A scalar string tensor (lengths as varints, their masked CRC, then the bytes)."""
+        entry = self.entries.get(key)
+        if entry is None:
+            raise BundleError(f"no tensor `{key}` in the checkpoint")
+        if entry.dtype != DT_STRING or entry.shape != ():
+            raise BundleError(f"`{key}` is not a scalar string")
+        self.check(entry)
+        try:
+            with open(self.shard_path(entry.shard), "rb") as f:
+                f.seek(entry.offset)
+                raw = f.read(entry.size)
+        except OSError as exc:
+            raise BundleError(f"cannot read `{key}` ({exc.strerror or exc})") from None
+        if len(raw) != entry.size:
+            raise BundleError(f"`{key}` is truncated")
+        n, pos = varint(raw, 0, len(raw))
+        if pos + 4 + n != len(raw):
+            raise BundleError(f"`{key}`: string length {n} disagrees with its entry size")
+        return raw[pos + 4:]
