@@ -155,8 +155,8 @@ def _read_json(path: Path) -> tuple[dict[str, Any], str | None]:
 
 def _read_saved_model_dir(p: Path) -> tuple[dict[str, Any], str | None]:
     """The config of a tf-keras SavedModel directory (from keras_metadata.pb)."""
-    from bnlint.readers.savedmodel import SavedModelError, is_saved_model_dir, \
-        read_metadata_config
+    from bnlint.readers.savedmodel import SavedModelError, read_metadata_config
+    from bnlint.readers.tfpaths import is_saved_model_dir
 
     if not is_saved_model_dir(p):
         raise ReadError("a directory that is not a TensorFlow SavedModel (no saved_model.pb)")

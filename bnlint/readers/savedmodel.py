@@ -23,6 +23,11 @@ from typing import Any
 
 from bnlint import graph
 from bnlint.readers.tfbundle import BundleError, Checkpoint, fields, first, text
+from bnlint.readers.tfpaths import (  # noqa: F401 - re-exported
+    checkpoint_prefix,
+    is_checkpoint_prefix,
+    is_saved_model_dir,
+)
 
 MAX_METADATA_BYTES = 256 * 1024**2
 OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
@@ -31,26 +36,6 @@ MAX_NODES = 10_000_000
 
 class SavedModelError(ValueError):
     """One line saying why a SavedModel directory cannot be read."""
-
-
-def is_saved_model_dir(path: str | Path) -> bool:
-    p = Path(path)
-    return p.is_dir() and ((p / "saved_model.pb").is_file() or (p / "saved_model.pbtxt").is_file())
-
-
-def is_checkpoint_prefix(path: str | Path) -> bool:
-    """``PREFIX`` (or ``PREFIX.index``) of a TF checkpoint."""
-    s = str(path)
-    if s.endswith(".index"):
-        s = s[: -len(".index")]
-    return Path(s + ".index").is_file()
-
-
-def checkpoint_prefix(path: str | Path) -> str:
-    s = str(path)
-    if Path(s).is_dir():
-        return str(Path(s) / "variables" / "variables")
-    return s[: -len(".index")] if s.endswith(".index") else s
 
 
 # --------------------------------------------------------------------------- architecture

@@ -34,7 +34,7 @@ import numpy as np
 
 from bnlint import graph
 from bnlint.readers.saved import ReadError, read_saved_model
-from bnlint.readers.savedmodel import checkpoint_prefix, is_checkpoint_prefix
+from bnlint.readers.tfpaths import checkpoint_prefix, is_checkpoint_prefix
 
 __all__ = [
     "MAX_ARRAY_BYTES",
