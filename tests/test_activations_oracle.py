@@ -56,8 +56,8 @@ def test_every_named_activation_matches_keras(version: int) -> None:
         helpers: set[str] = set()
         expr = _activation_expr(name, "x", version, f"Activation({name!r})", helpers)
         ns: dict[str, Any] = {"np": np, "math": math}
-        exec(_helpers_text(helpers), ns)  # noqa: S102 - bnlint's own generated helpers
+        exec(_helpers_text(helpers), ns)  # bnlint's own generated helpers
         ns["x"] = x
-        got = np.asarray(eval(expr, ns))  # noqa: S307 - bnlint's own generated expression
+        got = np.asarray(eval(expr, ns))  # bnlint's own generated expression
         want = np.asarray(k.layers.Activation(name)(x))
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5, err_msg=name)
