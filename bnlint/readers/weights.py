@@ -525,6 +525,49 @@ class WeightsFile:
             raise ReadError(str(exc)) from None
         return refs
 
+    def stored_count(self) -> int | None:
+        """How many weight arrays the file holds for the model (optimizer state excluded);
+        None when the layout does not say.  More than ``len(refs)`` means the file has
+        arrays the architecture has no place for (Keras's load_weights refuses it)."""
+        if self.ckpt is not None:
+            return sum(1 for k in self.ckpt.entries
+                       if k.endswith("/.ATTRIBUTES/VARIABLE_VALUE")
+                       and ".OPTIMIZER_SLOT" not in k and not k.startswith(
+                           ("optimizer/", "save_counter/", "keras_api/")))
+        try:
+            if self.format == "h5":
+                root = _h5_get(self.h5, "model_weights")
+                root = self.h5 if root is None else root
+                total = 0
+                for name in np.asarray(root.attrs.get("layer_names", [])).ravel()[
+                        :MAX_WEIGHT_NAMES]:
+                    g = _h5_get(root, _decode(name))
+                    raw = None if g is None else g.attrs.get("weight_names")
+                    total += 0 if raw is None else len(np.asarray(raw).ravel())
+                return total
+            layers = _h5_get(self.h5, "layers")
+            if layers is None:
+                return None
+            import h5py
+
+            count = 0
+            seen = 0
+            stack = [layers]
+            while stack:
+                g = stack.pop()
+                for key in g:
+                    seen += 1
+                    if seen > 1_000_000:
+                        return None
+                    child = _h5_get(g, key)
+                    if isinstance(child, h5py.Dataset):
+                        count += g.name.endswith("/vars")
+                    elif isinstance(child, h5py.Group):
+                        stack.append(child)
+            return count
+        except (OSError, KeyError, ValueError, TypeError):
+            return None
+
     def __enter__(self) -> WeightsFile:
         return self
 
@@ -591,3 +634,19 @@ def read_arrays(path: str | Path, pred: Callable[[WeightRef], bool]
     """Only the arrays ``pred`` selects (e.g. every BatchNormalization statistic)."""
     with WeightsFile(path) as wf:
         return [(r, wf.read(r.index)) for r in wf.select(pred)]
+
+
+def match_weights(path: str | Path, model: graph.Model) -> str:
+    """Whether the weights-only file at ``path`` fits ``model`` as Keras's ``load_weights``
+    would judge it (count, shapes, order); the one-line verdict, or :class:`ReadError`."""
+    with WeightsFile(path, model) as wf:
+        unique = len({w.index for w in model.all_weights()})
+        if len(wf.refs) != unique:
+            raise ReadError(f"the model has {unique} weight arrays, {len(wf.refs)} were "
+                            "matched in the file")
+        stored = wf.stored_count()
+        if stored is not None and stored != len(wf.refs):
+            raise ReadError(f"weight count mismatch: the model expects {len(wf.refs)} arrays, "
+                            f"the file holds {stored}")
+        return (f"matches model \"{model.name}\": {len(wf.refs)} arrays, each with the shape "
+                "the architecture expects, in get_weights() order")
