@@ -218,20 +218,18 @@ def structural_keys(nodes: list[_Node], model: graph.Model) -> dict[int, tuple[s
             if layer.model is not None:
                 walk(layer.model, cid, lpath + "/", depth + 1)
                 continue
+            variables = _variables_below(nodes, cid)
+            used: set[int] = set()
             for w in layer.weights:
+                if w.index is None:
+                    raise BundleError(f"weight `{w.path}` has no get_weights() index")
                 if w.index in out:
                     continue  # a shared layer: the same variables, listed once
-                rel = w.path.split("/")[1:] if "/" in w.path else [w.name]
-                target: int | None = cid
-                for part in rel:
-                    target = _child(nodes, target, part) if target is not None else None
-                if target is None and len(rel) > 1:  # a sublayer saved under an attribute
-                    target = _find_variable(nodes, cid, rel[-1], w.path)
+                target = _pick(variables, used, w)
                 if target is None:
                     raise BundleError(f"the checkpoint has no variable `{w.name}` for layer "
                                       f"`{lpath}`")
-                if w.index is None:
-                    raise BundleError(f"weight `{w.path}` has no get_weights() index")
+                used.add(target)
                 out[w.index] = _variable_key(nodes, target, f"`{lpath}/{w.name}`")
         if m.weights:
             raise BundleError("models with variables of their own are not supported in "
@@ -241,20 +239,45 @@ def structural_keys(nodes: list[_Node], model: graph.Model) -> dict[int, tuple[s
     return out
 
 
-def _find_variable(nodes: list[_Node], start: int, name: str, path: str) -> int | None:
-    """A variable child named ``name`` below ``start`` (depth <= 3) whose variable name
-    ends with the weight's path; None unless exactly one matches."""
-    found = []
-    frontier = [start]
-    for _ in range(3):
-        nxt = []
-        for n in frontier:
-            for cid, local in nodes[n].children:
-                var = nodes[cid].variable
-                if local == name and var is not None and (
-                        var[0] == path or var[0].endswith("/" + path.split("/", 1)[-1])):
-                    found.append(cid)
-                elif var is None:
-                    nxt.append(cid)
-        frontier = nxt[:10_000]
-    return found[0] if len(set(found)) == 1 else None
+def _variables_below(nodes: list[_Node], start: int, limit: int = 100_000
+                     ) -> list[tuple[int, str]]:
+    """(node, variable name) of every variable reachable from a layer's object, depth first
+    in child order, each once (SavedModel-only bookkeeping edges are not followed)."""
+    out: list[tuple[int, str]] = []
+    seen = {start}
+    stack = [start]
+    steps = 0
+    while stack:
+        steps += 1
+        if steps > limit:
+            raise BundleError("a layer's object graph is too large")
+        n = stack.pop()
+        var = nodes[n].variable
+        if var is not None:
+            out.append((n, var[0]))
+            continue
+        for cid, local in reversed(nodes[n].children):
+            if cid not in seen and local not in _BOOKKEEPING:
+                seen.add(cid)
+                stack.append(cid)
+    return out
+
+
+_BOOKKEEPING = frozenset({"variables", "trainable_variables", "non_trainable_variables",
+                          "regularization_losses", "keras_api", "root"})
+
+
+def _pick(variables: list[tuple[int, str]], used: set[int], w: graph.Weight) -> int | None:
+    """The variable object holding graph weight ``w`` among a layer's variables: the same
+    path; else the same path below the layer name (the layer was named differently when
+    saved); else the only unused one with the same short name."""
+    free = [(n, name) for n, name in variables if n not in used]
+    for n, name in free:
+        if name == w.path:
+            return n
+    tail = w.path.split("/", 1)[-1]
+    same_tail = [n for n, name in free if "/" in name and name.split("/", 1)[1] == tail]
+    if len(same_tail) == 1:
+        return same_tail[0]
+    same_name = [n for n, name in free if name.rsplit("/", 1)[-1] == w.name]
+    return same_name[0] if len(same_name) == 1 else None
