@@ -343,10 +343,12 @@ def test_crc32c_and_varint_bounds() -> None:
 
     assert crc32c(b"123456789") == 0xE3069283  # the standard check value of CRC-32C
     rng = np.random.default_rng(0)
-    data = rng.integers(0, 256, 100_003, dtype=np.uint8).tobytes()
-    # the vectorised path (lanes) agrees with the byte-at-a-time path
     from bnlint.readers.tfbundle import _crc_bytes
-    assert crc32c(data) == _crc_bytes(0xFFFFFFFF, data) ^ 0xFFFFFFFF
+
+    # the vectorised paths (64- and 1024-byte lanes) agree with the byte-at-a-time one
+    for n in (0, 1, 4, 63, 255, 256, 257, 4096, 16383, 16384, 16385, 100_003):
+        data = rng.integers(0, 256, n, dtype=np.uint8).tobytes()
+        assert crc32c(data) == _crc_bytes(0xFFFFFFFF, data) ^ 0xFFFFFFFF, n
     with pytest.raises(BundleError):
         varint(b"\xff" * 11, 0, 11)
     with pytest.raises(BundleError):
