@@ -130,17 +130,24 @@ class _Node:
     variable: tuple[str, str] | None  # (full_name, checkpoint_key) of a VARIABLE_VALUE
 
 
-def object_graph(ckpt: Checkpoint) -> list[_Node]:
-    """The nodes of the checkpoint's TrackableObjectGraph."""
-    if OBJECT_GRAPH_KEY not in ckpt.entries:
-        raise BundleError("the checkpoint has no object graph (a TF1 name-based "
-                          "checkpoint?); its tensors cannot be matched to Keras weights")
-    msg = fields(ckpt.read_string(OBJECT_GRAPH_KEY))
-    raw_nodes = msg.get(1, [])
-    if len(raw_nodes) > MAX_NODES:
-        raise BundleError("the object graph has too many nodes")
-    nodes = []
-    for raw in raw_nodes:
+class _Graph:
+    """The nodes of a TrackableObjectGraph, each decoded when first asked for (a SavedModel
+    of ResNet50 has ~10,000 nodes; finding its weights touches a few hundred)."""
+
+    def __init__(self, raw_nodes: list[Any]):
+        self._raw = raw_nodes
+        self._done: dict[int, _Node] = {}
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __getitem__(self, i: int) -> _Node:
+        node = self._done.get(i)
+        if node is None:
+            node = self._done[i] = self._decode(self._raw[i])
+        return node
+
+    def _decode(self, raw: Any) -> _Node:
         if not isinstance(raw, bytes):
             raise BundleError("bad object-graph node")
         node = fields(raw)
@@ -150,7 +157,7 @@ def object_graph(ckpt: Checkpoint) -> list[_Node]:
                 raise BundleError("bad object-graph reference")
             ref = fields(ref_raw)
             node_id = first(ref, 1, 0)
-            if not isinstance(node_id, int) or node_id >= len(raw_nodes):
+            if not isinstance(node_id, int) or node_id >= len(self._raw):
                 raise BundleError("object-graph reference to a node that does not exist")
             children.append((node_id, text(ref, 2)))
         variable = None
@@ -160,27 +167,38 @@ def object_graph(ckpt: Checkpoint) -> list[_Node]:
             attr = fields(attr_raw)
             if text(attr, 1) == "VARIABLE_VALUE":
                 variable = (text(attr, 2), text(attr, 3))
-        nodes.append(_Node(children, variable))
-    if not nodes:
+        return _Node(children, variable)
+
+
+def object_graph(ckpt: Checkpoint) -> _Graph:
+    """The checkpoint's TrackableObjectGraph (nodes decoded lazily)."""
+    if OBJECT_GRAPH_KEY not in ckpt.entries:
+        raise BundleError("the checkpoint has no object graph (a TF1 name-based "
+                          "checkpoint?); its tensors cannot be matched to Keras weights")
+    msg = fields(ckpt.read_string(OBJECT_GRAPH_KEY))
+    raw_nodes = msg.get(1, [])
+    if len(raw_nodes) > MAX_NODES:
+        raise BundleError("the object graph has too many nodes")
+    if not raw_nodes:
         raise BundleError("the checkpoint's object graph is empty")
-    return nodes
+    return _Graph(raw_nodes)
 
 
-def _child(nodes: list[_Node], node: int, name: str) -> int | None:
+def _child(nodes: _Graph, node: int, name: str) -> int | None:
     for cid, local in nodes[node].children:
         if local == name:
             return cid
     return None
 
 
-def _variable_key(nodes: list[_Node], node: int, what: str) -> tuple[str, str]:
+def _variable_key(nodes: _Graph, node: int, what: str) -> tuple[str, str]:
     var = nodes[node].variable
     if var is None:
         raise BundleError(f"{what} is not a variable in the checkpoint's object graph")
     return var
 
 
-def saved_model_keys(nodes: list[_Node], count: int) -> list[tuple[str, str]]:
+def saved_model_keys(nodes: _Graph, count: int) -> list[tuple[str, str]]:
     """(variable name, checkpoint key) of ``model.variables`` (a SavedModel's root list)."""
     listing = _child(nodes, 0, "variables")
     if listing is None:
@@ -198,7 +216,7 @@ def saved_model_keys(nodes: list[_Node], count: int) -> list[tuple[str, str]]:
     return [_variable_key(nodes, by_pos[i], f"variables/{i}") for i in range(count)]
 
 
-def structural_keys(nodes: list[_Node], model: graph.Model) -> dict[int, tuple[str, str]]:
+def structural_keys(nodes: _Graph, model: graph.Model) -> dict[int, tuple[str, str]]:
     """get_weights() index -> (variable name, checkpoint key) of a ``save_weights``
     checkpoint, following ``layer_with_weights-N`` edges and attribute names."""
     out: dict[int, tuple[str, str]] = {}
@@ -239,7 +257,7 @@ def structural_keys(nodes: list[_Node], model: graph.Model) -> dict[int, tuple[s
     return out
 
 
-def _variables_below(nodes: list[_Node], start: int, limit: int = 100_000
+def _variables_below(nodes: _Graph, start: int, limit: int = 100_000
                      ) -> list[tuple[int, str]]:
     """(node, variable name) of every variable reachable from a layer's object, depth first
     in child order, each once (SavedModel-only bookkeeping edges are not followed)."""
