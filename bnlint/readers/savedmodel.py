@@ -19,15 +19,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bnlint import graph
-from bnlint.readers.tfbundle import BundleError, Checkpoint, fields, first, text
+from bnlint.readers.protowire import BundleError, fields, first, text
 from bnlint.readers.tfpaths import (  # noqa: F401 - re-exported
     checkpoint_prefix,
     is_checkpoint_prefix,
     is_saved_model_dir,
 )
+
+if TYPE_CHECKING:
+    from bnlint.readers.tfbundle import Checkpoint
 
 MAX_METADATA_BYTES = 256 * 1024**2
 OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
