@@ -72,7 +72,8 @@ def _crc_table() -> np.ndarray:
 
 _TABLES: list[np.ndarray] = []
 _BYTE_TABLE: list[int] = []
-_SHIFT_CACHE: dict[int, list[list[int]]] = {}
+_SHIFT_CACHE: dict[int, np.ndarray] = {}
+_SHIFT_COLUMNS: dict[int, list[int]] = {}
 _CHUNK = 1024  # bytes per lane of the vectorised CRC (64 for data under 16 lanes of it)
 
 
@@ -99,20 +100,37 @@ def _crc_bytes(reg: int, data: bytes | memoryview) -> int:
     return reg
 
 
-def _shift_tables(n: int) -> list[list[int]]:
-    """Tables applying "feed ``n`` zero bytes" to a register, one per register byte (linear)."""
+def _apply(columns: list[int], value: int) -> int:
+    """A linear map on 32-bit registers (its images of the 32 unit vectors) applied to value."""
+    out = 0
+    bit = 0
+    while value:
+        if value & 1:
+            out ^= columns[bit]
+        value >>= 1
+        bit += 1
+    return out
+
+
+def _shift_columns(n: int) -> list[int]:
+    """The map "feed ``n`` zero bytes" as 32 columns; powers of two of a lane by squaring."""
+    if n not in _SHIFT_COLUMNS:
+        if n <= 64:
+            _SHIFT_COLUMNS[n] = [_crc_bytes(1 << bit, bytes(n)) for bit in range(32)]
+        else:
+            half = _shift_columns(n // 2)
+            _SHIFT_COLUMNS[n] = [_apply(half, c) for c in half]
+    return _SHIFT_COLUMNS[n]
+
+
+def _shift_tables(n: int) -> np.ndarray:
+    """Four 256-entry tables applying "feed ``n`` zero bytes" to each byte of a register."""
     if n not in _SHIFT_CACHE:
-        basis = [_crc_bytes(1 << bit, bytes(n)) for bit in range(32)]
-        tables = []
+        columns = np.array(_shift_columns(n), dtype=np.uint32)
+        tables = np.zeros((4, 256), dtype=np.uint32)
         for k in range(4):
-            tab = []
-            for v in range(256):
-                acc = 0
-                for bit in range(8):
-                    if v >> bit & 1:
-                        acc ^= basis[8 * k + bit]
-                tab.append(acc)
-            tables.append(tab)
+            for bit in range(8):  # doubling: entries with this bit set = without it ^ column
+                tables[k, 1 << bit: 2 << bit] = tables[k, : 1 << bit] ^ columns[8 * k + bit]
         _SHIFT_CACHE[n] = tables
     return _SHIFT_CACHE[n]
 
@@ -121,9 +139,11 @@ def crc32c(data: bytes | bytearray | memoryview | np.ndarray) -> int:
     """CRC-32C (Castagnoli) of ``data``.
 
     Vectorised with NumPy: the data is cut into lanes of :data:`_CHUNK` bytes whose raw
-    CRCs are computed side by side, four bytes a step (two 16-bit tables), then chained (the CRC
-    is linear: the register after ``A + B`` is the register after ``A`` pushed through
-    ``len(B)`` zero bytes, xor the register of ``B`` alone).
+    CRCs (register starting at 0) are computed side by side, four bytes a step (two 16-bit
+    tables); the CRC is linear, so neighbouring lanes then merge pairwise, level by level
+    (the register after ``A + B`` is the register after ``A`` pushed through ``len(B)`` zero
+    bytes, xor the register of ``B``).  The initial register 0xFFFFFFFF is folded into the
+    first four bytes (equivalent for this reflected CRC), so a zero lane can pad the front.
     """
     buf = np.frombuffer(memoryview(data).cast("B"), dtype=np.uint8)
     n = len(buf)
@@ -133,14 +153,27 @@ def crc32c(data: bytes | bytearray | memoryview | np.ndarray) -> int:
     if lanes >= 4:
         lo, hi = _table(4), _table(5)
         words = buf[:lanes * chunk].view("<u4").reshape(lanes, chunk // 4).T.copy()
+        words[0, 0] ^= 0xFFFFFFFF  # the initial register
         regs = np.zeros(lanes, dtype=np.uint32)
-        for row in words:
-            x = regs ^ row
-            regs = lo[x & 0xFFFF] ^ hi[x >> 16]
-        s0, s1, s2, s3 = _shift_tables(chunk)
-        for r in regs.tolist():
-            reg = (s0[reg & 0xFF] ^ s1[reg >> 8 & 0xFF] ^ s2[reg >> 16 & 0xFF]
-                   ^ s3[reg >> 24]) ^ r
+        x, a = np.empty(lanes, dtype=np.uint32), np.empty(lanes, dtype=np.uint32)
+        i = np.empty(lanes, dtype=np.intp)  # take() wants intp indices: no conversion
+        for row in words:  # regs = lo[(regs ^ row) & 0xFFFF] ^ hi[(regs ^ row) >> 16]
+            np.bitwise_xor(regs, row, out=x)
+            np.bitwise_and(x, 0xFFFF, out=i)
+            np.take(lo, i, out=a)
+            np.right_shift(x, 16, out=i)
+            np.take(hi, i, out=regs)
+            np.bitwise_xor(regs, a, out=regs)
+        size = chunk
+        while len(regs) > 1:
+            if len(regs) % 2:  # zeros in front leave a register that starts at 0 at 0
+                regs = np.concatenate([np.zeros(1, dtype=np.uint32), regs])
+            left, right = regs[0::2], regs[1::2]
+            t = _shift_tables(size)
+            regs = (t[0][left & 0xFF] ^ t[1][(left >> 8) & 0xFF] ^ t[2][(left >> 16) & 0xFF]
+                    ^ t[3][left >> 24] ^ right)
+            size *= 2
+        reg = int(regs[0])
         rest = buf[lanes * chunk:]
     else:
         rest = buf
