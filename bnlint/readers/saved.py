@@ -134,7 +134,8 @@ def _read_h5(path: Path) -> tuple[dict[str, Any], str | None]:
                         f"{' '.join(str(exc).split())[:160]})") from None
     text = _attr_text(raw)
     if text is None:
-        raise ReadError("the .h5 file has no model_config (a weights-only file?)")
+        raise ReadError("the .h5 file has no model_config (a weights-only file? pair it with "
+                        "the architecture: bnlint summarize model.py --weights-file FILE)")
     if len(text) > MAX_CONFIG_BYTES:
         raise ReadError("model_config is too large")
     data = _loads(text, "model_config")
@@ -174,6 +175,11 @@ def read_config(path: str | Path) -> tuple[dict[str, Any], str | None]:
     try:
         if p.is_dir():
             return _read_saved_model_dir(p)
+        from bnlint.readers.tfpaths import is_checkpoint_prefix
+
+        if is_checkpoint_prefix(p) and (p.suffix == ".index" or not p.exists()):
+            raise ReadError("a TF checkpoint holds weights only, no architecture: pair it "
+                            "with one (bnlint summarize model.py --weights-file CHECKPOINT)")
         if not p.is_file():
             raise ReadError("no such file" if not p.exists() else "not a regular file")
         suffix = p.suffix.lower()

@@ -52,7 +52,8 @@ def read_metadata_config(directory: str | Path) -> tuple[dict[str, Any], str | N
         raise SavedModelError(
             "a TensorFlow SavedModel without keras_metadata.pb (exported by "
             "tf.saved_model.save or by Keras 3's model.export(), not by tf-keras's "
-            "model.save): it holds no Keras architecture to read")
+            "model.save; TF < 2.5 kept it inside saved_model.pb, which is not read): "
+            "it holds no Keras architecture to read")
     size = meta.stat().st_size
     if size > MAX_METADATA_BYTES:
         raise SavedModelError(f"keras_metadata.pb is {size} bytes (bound "
