@@ -30,6 +30,8 @@ from typing import Any
 import numpy as np
 import pytest
 from compare import assert_same_facts, bnlint_facts
+from hypothesis import HealthCheck, given, settings
+from model_strategies import build_keras, model_specs
 from oracle_facts import keras_facts
 
 from bnlint.export import export_numpy
@@ -249,3 +251,41 @@ def test_savedmodel_without_keras_metadata(quiet_keras: None, tmp_path: Path) ->
     r = _cli("summarize", str(tmp_path / "plain"))
     assert r.returncode == 2 and "without keras_metadata.pb" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+# --------------------------------------------------------------------------- random models
+
+RANDOM_EXAMPLES = int(os.environ.get("BNLINT_SAVEDMODEL_EXAMPLES", "12"))
+
+
+@settings(max_examples=RANDOM_EXAMPLES, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(spec=model_specs(2))
+def test_random_models_as_savedmodel_and_checkpoint(quiet_keras: None, spec: dict) -> None:
+    """Random tf-keras models (tests/model_strategies.py) with random weights, saved as a
+    SavedModel and a save_weights checkpoint: facts and every array equal Keras's."""
+    import tempfile
+
+    import tf_keras
+
+    tf_keras.backend.clear_session()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = build_keras(spec, 2)
+    rng = np.random.default_rng(0)
+    model.set_weights([rng.standard_normal(w.shape).astype(w.dtype) if w.size else w
+                       for w in model.get_weights()])  # every array distinguishable
+    expected = keras_facts(model, 2)
+    weights = model.get_weights()
+    with tempfile.TemporaryDirectory(prefix="bnlint_savedmodel_") as tmp:
+        d = Path(tmp)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.save(d / "model", save_format="tf")
+            model.save_weights(str(d / "ckpt"))
+        graph_model = read_saved_model(d / "model")
+        assert_same_facts(expected, bnlint_facts(graph_model), "SavedModel")
+        _same(get_weights(d / "model"), weights, "SavedModel")
+        with WeightsFile(d / "ckpt", graph_model) as wf:
+            _same(wf.get_weights(), weights, "save_weights checkpoint")
+    tf_keras.backend.clear_session()
