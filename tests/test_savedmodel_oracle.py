@@ -289,3 +289,21 @@ def test_random_models_as_savedmodel_and_checkpoint(quiet_keras: None, spec: dic
         with WeightsFile(d / "ckpt", graph_model) as wf:
             _same(wf.get_weights(), weights, "save_weights checkpoint")
     tf_keras.backend.clear_session()
+
+
+def test_check_savedmodel_bn013(quiet_keras: None, tmp_path: Path) -> None:
+    """Impossible BN values written by tf-keras itself (set_weights) reach BN013."""
+    import tf_keras
+
+    tf_keras.backend.clear_session()
+    model = _build(SOURCES["sequential"])
+    weights = model.get_weights()
+    bn = next(la for la in model.layers if la.__class__.__name__ == "BatchNormalization")
+    variance = next(i for i, w in enumerate(model.weights) if w is bn.moving_variance)
+    weights[variance] = weights[variance] * 0 - 1.0
+    model.set_weights(weights)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.save(tmp_path / "model", save_format="tf")
+    r = _cli("check", "--no-cache", "--select", "BN013", str(tmp_path / "model"))
+    assert r.returncode == 1 and "BN013" in r.stdout, r.stdout + r.stderr

@@ -623,9 +623,18 @@ def open_weights(path: str | Path, model: graph.Model | None = None) -> WeightsF
     return WeightsFile(path, model)
 
 
-def get_weights(path: str | Path) -> list[np.ndarray]:
-    """What ``keras.models.load_model(path).get_weights()`` returns, without Keras."""
-    with WeightsFile(path) as wf:
+def get_weights(path: str | Path, model: graph.Model | str | Path | None = None
+                ) -> list[np.ndarray]:
+    """What ``keras.models.load_model(path).get_weights()`` returns, without Keras.
+
+    ``path``: a ``.keras`` / ``.h5`` file or a SavedModel directory; or a weights-only file
+    (``.weights.h5``, ``save_weights`` ``.h5``, TF checkpoint prefix) with ``model``, the
+    architecture (a typed graph, or the path of a saved model holding it): what
+    ``model.load_weights(path)`` followed by ``model.get_weights()`` returns.
+    """
+    if isinstance(model, (str, Path)):
+        model = read_saved_model(model)
+    with WeightsFile(path, model) as wf:
         return wf.get_weights()
 
 
