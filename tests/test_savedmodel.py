@@ -85,3 +85,16 @@ def test_check_walk_finds_savedmodel_once(tmp_path: Path) -> None:
     r = _cli("check", "--no-cache", "--select", "BN013", "--output-format", "json",
              str(tree / "models" / "tiny"))
     assert r.returncode == 0 and json.loads(r.stdout) == []
+
+
+def test_json_with_weights_file_follows_schema() -> None:
+    import jsonschema
+
+    schema = json.loads((ROOT / "bnlint/report/schemas/summary-json.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    for weights in (FIX / "ckpt", FIX / "tiny"):
+        r = _cli("summarize", str(FIX / "tiny.py"), "--weights-file", str(weights), "--weights",
+                 "--format", "json")
+        data = json.loads(r.stdout)
+        assert r.returncode == 0 and data["weights_file"]["matches"] is True
+        assert not [e.message for e in validator.iter_errors(data)]
