@@ -158,7 +158,9 @@ class Model(Record):
     location: Location | None = None
     source: str | None = None  # file the model was read from
     notes: list[str] = Field(default_factory=list)
-    # why the model as a whole cannot be counted (an operation of its graph, not a layer)
+    # Why the model as a whole cannot be counted: it may miss layers (a loop adding to it that
+    # bnlint could not finish), or an operation of its graph (not a layer) is not modelled or
+    # refused by Keras. Its totals are then unknown, whatever its known layers say.
     unknown: str | None = None
 
     def layer(self, name: str) -> Layer:
