@@ -228,3 +228,85 @@ def test_getitem_hypothesis(s: tuple, data: Any) -> None:
     except Exception as exc:
         want = exc
     _agree(got, want, f"{shape}[{key}]")
+
+
+# TF calls in functional tf_keras code: bnlint's TFOpLambda layers (name, output shape) against
+# the model tf_keras builds from the same program.
+TF_PROGRAMS = [
+    "y = tf.expand_dims(x, 1)",
+    "y = tf.reshape(x, (-1, 2, 4))",
+    "y = tf.multiply(x, x)",
+    "y = tf.math.multiply(x, 2.0)",
+    "y = tf.add(x, x)",
+    "y = tf.nn.swish(x)",
+    "y = tf.nn.relu(x)",
+    "y = tf.math.reduce_sum(x, axis=-1, keepdims=True)",
+    "y = tf.reduce_mean(x, axis=1)",
+    "y = tf.concat([x, x], axis=-1)",
+    "y = tf.tile(x, [1, 2])",
+    "y = x[:, 2:5]",
+    "y = tf.expand_dims(tf.expand_dims(x, 1), 1, name='exp')",
+    "y = tf.nn.softmax(x)",
+    "y = tf.math.softmax(x)",
+]
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("line", TF_PROGRAMS)
+def test_tfoplambda_layers(line: str) -> None:
+    import tensorflow as tf
+    import tf_keras
+
+    from bnlint.readers.source import read_text
+
+    program = ("import tensorflow as tf\nfrom tensorflow import keras\n"
+               "x = keras.Input((8,))\n" + line + "\nmodel = keras.Model(x, y)\n")
+    tf_keras.backend.clear_session()
+    x = tf_keras.Input((8,))
+    scope = {"tf": tf, "x": x}
+    exec(line, scope)  # the oracle runs the fixed test program (never user code)
+    model = tf_keras.Model(x, scope["y"])
+    def one(shape: Any) -> tuple:
+        return tuple(shape[0]) if isinstance(shape, list) else tuple(shape)
+
+    want = [(la.name, type(la).__name__, one(la.output_shape)) for la in model.layers]
+    ours = read_text(program, keras_version=2).models[-1]
+    got = [(la.name, la.class_name, tuple(la.output_shapes[0]) if la.output_shapes else None)
+           for la in ours.layers]
+    assert got == want
+
+
+# keras.ops in functional Keras 3 code: operations (not in model.layers) that take names from
+# the session counter, followed by layers whose automatic names depend on them.
+KERAS_PROGRAMS = [
+    "y = keras.ops.concatenate([x, x], axis=-1)\ny = keras.layers.Concatenate()([y, y])",
+    "y = keras.ops.add(x, x)\ny = keras.layers.Add()([y, x])",
+    "y = keras.ops.expand_dims(x, 1)\ny = keras.layers.Dense(3)(y)",
+    "y = x[:, 2:5]\ny = keras.layers.Dense(2)(y)",
+    "y = keras.ops.reshape(x, (-1, 2, 4))\ny = keras.layers.Reshape((8,))(y)",
+    "y = keras.layers.Dense(4)(x) * 2.0 + x[:, :4]\ny = keras.layers.Multiply()([y, y])",
+    "y = keras.layers.Lambda(lambda t: keras.ops.sum(t, axis=-1, keepdims=True))(x)",
+    "y = keras.layers.Lambda(lambda t: t[:, None, :4])(x)\ny = keras.layers.Flatten()(y)",
+]
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("line", KERAS_PROGRAMS)
+def test_keras_ops_in_functional_code(line: str) -> None:
+    import keras
+
+    from bnlint.readers.source import read_text
+
+    program = "import keras\nx = keras.Input((8,))\n" + line + "\nmodel = keras.Model(x, y)\n"
+    keras.backend.clear_session()
+    x = keras.Input((8,))
+    scope = {"keras": keras, "x": x}
+    exec(line, scope)  # the oracle runs the fixed test program (never user code)
+    model = keras.Model(x, scope["y"])
+    want = [(la.name, type(la).__name__, tuple(la.output.shape), la.count_params())
+            for la in model.layers]
+    ours = read_text(program, keras_version=3).models[-1]
+    got = [(la.name, la.class_name, tuple(la.output_shapes[0]) if la.output_shapes else None,
+            la.params) for la in ours.layers]
+    assert got == want
+    assert ours.total_params == model.count_params()
