@@ -24,6 +24,7 @@ from bnlint.keras.catalogue import (
     ordered_weights,
 )
 from bnlint.keras.naming import NameCounters
+from bnlint.keras.validation import rejected
 
 # Dims never exceed this in a model bnlint will allocate nothing for, but a
 # graph walk over a hostile config must still end: every loop below is bounded
@@ -162,6 +163,10 @@ def call_layer(
         outputs = list(_call_model(layer, [s for s in shapes if s is not None]))
     elif layer.custom is not None:
         outputs = list(layer.custom(layer, list(shapes), node.kwargs, list_input, first_count))
+    elif layer.built is None and not layer.is_op and (
+            refused := rejected(layer.class_name, layer.config, layer.version)) is not None:
+        layer.unknown = layer.unknown or refused
+        outputs = [None] * _n_outputs(layer, n_outputs_hint)
     else:
         try:
             built = build_layer(

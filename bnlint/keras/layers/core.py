@@ -28,9 +28,6 @@ def dense(call: Call) -> Built:
     if call.cfg.values.get("lora_rank"):
         raise Unknown("LoRA-enabled Dense is not modelled")
     units = call.cfg.size("units")
-    if isinstance(units, int) and (units <= 0 if call.version == 3 else units < 0):
-        # Keras 3: `units <= 0`; tf_keras: `units < 0` (Dense.__init__)
-        raise Unknown(f"Keras raises ValueError: `units`={units} is not a positive integer")
     in_dim = require_known(x[-1], "the last axis of Dense's input")
     weights = [WeightSpec("kernel", (in_dim, units))]
     if call.cfg.flag("use_bias"):

@@ -1,0 +1,55 @@
+"""bnlint/keras/validation.py against live Keras: for each rule's classes, in each version it
+names, a value bnlint calls rejected makes the constructor raise ValueError and a value it
+accepts (the boundary ones included) does not."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from typing import Any
+
+import pytest
+
+from bnlint.keras.validation import RULES, rejected
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+# the other arguments each class needs
+_REQUIRED: dict[str, dict[str, Any]] = {
+    "Dense": {"units": 4}, "LSTM": {"units": 4}, "GRU": {"units": 4}, "SimpleRNN": {"units": 4},
+    "LSTMCell": {"units": 4}, "GRUCell": {"units": 4}, "SimpleRNNCell": {"units": 4},
+    "MultiHeadAttention": {"num_heads": 2, "key_dim": 4}, "RepeatVector": {"n": 2},
+    "DepthwiseConv1D": {"kernel_size": 3}, "DepthwiseConv2D": {"kernel_size": 3},
+    "UpSampling1D": {"size": 2}, "Dropout": {"rate": 0.5},
+}
+_BAD = {"units": (-5, 0), "filters": (-4, 0), "depth_multiplier": (-1, 0), "num_heads": (-1, 0),
+        "rate": (-0.5, 1.5), "n": (-1, 0), "size": (-1, 0)}
+_GOOD = {"units": 1, "filters": 1, "depth_multiplier": 1, "num_heads": 1, "rate": 0.0, "n": 1,
+         "size": 1}
+
+CASES = [(cls, arg, v, ver) for classes, arg, _, _, versions in RULES for cls in classes
+         for ver in versions for v in (*_BAD[arg], _GOOD[arg])]
+
+
+def _kwargs(cls: str, arg: str, value: Any) -> dict[str, Any]:
+    kw = dict(_REQUIRED.get(cls, {"filters": 4, "kernel_size": 3} if "Conv" in cls
+                            else {"rate": 0.5}))
+    kw[arg] = value
+    return kw
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize(("cls", "arg", "value", "version"), CASES,
+                         ids=[f"{c}-{a}={v}-k{ver}" for c, a, v, ver in CASES])
+def test_rejected_matches_keras(cls: str, arg: str, value: Any, version: int) -> None:
+    pkg = importlib.import_module("keras" if version == 3 else "tf_keras")
+    kw = _kwargs(cls, arg, value)
+    try:
+        getattr(pkg.layers, cls)(**kw)
+        raised = False
+    except ValueError:
+        raised = True
+    ours = rejected(cls, kw, version) is not None
+    assert ours == raised, f"{cls}({kw}) in Keras {version}: Keras raises {raised}, bnlint " \
+        f"says rejected {ours}"
