@@ -310,3 +310,55 @@ def test_keras_ops_in_functional_code(line: str) -> None:
             la.params) for la in ours.layers]
     assert got == want
     assert ours.total_params == model.count_params()
+
+
+@pytest.mark.oracle
+def test_namespaces_exist() -> None:
+    """Every function the namespace tables answer for exists in live Keras 3 / TF / tf_keras."""
+    import keras
+    import tensorflow as tf
+    import tf_keras
+
+    from bnlint.keras.ops import ACTIVATIONS, ACTIVATIONS_KERAS2, BACKEND_OPS, KERAS_OPS, TF_OPS
+
+    def has(root: Any, rel: str) -> bool:
+        obj = root
+        for part in rel.split("."):
+            obj = getattr(obj, part, None)
+            if obj is None:
+                return False
+        return True
+
+    assert [n for n in KERAS_OPS if not has(keras.ops, n)] == []
+    assert [n for n in TF_OPS if not has(tf, n)] == []
+    assert [n for n in BACKEND_OPS if not has(tf_keras.backend, n)] == []
+    assert [n for n in ACTIVATIONS if not has(keras.activations, n)] == []
+    assert [n for n in ACTIVATIONS_KERAS2 if not has(tf_keras.activations, n)] == []
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("fn", ["abs", "swish", "expand_dims", "concatenate", "not_equal",
+                                "sum", "true_divide", "take", "one_hot", "log_softmax"])
+def test_keras_op_names(fn: str) -> None:
+    """A Keras 3 operation takes its name from its class: bnlint's class for the function."""
+    import keras
+
+    from bnlint.keras.naming import to_snake_case
+    from bnlint.readers.source.keras_tensors import _KERAS_OP_CLASS, _camel
+
+    keras.backend.clear_session()
+    x = keras.KerasTensor((None, 4), dtype="int32" if fn in ("one_hot", "take") else "float32")
+    f = getattr(keras.ops, fn)
+    if fn == "concatenate":
+        y = f([x, x])
+    elif fn in ("not_equal", "true_divide"):
+        y = f(x, x)
+    elif fn == "expand_dims":
+        y = f(x, 1)
+    elif fn == "take":
+        y = f(keras.KerasTensor((5, 3)), x, axis=0)
+    elif fn == "one_hot":
+        y = f(x, 3)
+    else:
+        y = f(x)
+    assert y._keras_history.operation.name == to_snake_case(_KERAS_OP_CLASS.get(fn, _camel(fn)))

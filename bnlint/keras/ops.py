@@ -28,7 +28,7 @@ ELEMENTWISE_UNARY = frozenset({
     "hard_sigmoid", "leaky_relu", "rsqrt", "sign", "floor", "ceil", "round", "cast",
     "stop_gradient", "identity", "dropout", "l2_normalize", "normalize", "clip",
     "clip_by_value", "reciprocal", "cos", "sin", "zeros_like", "ones_like", "mish",
-    "logical_not", "convert_to_tensor", "log1p", "expm1",
+    "logical_not", "convert_to_tensor", "log1p", "expm1", "linear", "exponential",
 })
 
 ELEMENTWISE_BINARY = frozenset({
@@ -43,6 +43,63 @@ REDUCTIONS = frozenset({
     "reduce_min", "reduce_prod", "std", "var", "logsumexp", "reduce_logsumexp", "any", "all",
     "reduce_any", "reduce_all", "argmax", "argmin",
 })
+
+
+# The functions each namespace has among those ruled here (relative paths; measured with
+# keras 3.15 / TensorFlow 2.21): a name outside its namespace's set is not answered, since Keras
+# or TF would raise AttributeError or mean something else (``keras.ops.identity`` makes an
+# identity matrix, ``tf.linalg.normalize`` returns a pair).
+KERAS_OPS = frozenset({
+    "abs", "add", "all", "any", "arange", "argmax", "argmin", "cast", "ceil", "clip",
+    "concatenate", "convert_to_tensor", "cos", "depth_to_space", "divide", "dot", "elu", "equal",
+    "erf", "exp", "expand_dims", "expm1", "floor", "floor_divide", "gelu", "greater",
+    "greater_equal", "hard_sigmoid", "leaky_relu", "less", "less_equal", "log", "log1p",
+    "log_softmax", "logical_and", "logical_not", "logical_or", "logical_xor", "logsumexp",
+    "matmul", "max", "maximum", "mean", "min", "minimum", "mod", "multiply", "negative",
+    "normalize", "not_equal", "one_hot", "ones_like", "power", "prod", "reciprocal", "relu",
+    "relu6", "reshape", "image.resize", "round", "rsqrt", "selu", "sigmoid", "sign", "silu",
+    "sin", "softmax", "softplus", "softsign", "sqrt", "square", "squeeze", "stack", "std",
+    "stop_gradient", "subtract", "sum", "swish", "take", "tanh", "tile", "transpose",
+    "true_divide", "var", "where", "zeros_like", "shape",
+})
+TF_OPS = frozenset({
+    "abs", "math.abs", "add", "math.add", "argmax", "math.argmax", "argmin", "math.argmin",
+    "cast", "math.ceil", "clip_by_value", "concat", "convert_to_tensor", "cos", "math.cos",
+    "nn.depth_to_space", "divide", "math.divide", "nn.dropout", "nn.elu", "equal", "math.equal",
+    "math.erf", "exp", "math.exp", "expand_dims", "math.expm1", "floor", "math.floor",
+    "math.floormod", "gather", "nn.gelu", "greater", "math.greater", "greater_equal",
+    "math.greater_equal", "identity", "math.l2_normalize", "nn.l2_normalize",
+    "linalg.l2_normalize", "nn.leaky_relu", "less", "math.less", "less_equal", "math.less_equal",
+    "math.log", "math.log1p", "math.log_softmax", "nn.log_softmax", "logical_and",
+    "math.logical_and", "logical_not", "math.logical_not", "logical_or", "math.logical_or",
+    "math.logical_xor", "matmul", "linalg.matmul", "maximum", "math.maximum", "minimum",
+    "math.minimum", "math.mod", "multiply", "math.multiply", "negative", "math.negative",
+    "not_equal", "math.not_equal", "one_hot", "ones_like", "range", "math.reciprocal",
+    "reduce_all", "math.reduce_all", "reduce_any", "math.reduce_any", "reduce_logsumexp",
+    "math.reduce_logsumexp", "reduce_max", "math.reduce_max", "reduce_mean",
+    "math.reduce_mean", "reduce_min", "math.reduce_min", "reduce_prod", "math.reduce_prod",
+    "reduce_sum", "math.reduce_sum", "nn.relu", "nn.relu6", "reshape", "image.resize", "round",
+    "math.round", "math.rsqrt", "nn.selu", "sigmoid", "math.sigmoid", "nn.sigmoid", "sign",
+    "math.sign", "nn.silu", "sin", "math.sin", "math.softmax", "nn.softmax", "math.softplus",
+    "nn.softplus", "math.softsign", "nn.softsign", "sqrt", "math.sqrt", "square", "math.square",
+    "math.squared_difference", "squeeze", "stack", "stop_gradient", "subtract",
+    "math.subtract", "nn.swish", "tanh", "math.tanh", "nn.tanh", "tile", "transpose", "truediv",
+    "math.truediv", "where", "zeros_like", "shape",
+})
+# tf_keras's keras.backend functions ruled here (Keras 3's keras.backend has none of them);
+# backend.concatenate's axis defaults to -1.
+BACKEND_OPS = frozenset({
+    "sum", "mean", "max", "min", "prod", "expand_dims", "squeeze", "reshape", "tile", "sqrt",
+    "square", "exp", "log", "abs", "relu", "sigmoid", "tanh", "softmax", "cast",
+    "stop_gradient", "zeros_like", "ones_like", "concatenate", "stack", "transpose", "shape",
+    "int_shape",
+})
+ACTIVATIONS = frozenset({
+    "relu", "relu6", "sigmoid", "tanh", "softmax", "log_softmax", "gelu", "silu", "swish",
+    "elu", "selu", "softplus", "softsign", "hard_sigmoid", "leaky_relu", "mish", "linear",
+    "exponential",
+})
+ACTIVATIONS_KERAS2 = ACTIVATIONS - {"leaky_relu", "log_softmax", "relu6", "silu"}  # tf_keras
 
 
 def _int(v: Any) -> bool:
@@ -269,11 +326,44 @@ def _arg(args: list[Any], kwargs: dict[str, Any], i: int, *names: str, default: 
     return args[i] if len(args) > i else default
 
 
+def namespace_op(path: str, version: int) -> tuple[str, str] | None:
+    """``(function, flavour)`` for a canonical path whose function is ruled here, flavour
+    "keras" (keras.ops, keras.activations), "tf" or "backend" (tf_keras's keras.backend);
+    None when the namespace does not have it (or it means something else)."""
+    for prefix in ("keras.src.ops.", "keras.ops."):
+        if path.startswith(prefix):
+            rel = path[len(prefix):]
+            return (rel.rsplit(".", 1)[-1], "keras") if rel in KERAS_OPS else None
+    if path.startswith(("keras.activations.", "keras.src.activations.")):
+        fn = path.rsplit(".", 1)[-1]
+        return (fn, "keras") if fn in (ACTIVATIONS if version == 3 else ACTIVATIONS_KERAS2) \
+            else None
+    if path.startswith("keras.backend."):
+        fn = path[len("keras.backend."):]
+        return (fn, "backend") if version == 2 and fn in BACKEND_OPS else None
+    if path.startswith("tensorflow."):
+        rel = tf_relative(path)
+        return (rel.rsplit(".", 1)[-1], "tf") if rel in TF_OPS else None
+    return None
+
+
+def tf_relative(path: str) -> str:
+    """``tensorflow.compat.v1.math.add`` -> ``math.add``."""
+    rel = path[len("tensorflow."):]
+    for pre in ("compat.v1.", "compat.v2."):
+        if rel.startswith(pre):
+            rel = rel[len(pre):]
+    return rel
+
+
 def op_shape(fn: str, args: list[Any], kwargs: dict[str, Any], shape_of: Callable[[Any], Any],
-             keras_ops: bool) -> Shape:
+             keras_ops: bool | str) -> Shape:
     """The output shape of operation ``fn`` (its last name) on ``args``; ``shape_of`` gives a
-    tensor argument's shape (None: not a tensor); ``keras_ops``: the keras.ops flavour
-    (concatenate's default axis 0 vs tf.concat's required axis). Raises Unknown."""
+    tensor argument's shape (None: not a tensor); ``keras_ops``: True for the keras.ops flavour
+    (concatenate's default axis 0), False for TF's (tf.concat's axis is required), "backend"
+    for tf_keras's keras.backend (concatenate's axis defaults to -1). Raises Unknown."""
+    backend = keras_ops == "backend"
+    keras_ops = keras_ops is True
     def t(i: int, *names: str) -> Shape:
         v = _arg(args, kwargs, i, *names)
         s = shape_of(v)
@@ -320,7 +410,7 @@ def op_shape(fn: str, args: list[Any], kwargs: dict[str, Any], shape_of: Callabl
     if fn == "transpose":
         return _transpose(t(0, "x", "a"), _arg(args, kwargs, 1, "axes", "perm"))
     if fn in ("concatenate", "concat"):
-        axis = _arg(args, kwargs, 1, "axis", default=0 if keras_ops else None)
+        axis = _arg(args, kwargs, 1, "axis", default=0 if keras_ops else (-1 if backend else None))
         return _concat(ts(_arg(args, kwargs, 0, "xs", "values")), axis, keras_ops)
     if fn == "stack":
         return _stack(ts(_arg(args, kwargs, 0, "x", "values")),

@@ -68,6 +68,10 @@ _PREPROCESS_OPS = {
 }
 
 
+# Keras 3 operation classes not named after their function (measured: the op's name)
+_KERAS_OP_CLASS = {"abs": "Absolute", "swish": "Silu"}
+
+
 def _camel(fn: str) -> str:
     return "".join(p[:1].upper() + p[1:] for p in fn.split("_"))
 
@@ -148,14 +152,14 @@ class Tensors:
         return None
 
     def tensor_op(self, fn: str, args: list[Any], kwargs: dict[str, Any],
-                  keras_ops: bool = True) -> Any:
+                  keras_ops: bool | str = True) -> Any:
         """The result of an operation inside a traced call(): a tensor of the shape the rule
         table (bnlint/keras/ops.py) gives, or None (the reason in ``self.op_error``)."""
         shape = self.op_result_shape(fn, args, kwargs, keras_ops)
         return None if shape is None else self.new_tensor(shape)
 
     def op_result_shape(self, fn: str, args: list[Any], kwargs: dict[str, Any],
-                        keras_ops: bool) -> tuple | None:
+                        keras_ops: bool | str) -> tuple | None:
         from bnlint.keras.catalogue import Unknown
         from bnlint.keras.ops import op_shape
 
@@ -207,13 +211,20 @@ class Tensors:
         """``keras.ops.f(t)`` / ``tf.f(t)`` on Keras tensors (path canonical: keras.* or
         tensorflow.*). Inside a traced call(): a shape; in functional code: a Keras 3
         operation node, a tf_keras ``TFOpLambda`` layer, or Keras 3's refusal of TF functions."""
+        from bnlint.keras.ops import namespace_op, tf_relative
+
         fn = path.rsplit(".", 1)[-1]
         is_tf = path.startswith("tensorflow.")
         text = self.py.text(node)
+        ns = namespace_op(path, self.py.version)
+        flavour: bool | str = False
+        if ns is not None:
+            flavour = {"keras": True, "tf": False, "backend": "backend"}[ns[1]]
         if self.in_custom or self.calling:
-            t = self.tensor_op(fn, args, kwargs, keras_ops=not is_tf)
+            t = None if ns is None else self.tensor_op(ns[0], args, kwargs, keras_ops=flavour)
             if t is None:
-                self.note_unknown_op(text, node, self.op_error)
+                self.note_unknown_op(text, node, self.op_error if ns is not None else
+                                     f"no shape rule for `{path}`")
                 return Opaque(text)
             return self.traced_op(fn, self.tensors_in(args, kwargs), t)
         tensors = self.tensors_in(args, kwargs)
@@ -222,20 +233,20 @@ class Tensors:
         if is_tf and self.py.version == 3:
             return self._op_node(_camel(fn), tensors, None, f"line {self.py.pos(node)[0]}: "
                                  f"`{text}`: {_TF_IN_KERAS3}", node)
-        shape = self.op_result_shape(fn, args, kwargs, keras_ops=not is_tf)
+        if self.py.version == 2 and not is_tf:
+            return self.unknown_call(args, kwargs, node)  # tf_keras wraps the TF op inside
+        if ns is None:
+            shape, self.op_error = None, f"no shape rule for `{path}`"
+        else:
+            shape = self.op_result_shape(ns[0], args, kwargs, keras_ops=flavour)
         if any(t.shape is None for t in tensors):
             shape, why = None, None  # unknown upstream: its layer says why
         else:
             why = None if shape is not None else self.note_unknown_op(text, node, self.op_error)
         if self.py.version == 3:
-            return self._op_node(_camel(fn), tensors, shape, why, node)
-        if is_tf:
-            rel = path[len("tensorflow."):]
-            for pre in ("compat.v1.", "compat.v2.", "compat.v1.math.", "compat.v1.nn."):
-                if rel.startswith(pre):
-                    rel = rel[len(pre):]
-            return self._tf_op_layer(_TF_CANONICAL.get(rel, rel), tensors, shape, why, node)
-        return self._op_node(_camel(fn), tensors, shape, why, node)
+            return self._op_node(_KERAS_OP_CLASS.get(fn, _camel(fn)), tensors, shape, why, node)
+        rel = tf_relative(path)
+        return self._tf_op_layer(_TF_CANONICAL.get(rel, rel), tensors, shape, why, node)
 
     def preprocess_input(self, path: str, args: list[Any], kwargs: dict[str, Any],
                          node: Any) -> Any:
