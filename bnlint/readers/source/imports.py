@@ -269,6 +269,11 @@ class Imports:
             self.switch(old)
         return um
 
+    def keras_app_name(self, ref: KRef) -> bool:
+        """Is ``ref`` a public function of ``keras.applications`` (``VGG16``)?"""
+        head, _, last = ref.path.rpartition(".")
+        return head == "keras.applications" and last in _keras_app_index(self.version)
+
     def keras_source(self, path: str, node: Any) -> Any:
         """A function/value of Keras's own applications source, read from the installed package."""
         parts = path.split(".")

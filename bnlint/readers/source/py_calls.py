@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bnlint.readers.source.parse import _GENERATORS, _YIELDS, _own_nodes
@@ -40,6 +41,9 @@ from bnlint.readers.source.values import (
     _Return,
 )
 from bnlint.symbolic import Sym
+
+
+_DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 
 
 class Calls:
@@ -220,6 +224,8 @@ class Calls:
             if isinstance(inst, Instance) and isinstance(cls, UserClass):
                 return SuperProxy(inst, cls)
             return Opaque(self.text(node))
+        if name == "eval":
+            return self._eval_name(args, kwargs, node, scope)
         if name == "len":
             if isinstance(a0, (list, tuple, str, dict, set, range)):
                 return len(a0)
@@ -312,6 +318,29 @@ class Calls:
                 return _BUILTIN_IMPL[name](*args)
             except (TypeError, ValueError, OverflowError, ZeroDivisionError):
                 return Opaque(self.text(node))
+        return Opaque(self.text(node))
+
+    def _eval_name(self, args: list[Any], kwargs: dict[str, Any], node: Any,
+                   scope: Scope) -> Any:
+        """``eval("ReLU")`` / ``eval(activation)`` / ``eval("keras.layers.ReLU")``: the string
+        names a value in scope (a dotted name), which is looked up as Python would; any other
+        string is never evaluated (unknown, with a note)."""
+        a0 = args[0] if args else None
+        if len(args) == 1 and not kwargs and isinstance(a0, str) and _DOTTED.match(a0.strip()):
+            head, *rest = a0.strip().split(".")
+            v = self.lookup_name(head, scope)
+            for attr in rest:
+                if isinstance(v, Opaque):
+                    break
+                v = self.getattr_(v, attr, node)
+            if not isinstance(v, Opaque):
+                return v
+            self.note(node, f"`{self.text(node)}`: the name `{a0.strip()}` is not known "
+                            "statically")
+            return Opaque(self.text(node))
+        what = f"`{a0}`" if isinstance(a0, str) else "a string not known statically"
+        self.note(node, f"`{self.text(node)}`: eval of {what} is not read (bnlint looks up a "
+                        "name given to eval, it never evaluates an expression)")
         return Opaque(self.text(node))
 
     def _isinstance(self, v: Any, t: Any, text: str) -> Any:

@@ -52,15 +52,23 @@ class Expressions:
         return fn(node, scope)
 
     def ev_Name(self, node: Any, scope: Scope) -> Any:
-        name = node.value
+        return self.lookup_name(node.value, scope)
+
+    def lookup_name(self, name: str, scope: Scope) -> Any:
+        """A name as Python resolves it: the scope chain, the star imports of the module the
+        scope belongs to, the builtins; unknown (Opaque) otherwise."""
         v = scope.lookup(name)
         if v is not _MISSING:
             return v
         if name in ("True", "False", "None"):
             return {"True": True, "False": False, "None": None}[name]
-        for star in self.globals.vars.get("__star__", []):
+        root = scope.root()
+        stars = root.vars.get("__star__", [])
+        if root is not self.globals:
+            stars = [*stars, *self.globals.vars.get("__star__", [])]
+        for star in stars:
             cand = KRef(f"{star.path}.{name}")
-            if self.keras.keras_kind(cand) is not None:
+            if self.keras.keras_kind(cand) is not None or self.keras_app_name(cand):
                 return cand
         if name in _PURE_BUILTINS:
             return Builtin(name)
