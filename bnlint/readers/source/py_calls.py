@@ -11,6 +11,7 @@ from bnlint.readers.source.py_helpers import (
     _BUILTIN_IMPL,
     _DICT_PURE,
     _LIST_PURE,
+    _PURE_BUILTINS,
     _PY_TYPES,
     _STR_METHODS,
     _as_int_like,
@@ -44,6 +45,40 @@ from bnlint.symbolic import Sym
 
 
 _DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+
+
+# Python modules' names for a builtin (Python 2 compatibility layers, ``builtins``).
+_PY_BUILTIN_ALIASES = {
+    **{f"builtins.{n}": n for n in _PURE_BUILTINS if n != "super"},
+    "six.moves.xrange": "range", "six.moves.range": "range", "six.moves.zip": "zip",
+    "six.moves.map": "map", "six.moves.filter": "filter", "six.moves.builtins.range": "range",
+    "past.builtins.xrange": "range", "builtins.xrange": "range",
+}
+
+
+def _deepcopy_atoms(v: Any, depth: int = 0) -> Any:
+    """``copy.deepcopy(v)`` when ``v`` holds only plain data and values Python's deepcopy
+    returns as they are (functions, classes, modules); else _MISSING."""
+    if _plain_data(v) and not isinstance(v, (list, dict, set)):
+        return v
+    if isinstance(v, (UserFunc, UserClass, KRef, Builtin, PyMod, UserModule)):
+        return v
+    if depth > 20:
+        return _MISSING
+    if isinstance(v, (list, tuple, set)):
+        items = [_deepcopy_atoms(x, depth + 1) for x in v]
+        if any(x is _MISSING for x in items):
+            return _MISSING
+        return type(v)(items) if type(v) in (list, tuple, set) else _MISSING
+    if isinstance(v, dict):
+        out = {}
+        for k, x in v.items():
+            c = _deepcopy_atoms(x, depth + 1)
+            if c is _MISSING or not _plain_data(k):
+                return _MISSING
+            out[k] = c
+        return out
+    return _MISSING
 
 
 class Calls:
@@ -358,12 +393,23 @@ class Calls:
 
 
         a0 = args[0] if args else None
-        if name in ("copy.deepcopy", "copy.copy"):
-            if isinstance(a0, (list, dict, tuple)) and _plain_data(a0):
-                import copy
-
-                return copy.deepcopy(a0)
-            return a0 if _plain_data(a0) else Opaque(self.text(node))
+        alias = _PY_BUILTIN_ALIASES.get(name)
+        if alias is not None:  # six.moves.xrange, builtins.range...: the builtin itself
+            return self.call_builtin(alias, args, kwargs, node, self.globals)
+        if name in ("six.iteritems", "six.iterkeys", "six.itervalues") and isinstance(a0, dict):
+            return list(getattr(a0, name[9:])())
+        if name == "copy.copy" and len(args) == 1:
+            if isinstance(a0, (list, dict, set)):
+                return type(a0)(a0)  # a shallow copy: a new container of the same values
+            if _plain_data(a0) or isinstance(a0, (tuple, UserFunc, UserClass, KRef, Builtin,
+                                                  PyMod, UserModule)):
+                return a0
+        if name == "copy.deepcopy" and len(args) == 1:
+            copied = _deepcopy_atoms(a0)
+            if copied is not _MISSING:
+                return copied
+            self.note(node, f"`{self.text(node)}`: a deep copy of this value is not modelled")
+            return Opaque(self.text(node))
         if name.startswith("math."):
             fn = name[5:]
             if fn in ("ceil", "floor") and isinstance(a0, Sym):
