@@ -43,7 +43,6 @@ from bnlint.readers.source.values import (
 )
 from bnlint.symbolic import Sym
 
-
 _DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 
 
@@ -79,6 +78,27 @@ def _deepcopy_atoms(v: Any, depth: int = 0) -> Any:
             out[k] = c
         return out
     return _MISSING
+
+
+def _derives(cls: UserClass, target: UserClass, depth: int) -> bool | None:
+    """Is ``cls`` ``target`` or a subclass of it (None: a base is not known)?"""
+    if cls is target:
+        return True
+    if depth > 20:
+        return None
+    answer: bool | None = False
+    for b in cls.bases:
+        if isinstance(b, UserClass):
+            r = _derives(b, target, depth + 1)
+        elif isinstance(b, (KRef, Builtin)):
+            r = False  # a Keras or builtin class is not a class of the program
+        else:
+            r = None
+        if r is True:
+            return True
+        if r is None:
+            answer = None
+    return answer
 
 
 class Calls:
@@ -270,6 +290,13 @@ class Calls:
             return Sym.atom(self.text(node)) if isinstance(a0, Opaque) else Opaque(self.text(node))
         if name == "isinstance":
             return self._isinstance(a0, args[1] if len(args) > 1 else None, self.text(node))
+        if name == "callable" and len(args) == 1:
+            if isinstance(a0, (UserFunc, UserClass, Builtin, Bound)):
+                return True
+            if _plain_data(a0) or isinstance(a0, (PyMod, UserModule)):
+                return False
+            c = self.keras.is_callable(a0)
+            return c if c is not None else Opaque(self.text(node))
         if name == "type" and len(args) == 1 and type(a0) in _PY_TYPES.values():
             return Builtin(type(a0).__name__)  # `type(h) is not tuple` on a known value
         if name in ("hasattr", "getattr", "setattr", "type", "iter", "next", "callable"):
@@ -381,12 +408,37 @@ class Calls:
     def _isinstance(self, v: Any, t: Any, text: str) -> Any:
         types = t if isinstance(t, tuple) else (t,)
         if not all(isinstance(x, Builtin) for x in types):
+            # user classes and Keras classes: True when one answer is True, False when
+            # every answer is False, else unknown
+            answers = [self._isinstance_one(v, x) for x in types]
+            if any(a is True for a in answers):
+                return True
+            if all(a is False for a in answers):
+                return False
             return Opaque(text)
         if not all(x.name in _PY_TYPES for x in types):
             return Opaque(text)
         if self.keras.is_tensor(v) or v is None or isinstance(v, tuple(_PY_TYPES.values())):
             return isinstance(v, tuple(_PY_TYPES[x.name] for x in types))
         return Opaque(text)
+
+    def _isinstance_one(self, v: Any, t: Any) -> bool | None:
+        """``isinstance(v, t)`` for one type: True / False / None (not known)."""
+        if isinstance(t, Builtin):
+            if t.name not in _PY_TYPES:
+                return None
+            if self.keras.is_tensor(v) or v is None or isinstance(v, tuple(_PY_TYPES.values())):
+                return isinstance(v, _PY_TYPES[t.name])
+            return None
+        if isinstance(t, UserClass):
+            if isinstance(v, Instance):
+                return _derives(v.cls, t, 0)
+            if _plain_data(v) or isinstance(v, (UserFunc, UserClass)) or self.keras.is_tensor(v):
+                return False
+            return None
+        if isinstance(t, KRef):
+            return self.keras.isinstance_(v, t)
+        return None
 
     def call_pymod(self, name: str, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
         import math
