@@ -28,6 +28,8 @@ from bnlint.readers.source.values import (
     Builtin,
     Instance,
     KRef,
+    NTClass,
+    NTuple,
     Opaque,
     PyMod,
     Scope,
@@ -68,6 +70,8 @@ def _deepcopy_atoms(v: Any, depth: int = 0) -> Any:
         items = [_deepcopy_atoms(x, depth + 1) for x in v]
         if any(x is _MISSING for x in items):
             return _MISSING
+        if isinstance(v, NTuple):
+            return NTuple(items, v.cls)
         return type(v)(items) if type(v) in (list, tuple, set) else _MISSING
     if isinstance(v, dict):
         out = {}
@@ -139,6 +143,24 @@ class Calls:
                     if isinstance(v, UserFunc):
                         return self.bind_method(v, obj.inst, obj.inst.cls)
             return Bound(obj.inst, f"super.{name}")
+        if isinstance(obj, NTuple) and obj.cls is not None:
+            if name in obj.cls.fields:
+                return obj[obj.cls.fields.index(name)]
+            if name == "_fields":
+                return obj.cls.fields
+            if name in ("_replace", "_asdict"):
+                return Bound(obj, name)
+            return Opaque(self.text(node))
+        if isinstance(obj, NTClass):
+            if name == "_fields":
+                return obj.fields
+            if name == "_field_defaults":
+                return dict(obj.defaults)
+            if name == "_make":
+                return Bound(obj, name)
+            if name == "__name__":
+                return obj.name
+            return Opaque(self.text(node))
         v = self.keras.attr(obj, name, node)
         if v is not _MISSING:
             return v
@@ -176,6 +198,13 @@ class Calls:
             return self.call_builtin(func.name, args, kwargs, node, scope)
         if isinstance(func, PyMod):
             return self.call_pymod(func.name, args, kwargs, node)
+        if isinstance(func, NTClass):
+            made = func.make(args, kwargs)
+            if made is None:
+                self.note(node, f"`{self.text(node)}`: the arguments do not match the fields of "
+                                f"namedtuple `{func.name}` {list(func.fields)}")
+                return Opaque(self.text(node))
+            return made
         return self.keras.call_value(func, args, kwargs, node)
 
     def call_user(self, fn: UserFunc, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
@@ -450,6 +479,8 @@ class Calls:
             return self.call_builtin(alias, args, kwargs, node, self.globals)
         if name in ("six.iteritems", "six.iterkeys", "six.itervalues") and isinstance(a0, dict):
             return list(getattr(a0, name[9:])())
+        if name in ("collections.namedtuple", "typing.NamedTuple"):
+            return self._namedtuple(name, args, kwargs, node)
         if name == "copy.copy" and len(args) == 1:
             if isinstance(a0, (list, dict, set)):
                 return type(a0)(a0)  # a shallow copy: a new container of the same values
@@ -488,12 +519,46 @@ class Calls:
                 return product(vals)  # type: ignore[arg-type]
         return Opaque(self.text(node))
 
+    def _namedtuple(self, name: str, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
+        """``collections.namedtuple(typename, field_names, defaults=...)`` and the functional
+        ``typing.NamedTuple(typename, [(field, type), ...])``."""
+        typename = args[0] if args else kwargs.get("typename")
+        fields: Any = args[1] if len(args) > 1 else kwargs.get(
+            "field_names" if name.startswith("collections") else "fields")
+        if isinstance(fields, str):
+            fields = fields.replace(",", " ").split()
+        if name == "typing.NamedTuple" and isinstance(fields, (list, tuple)):
+            fields = [f[0] if isinstance(f, tuple) and len(f) == 2 else None for f in fields]
+        defaults = kwargs.get("defaults") or ()
+        if not isinstance(typename, str) or not isinstance(fields, (list, tuple)) or not all(
+                isinstance(f, str) and f.isidentifier() for f in fields) or not isinstance(
+                defaults, (list, tuple)) or len(defaults) > len(fields):
+            self.note(node, f"`{self.text(node)}`: the namedtuple's fields are not known "
+                            "statically")
+            return Opaque(self.text(node))
+        fields = tuple(fields)
+        return NTClass(typename, fields, dict(zip(fields[len(fields) - len(defaults):],
+                                                  defaults, strict=True)))
+
     # ---- methods on native values
     def call_method(self, obj: Any, name: str, args: list[Any], kwargs: dict[str, Any],
                     node: Any) -> Any:
         v = self.keras.method(obj, name, args, kwargs, node)
         if v is not _MISSING:
             return v
+        if isinstance(obj, NTuple) and obj.cls is not None:
+            if name == "_replace" and not args:
+                if any(k not in obj.cls.fields for k in kwargs):
+                    self.note(node, f"`{self.text(node)}`: `{obj.cls.name}` has no such field")
+                    return Opaque(self.text(node))
+                return NTuple([kwargs.get(f, x) for f, x in zip(obj.cls.fields, obj,
+                                                                 strict=True)], obj.cls)
+            if name == "_asdict" and not args and not kwargs:
+                return dict(zip(obj.cls.fields, obj, strict=True))
+        if isinstance(obj, NTClass) and name == "_make" and len(args) == 1:
+            items = self.iterate(args[0])
+            made = obj.make(items, {}) if items is not None else None
+            return made if made is not None else Opaque(self.text(node))
         if isinstance(obj, tuple) and name == "as_list" and not args:
             return list(obj)
         if isinstance(obj, str) and name in _STR_METHODS:
