@@ -139,6 +139,10 @@ class Imports:
     def st_ImportFrom(self, st: Any, scope: Scope) -> None:
         level = len(st.relative) if st.relative else 0
         mod = self.text(st.module) if st.module is not None else ""
+        if level and st.module is None and not isinstance(st.names, self.cst.ImportStar):
+            # ``from . import blocks`` (a package's __init__ importing its submodules)
+            if self._import_relative_names(level, st, scope):
+                return
         if level or not isinstance(_canon_import(mod)[0], KRef):
             um = self.import_user(mod, level, st) if (mod or level) else None
             if um is not None:
@@ -166,6 +170,32 @@ class Imports:
                 scope.set(bound, PyMod(f"{mod}.{nm}"))
 
     # -------------------------------------------------------------- helper modules
+    def _import_relative_names(self, level: int, st: Any, scope: Scope) -> bool:
+        """``from . import a, b as c``: each name is the package's attribute or its
+        submodule ``a.py`` / ``a/``, read from disk; False when the file has no path."""
+        cur = self.ctx.path
+        if cur is None:
+            return False
+        base = cur.parent
+        for _ in range(level - 1):
+            base = base.parent
+        pkg = self.modules.get((base / "__init__.py").resolve())
+        for alias in st.names:
+            nm = self.text(alias.name)
+            bound = self.text(alias.asname.name) if alias.asname else nm
+            v: Any = _MISSING
+            if pkg is not None and nm in pkg.scope.vars:
+                v = pkg.scope.vars[nm]
+            if v is _MISSING:
+                prefix = pkg.name if pkg is not None else base.name
+                v = self.load_file(base / nm, f"{prefix}.{nm}", st)
+                if v is not None and pkg is not None:
+                    pkg.scope.vars[nm] = v
+            if v is None or v is _MISSING:
+                v = Opaque(nm)
+            scope.set(bound, v)
+        return True
+
     def bind_from(self, um: UserModule, st: Any, scope: Scope) -> None:
         if isinstance(st.names, self.cst.ImportStar):
             for k, v in um.scope.vars.items():
@@ -219,8 +249,9 @@ class Imports:
                     if m is None:
                         cur_mod = None
                         break
-                    if cur_mod is not None:
-                        cur_mod.scope.vars.setdefault(part, m)
+                    if cur_mod is not None and not isinstance(cur_mod.scope.vars.get(part),
+                                                              UserModule):
+                        cur_mod.scope.vars[part] = m  # `import a.b` sets a.b to the submodule
                     cur_mod = m
                     d = d / part
                 um = cur_mod
