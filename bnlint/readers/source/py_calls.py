@@ -31,6 +31,7 @@ from bnlint.readers.source.values import (
     NTClass,
     NTuple,
     Opaque,
+    Partial,
     PyMod,
     Scope,
     SuperProxy,
@@ -151,6 +152,11 @@ class Calls:
             if name in ("_replace", "_asdict"):
                 return Bound(obj, name)
             return Opaque(self.text(node))
+        if isinstance(obj, Partial):
+            if name in ("func", "args", "keywords"):
+                v = getattr(obj, name)
+                return dict(v) if name == "keywords" else v
+            return Opaque(self.text(node))
         if isinstance(obj, NTClass):
             if name == "_fields":
                 return obj.fields
@@ -198,6 +204,9 @@ class Calls:
             return self.call_builtin(func.name, args, kwargs, node, scope)
         if isinstance(func, PyMod):
             return self.call_pymod(func.name, args, kwargs, node)
+        if isinstance(func, Partial):
+            return self.call(func.func, [*func.args, *args], {**func.keywords, **kwargs}, node,
+                             scope)
         if isinstance(func, NTClass):
             made = func.make(args, kwargs)
             if made is None:
@@ -320,7 +329,7 @@ class Calls:
         if name == "isinstance":
             return self._isinstance(a0, args[1] if len(args) > 1 else None, self.text(node))
         if name == "callable" and len(args) == 1:
-            if isinstance(a0, (UserFunc, UserClass, Builtin, Bound)):
+            if isinstance(a0, (UserFunc, UserClass, Builtin, Bound, Partial, NTClass)):
                 return True
             if _plain_data(a0) or isinstance(a0, (PyMod, UserModule)):
                 return False
@@ -479,6 +488,10 @@ class Calls:
             return self.call_builtin(alias, args, kwargs, node, self.globals)
         if name in ("six.iteritems", "six.iterkeys", "six.itervalues") and isinstance(a0, dict):
             return list(getattr(a0, name[9:])())
+        if name == "functools.partial" and args:
+            if isinstance(a0, Partial):  # Python flattens a partial of a partial
+                return Partial(a0.func, (*a0.args, *args[1:]), {**a0.keywords, **kwargs})
+            return Partial(a0, tuple(args[1:]), dict(kwargs))
         if name in ("collections.namedtuple", "typing.NamedTuple"):
             return self._namedtuple(name, args, kwargs, node)
         if name == "copy.copy" and len(args) == 1:

@@ -197,6 +197,15 @@ class Bound:
 
 
 @dataclass(eq=False)
+class Partial:
+    """``functools.partial(func, *args, **keywords)``."""
+
+    func: Any
+    args: tuple
+    keywords: dict[str, Any]
+
+
+@dataclass(eq=False)
 class SuperProxy:
     inst: Any
     cls: UserClass
