@@ -196,6 +196,30 @@ def _keras_app_index(version: int) -> dict[str, str]:
     return index
 
 
+_PUBLIC: dict[str, frozenset[str] | None] = {}
+
+
+def _public_app_names(module: str) -> frozenset[str] | None:
+    """The names Keras 3's public ``keras.applications.<module>`` exports: the imports of its
+    generated ``keras/applications/<module>/__init__.py``, read as text (None: not found)."""
+    if module in _PUBLIC:
+        return _PUBLIC[module]
+    names = None
+    apps = _keras_apps_dir(3)
+    if apps is not None and module.isidentifier():
+        api = apps.parent.parent / "applications" / module / "__init__.py"
+        try:
+            text = api.read_text(encoding="utf-8")
+        except OSError:
+            text = None
+        if text is not None:
+            names = frozenset(
+                m.group(2) or m.group(1)
+                for m in re.finditer(r"import\s*\(?\s*(\w+)(?:\s+as\s+(\w+))?", text))
+    _PUBLIC[module] = names
+    return names
+
+
 def _norm_text(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
@@ -266,6 +290,13 @@ class Imports:
             bound = self.text(alias.asname.name) if alias.asname else nm
             if isinstance(base, KRef):
                 ref, _ = _canon_import(f"{mod}.{nm}")
+                parts = ref.path.split(".") if isinstance(ref, KRef) else []
+                if len(parts) == 4 and parts[:2] == ["keras", "applications"] and not (
+                        self.keras_public(parts[2], parts[3])):
+                    self.note(st, f"`{self.text(st)}`: Keras 3's `keras.applications."
+                                  f"{parts[2]}` has no `{nm}` (ImportError)")
+                    scope.set(bound, Opaque(nm))
+                    continue
                 scope.set(bound, ref)
             else:
                 scope.set(bound, PyMod(f"{mod}.{nm}"))
@@ -429,6 +460,14 @@ class Imports:
             self.switch(old)
         return um
 
+    def keras_public(self, module: str, name: str) -> bool:
+        """Does Keras 3's public ``keras.applications.<module>`` have ``name``? (True when
+        unknown: not Keras 3, or no public module file to read.)"""
+        if self.version != 3:
+            return True
+        names = _public_app_names(module)
+        return names is None or name in names
+
     def keras_app_name(self, ref: KRef) -> bool:
         """Is ``ref`` a public function of ``keras.applications`` (``VGG16``)?"""
         head, _, last = ref.path.rpartition(".")
@@ -441,6 +480,14 @@ class Imports:
             rest = parts[3:]
         elif parts[:2] == ["keras", "applications"]:
             rest = parts[2:]
+            if len(rest) == 2 and self.version == 2 and rest[1] == "_obtain_input_shape":
+                # Keras <= 2.3 (keras_applications) named it with an underscore
+                rest = [rest[0], "obtain_input_shape"]
+            if len(rest) == 2 and not self.keras_public(rest[0], rest[1]):
+                self.note(node, f"`{path}` does not exist in Keras 3 (its public "
+                                f"`keras.applications.{rest[0]}` has no `{rest[1]}`: Keras "
+                                "raises ImportError/AttributeError)")
+                return _MISSING
         else:
             return _MISSING
         root = _keras_apps_dir(self.version)
