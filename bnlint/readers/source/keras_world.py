@@ -28,6 +28,7 @@ from bnlint.readers.source.values import (
     WeightArray,
     WeightList,
     WeightVar,
+    _Raise,
 )
 
 if TYPE_CHECKING:
@@ -58,6 +59,13 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
                 return obj.shape if obj.shape is not None else Opaque(self.py.text(node))
             if name == "dtype":
                 return obj.dtype
+            if name == "get_shape":
+                if self.py.version == 2:  # a tf.Tensor's TensorShape (``.as_list()``)
+                    return Bound(obj, name)
+                # Keras 3's KerasTensor has no get_shape: the program stops here
+                self.py.note(node, f"`{self.py.text(node)}`: a Keras 3 KerasTensor has no "
+                                   "`get_shape` (AttributeError; tf-keras tensors have it)")
+                raise _Raise()
             return Opaque(self.py.text(node))
         if isinstance(obj, KModel):
             self.materialize(obj)
@@ -128,7 +136,7 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
                node: Any) -> Any:
         """A method of a Keras model or layer, or Keras's own on a subclass instance
         (``super().x``, the default ``add_weight``/``build``); else _MISSING."""
-        from bnlint.keras.builder import KLayer, KModel
+        from bnlint.keras.builder import KLayer, KModel, KTensor
 
         if isinstance(obj, Instance) and name.startswith("super."):
             return self.super_call(obj, name[6:], args, kwargs, node)
@@ -138,6 +146,8 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
             shape = args[0] if args else kwargs.get("input_shape")
             self.subclass_build(obj, shape, node)
             return None
+        if isinstance(obj, KTensor) and name == "get_shape" and not args and not kwargs:
+            return obj.shape if obj.shape is not None else Opaque(self.py.text(node))
         if isinstance(obj, KModel):
             return self.model_method(obj, name, args, kwargs, node)
         if isinstance(obj, KLayer):
