@@ -24,6 +24,9 @@ from bnlint.symbolic import Sym
 class Statements:
     # -------------------------------------------------------------- statements
     def run_module(self) -> None:
+        # The analysed file runs as the main program (a script, a notebook; a FILE::NAME
+        # target is called after it, as the oracle does): `if __name__ == "__main__":` is true.
+        self.globals.vars.setdefault("__name__", "__main__")
         self.exec_block(self.module.body, self.globals)
 
     def exec_block(self, stmts: Any, scope: Scope) -> None:
