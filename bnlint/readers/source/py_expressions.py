@@ -52,7 +52,10 @@ class Expressions:
         return fn(node, scope)
 
     def ev_Name(self, node: Any, scope: Scope) -> Any:
-        return self.lookup_name(node.value, scope)
+        v = scope.lookup(node.value)
+        if v is not _MISSING:
+            return v
+        return self._unbound_name(node.value, scope)
 
     def lookup_name(self, name: str, scope: Scope) -> Any:
         """A name as Python resolves it: the scope chain, the star imports of the module the
@@ -60,6 +63,9 @@ class Expressions:
         v = scope.lookup(name)
         if v is not _MISSING:
             return v
+        return self._unbound_name(name, scope)
+
+    def _unbound_name(self, name: str, scope: Scope) -> Any:
         if name in ("True", "False", "None"):
             return {"True": True, "False": False, "None": None}[name]
         root = scope.root()
