@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bnlint.readers.source.values import (
+    _MISSING,
     MAX_LOOP,
     Instance,
     NTClass,
@@ -19,6 +20,10 @@ from bnlint.readers.source.values import (
     _Return,
 )
 from bnlint.symbolic import Sym
+
+# Methods that change the object they are called on (a list, dict, set, Sequential model).
+_MUTATORS = frozenset(("append", "extend", "insert", "add", "pop", "remove", "update",
+                       "setdefault", "clear", "popitem", "discard", "sort", "reverse"))
 
 
 class Statements:
@@ -196,8 +201,9 @@ class Statements:
         it = self.ev(st.iter, scope)
         items = self.iterate(it)
         if items is None:
+            lost = self.forget_assigned(st, scope)
             self.note(st, f"loop over `{self.text(st.iter)}`: the iterable is not known "
-                          "statically; the body was not evaluated")
+                          "statically; the body was not evaluated" + lost)
             return
         n = 0
         broke = False
@@ -224,8 +230,9 @@ class Statements:
         while True:
             cond = self.truth(self.ev(st.test, scope))
             if cond is None:
+                lost = self.forget_assigned(st, scope)
                 self.note(st, f"while condition `{self.text(st.test)}` is not known statically;"
-                              " the loop was not evaluated further")
+                              " the loop was not evaluated further" + lost)
                 return
             if not cond:
                 break
@@ -253,6 +260,57 @@ class Statements:
                 continue
         if st.orelse is not None:
             self.exec_block(self.body_of(st.orelse), scope)
+
+    def forget_assigned(self, loop: Any, scope: Scope) -> str:
+        """A loop whose body is not (or no longer) evaluated may change the names it binds
+        (``x = Dense(4)(x)``) and the containers it fills (``blocks.append(...)``,
+        ``model.add(...)``): they become unknown after it, so that nothing computed from
+        them is presented as exact. Returns the words for the loop's note."""
+        from bnlint.readers.source.parse import _own_nodes
+
+        cst = self.cst
+        names: dict[str, None] = {}
+
+        def targets(t: Any) -> None:
+            if isinstance(t, cst.Name):
+                names[t.value] = None
+            elif isinstance(t, (cst.Tuple, cst.List)):
+                for e in t.elements:
+                    targets(e.value)
+            elif isinstance(t, cst.StarredElement):
+                targets(t.value)
+            elif isinstance(t, cst.Subscript) and isinstance(t.value, cst.Name):
+                names[t.value.value] = None  # d[k] = v changes d
+
+        for n, _ in _own_nodes(cst, loop):
+            if isinstance(n, cst.Assign):
+                for t in n.targets:
+                    targets(t.target)
+            elif isinstance(n, (cst.AugAssign, cst.AnnAssign, cst.NamedExpr)):
+                if not isinstance(n, cst.AnnAssign) or n.value is not None:
+                    targets(n.target)
+            elif isinstance(n, (cst.For, cst.CompFor)) and n is not loop:
+                targets(n.target)
+            elif isinstance(n, cst.AsName):
+                targets(n.name)
+            elif isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and isinstance(
+                    n.func.value, cst.Name) and n.func.attr.value in _MUTATORS:
+                names[n.func.value.value] = None
+        if isinstance(loop, cst.For):
+            targets(loop.target)
+        changed = []
+        for name in names:
+            v = scope.lookup(name)
+            if v is _MISSING or isinstance(v, Opaque):
+                if v is _MISSING:
+                    scope.set(name, Opaque(name))
+                continue
+            scope.set(name, Opaque(name))
+            changed.append(name)
+        if not changed:
+            return ""
+        shown = ", ".join(f"`{c}`" for c in changed[:6]) + (", ..." if len(changed) > 6 else "")
+        return f"; what it may change is unknown after it: {shown}"
 
     def st_Try(self, st: Any, scope: Scope) -> None:
         try:
