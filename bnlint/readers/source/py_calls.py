@@ -85,8 +85,9 @@ def _deepcopy_atoms(v: Any, depth: int = 0) -> Any:
     return _MISSING
 
 
-def _derives(cls: UserClass, target: UserClass, depth: int) -> bool | None:
-    """Is ``cls`` ``target`` or a subclass of it (None: a base is not known)?"""
+def _derives(cls: UserClass, target: UserClass | None, depth: int) -> bool | None:
+    """Is ``cls`` ``target`` or a subclass of it (None: a base is not known)? With ``target``
+    None: False when every base is a class of the program or a Keras class (no builtin)."""
     if cls is target:
         return True
     if depth > 20:
@@ -95,7 +96,7 @@ def _derives(cls: UserClass, target: UserClass, depth: int) -> bool | None:
     for b in cls.bases:
         if isinstance(b, UserClass):
             r = _derives(b, target, depth + 1)
-        elif isinstance(b, (KRef, Builtin)):
+        elif isinstance(b, KRef) or (isinstance(b, Builtin) and target is not None):
             r = False  # a Keras or builtin class is not a class of the program
         else:
             r = None
@@ -120,6 +121,11 @@ class Calls:
         if isinstance(obj, UserModule):
             v = self.module_attr(obj, name, node)
             return Opaque(self.text(node)) if v is _MISSING else v
+        if isinstance(obj, (UserFunc, UserClass)) and name == "__name__" and (
+                not isinstance(obj, UserFunc) or not obj.is_lambda):
+            return obj.name
+        if isinstance(obj, Instance) and name == "__class__":
+            return obj.cls
         if isinstance(obj, UserFunc) and name == "__doc__":
             doc = obj.node.get_docstring() if hasattr(obj.node, "get_docstring") else None
             return doc
@@ -445,19 +451,13 @@ class Calls:
 
     def _isinstance(self, v: Any, t: Any, text: str) -> Any:
         types = t if isinstance(t, tuple) else (t,)
-        if not all(isinstance(x, Builtin) for x in types):
-            # user classes and Keras classes: True when one answer is True, False when
-            # every answer is False, else unknown
-            answers = [self._isinstance_one(v, x) for x in types]
-            if any(a is True for a in answers):
-                return True
-            if all(a is False for a in answers):
-                return False
-            return Opaque(text)
-        if not all(x.name in _PY_TYPES for x in types):
-            return Opaque(text)
-        if self.keras.is_tensor(v) or v is None or isinstance(v, tuple(_PY_TYPES.values())):
-            return isinstance(v, tuple(_PY_TYPES[x.name] for x in types))
+        # builtin, user and Keras classes: True when one answer is True, False when every
+        # answer is False, else unknown
+        answers = [self._isinstance_one(v, x) for x in types]
+        if any(a is True for a in answers):
+            return True
+        if answers and all(a is False for a in answers):
+            return False
         return Opaque(text)
 
     def _isinstance_one(self, v: Any, t: Any) -> bool | None:
@@ -467,6 +467,9 @@ class Calls:
                 return None
             if self.keras.is_tensor(v) or v is None or isinstance(v, tuple(_PY_TYPES.values())):
                 return isinstance(v, _PY_TYPES[t.name])
+            if isinstance(v, (UserFunc, UserClass, Partial, NTClass)) or (
+                    isinstance(v, Instance) and _derives(v.cls, None, 0) is False):
+                return False  # a function, a class, an instance of classes of the program
             return None
         if isinstance(t, UserClass):
             if isinstance(v, Instance):
@@ -487,7 +490,7 @@ class Calls:
         if alias is not None:  # six.moves.xrange, builtins.range...: the builtin itself
             return self.call_builtin(alias, args, kwargs, node, self.globals)
         if name in ("six.iteritems", "six.iterkeys", "six.itervalues") and isinstance(a0, dict):
-            return list(getattr(a0, name[9:])())
+            return list(getattr(a0, name[8:])())
         if name == "functools.partial" and args:
             if isinstance(a0, Partial):  # Python flattens a partial of a partial
                 return Partial(a0.func, (*a0.args, *args[1:]), {**a0.keywords, **kwargs})

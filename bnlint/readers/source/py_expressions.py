@@ -22,12 +22,20 @@ from bnlint.readers.source.values import (
     MAX_LOOP,
     MAX_SEQ,
     Builtin,
+    Instance,
     KRef,
+    NTClass,
     Opaque,
+    Partial,
     Scope,
+    UserClass,
     UserFunc,
+    UserModule,
 )
 from bnlint.symbolic import Sym
+
+# Values made once by the program, whose Python identity is the program's.
+_IDENTITY = (UserFunc, UserClass, Instance, NTClass, Partial, UserModule)
 
 
 class Expressions:
@@ -305,6 +313,10 @@ class Expressions:
                 return (a is b) if op == "Is" else (a is not b)
             if isinstance(a, Builtin) and isinstance(b, Builtin):
                 return (a.name == b.name) == (op == "Is")
+            if a is b and not isinstance(a, (Opaque, Sym)):
+                return op == "Is"  # the same object of the program
+            if isinstance(a, _IDENTITY) and isinstance(b, _IDENTITY):
+                return op == "IsNot"  # two functions/classes/instances created apart
             return None
         if isinstance(a, (Opaque, Sym)) or isinstance(b, (Opaque, Sym)):
             if op in ("Equal", "NotEqual") and isinstance(a, Sym) and isinstance(b, Sym):
