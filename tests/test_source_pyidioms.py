@@ -275,3 +275,23 @@ def test_relative_import_of_submodule_in_package_init(tmp_path: Path, beside: An
                       .replace("import keras\n", "import keras\nimport mylib\n"),
                       "app/pyproject.toml": '[tool.bnlint]\nsrc = [".."]\n'})
     assert _facts(_read(tmp_path / "app" / "net.py")) == beside
+
+
+def test_target_bound_by_assignment_reads_as_the_call() -> None:
+    text = ("import keras\nfrom functools import partial\n"
+            "def build(units=4, act='ReLU'):\n    x = keras.Input((8,))\n"
+            "    y = getattr(keras.layers, act)()(keras.layers.Dense(units)(x))\n"
+            "    return keras.Model(x, y)\n"
+            "build2 = partial(build, units=2)\nalias = build\n")
+    direct = _facts(read_text(text, function="build", args={"units": "2"}))
+    assert direct and all(isinstance(p, int) for _, _, p in direct)
+    assert _facts(read_text(text, function="build2")) == direct
+    assert _facts(read_text(text, function="alias", args={"units": "2"})) == direct
+
+
+def test_config_src_must_be_strings() -> None:
+    from bnlint.rules.config import ConfigError, parse_settings
+
+    assert parse_settings({"src": ["lib", "../other"]}, None).src == ["lib", "../other"]
+    with pytest.raises(ConfigError, match="src"):
+        parse_settings({"src": 3}, None)
