@@ -352,6 +352,10 @@ class Calls:
             if name == "setattr" and len(args) == 3 and isinstance(args[1], str):
                 self.setattr_(a0, args[1], args[2], node, node)
                 return None
+            if name in ("getattr", "setattr", "hasattr") and len(args) >= 2 and not isinstance(
+                    args[1], str):
+                self.note(node, f"`{self.text(node)}`: the attribute name is not known "
+                                "statically")
             return Opaque(self.text(node))
         if name == "range":
             if all(isinstance(a, int) for a in args) and 1 <= len(args) <= 3:
