@@ -295,3 +295,13 @@ def test_config_src_must_be_strings() -> None:
     assert parse_settings({"src": ["lib", "../other"]}, None).src == ["lib", "../other"]
     with pytest.raises(ConfigError, match="src"):
         parse_settings({"src": 3}, None)
+
+
+def test_unknown_loop_changing_the_items_forgets_their_source() -> None:
+    text = ("import keras\nx = inp = keras.Input((8,))\nbase = keras.Model(inp, "
+            "keras.layers.Dense(4)(x))\nfor layer in base.layers[:k]:\n"
+            "    layer.trainable = False\nknown = keras.Model(inp, keras.layers.Dense(2)(x))\n")
+    result = read_text(text)
+    # `base`'s trainable counts depend on the loop: not presented; `known` still is
+    assert [m.variable for m in result.models] == ["known"]
+    assert any("line 4" in n and "`base`" in n for n in result.notes), result.notes

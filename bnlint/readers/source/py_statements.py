@@ -282,10 +282,23 @@ class Statements:
             elif isinstance(t, cst.Subscript) and isinstance(t.value, cst.Name):
                 names[t.value.value] = None  # d[k] = v changes d
 
+        loop_vars: set[str] = set()
+        if isinstance(loop, cst.For):
+            loop_vars = {n.value for n, _ in _own_nodes(cst, cst.Expr(loop.target))
+                         if isinstance(n, cst.Name)}
+        changes_items = False  # `layer.trainable = False` on the items iterated
         for n, _ in _own_nodes(cst, loop):
             if isinstance(n, cst.Assign):
                 for t in n.targets:
                     targets(t.target)
+                    root = t.target
+                    while isinstance(root, (cst.Attribute, cst.Subscript)):
+                        root = root.value
+                    if root is not t.target and isinstance(root, cst.Name):
+                        if root.value in loop_vars:
+                            changes_items = True
+                        else:
+                            names[root.value] = None  # obj.attr = v changes obj
             elif isinstance(n, (cst.AugAssign, cst.AnnAssign, cst.NamedExpr)):
                 if not isinstance(n, cst.AnnAssign) or n.value is not None:
                     targets(n.target)
@@ -298,6 +311,10 @@ class Statements:
                 names[n.func.value.value] = None
         if isinstance(loop, cst.For):
             targets(loop.target)
+            if changes_items:  # the objects iterated are changed: where they come from is
+                for n, _ in _own_nodes(cst, cst.Expr(loop.iter)):
+                    if isinstance(n, cst.Name):
+                        names[n.value] = None
         changed = []
         for name in names:
             v = scope.lookup(name)
