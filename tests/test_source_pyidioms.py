@@ -261,6 +261,7 @@ def test_import_from_installed_keras_helper(tmp_path: Path, beside: Any,
     _write(site, {"helpers/__init__.py": HELPERS, "plainlib/__init__.py": "X = 1\n"})
     _write(tmp_path / "proj", {".git/HEAD": "", "net.py": NET})
     monkeypatch.setattr(imports, "_SITE", [site])
+    monkeypatch.setattr(imports, "_INSTALLED", {})
     result = _read(tmp_path / "proj" / "net.py")
     assert _facts(result) == beside
     assert any("installed" in n for n in result.notes), result.notes

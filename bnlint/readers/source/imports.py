@@ -121,11 +121,23 @@ _SITE: list[Path] | None = None
 def _installed(top: str) -> Path | None:
     """The stem (``site-packages/name``) of an installed top-level module whose entry file
     mentions Keras (a Keras helper library such as ``keras_applications``); None else."""
-    global _SITE
     import sys
 
     if top in _NEVER_READ or top in sys.stdlib_module_names or not top.isidentifier():
         return None
+    if top in _INSTALLED:
+        return _INSTALLED[top]
+    found = _INSTALLED[top] = _find_installed(top)
+    return found
+
+
+_INSTALLED: dict[str, Path | None] = {}
+
+
+def _find_installed(top: str) -> Path | None:
+    global _SITE
+    import sys
+
     if _SITE is None:
         _SITE = [Path(p) for p in sys.path if p and _is_library_dir(Path(p))
                  and Path(p).name in ("site-packages", "dist-packages")]
