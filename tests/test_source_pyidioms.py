@@ -306,3 +306,15 @@ def test_unknown_loop_changing_the_items_forgets_their_source() -> None:
     # `base`'s trainable counts depend on the loop: not presented; `known` still is
     assert [m.variable for m in result.models] == ["known"]
     assert any("line 4" in n and "`base`" in n for n in result.notes), result.notes
+
+
+def test_unknown_loop_changing_a_subclass_makes_it_unknown() -> None:
+    text = ("import keras\nclass Net(keras.Model):\n    def __init__(self, n, **kw):\n"
+            "        super().__init__(**kw)\n        self.blocks = []\n"
+            "        for i in range(n):\n            self.blocks.append(keras.layers.Dense(4))\n"
+            "        self.head = keras.layers.Dense(2)\n    def call(self, x):\n"
+            "        for b in self.blocks:\n            x = b(x)\n        return self.head(x)\n"
+            "m = Net(k)\ny = m(keras.Input((8,)))\n")
+    (model,) = read_text(text).models
+    assert model.total_params is None
+    assert any(la.unknown and "line 6" in la.unknown for la in model.layers)

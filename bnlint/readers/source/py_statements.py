@@ -306,9 +306,13 @@ class Statements:
                 targets(n.target)
             elif isinstance(n, cst.AsName):
                 targets(n.name)
-            elif isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and isinstance(
-                    n.func.value, cst.Name) and n.func.attr.value in _MUTATORS:
-                names[n.func.value.value] = None
+            elif isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and (
+                    n.func.attr.value in _MUTATORS):
+                root = n.func.value
+                while isinstance(root, (cst.Attribute, cst.Subscript)):
+                    root = root.value
+                if isinstance(root, cst.Name):
+                    names[root.value] = None  # x.append(...), self.blocks.append(...)
         if isinstance(loop, cst.For):
             targets(loop.target)
             if changes_items:  # the objects iterated are changed: where they come from is
@@ -316,14 +320,21 @@ class Statements:
                     if isinstance(n, cst.Name):
                         names[n.value] = None
         changed = []
+        line, _, _ = self.pos(loop)
         for name in names:
             v = scope.lookup(name)
             if v is _MISSING or isinstance(v, Opaque):
                 if v is _MISSING:
                     scope.set(name, Opaque(name))
                 continue
-            scope.set(name, Opaque(name))
             changed.append(name)
+            if isinstance(v, Instance):
+                # `self.blocks.append(...)` in a subclass: the object stays (its other
+                # attributes are read on), the model it makes is unknown
+                v.attrs.setdefault("__unknown__", f"line {line}: changed by a loop whose body "
+                                                  "bnlint could not run")
+                continue
+            scope.set(name, Opaque(name))
         if not changed:
             return ""
         shown = ", ".join(f"`{c}`" for c in changed[:6]) + (", ..." if len(changed) > 6 else "")

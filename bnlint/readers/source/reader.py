@@ -224,8 +224,7 @@ def _read_once(module: Any, text: str, source: str, parsed: dict[str, Any], vers
             chosen.append((obj, names[id(m)]))
     for obj, var in chosen:
         m = interp.keras.as_model(obj)
-        if isinstance(obj, Instance) and not m.is_built and not obj.attrs.get(
-                "__functional_unknown__"):
+        if isinstance(obj, Instance) and not m.is_built and not obj.attrs.get("__unknown__"):
             interp.notes.append(f"`{var}` ({m.name}, {obj.cls.name}) is a subclassed model that "
                                 "is never built: its weights do not exist yet")
         elif m.kind == "Sequential" and not m.is_built and m.seq_layers:
@@ -241,10 +240,10 @@ def _read_once(module: Any, text: str, source: str, parsed: dict[str, Any], vers
             continue
         if isinstance(obj, Instance):
             g.class_name = obj.cls.name
-            why = obj.attrs.get("__functional_unknown__")
-            if isinstance(why, str) and not g.layers:
-                # one unknown layer stands for the graph bnlint could not follow
-                g.layers.append(graph.Layer(name=f"<{obj.cls.name} graph>", class_name="?",
+            why = obj.attrs.get("__unknown__")
+            if isinstance(why, str):
+                # one unknown layer stands for what bnlint could not follow
+                g.layers.append(graph.Layer(name=f"<{obj.cls.name}: unknown part>", class_name="?",
                                             unknown=why, built=False))
         g.variable = var
         if interp.uncertain:
