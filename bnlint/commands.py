@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 SUMMARY_FORMATS = ("text", "json", "markdown")
@@ -144,9 +145,12 @@ def summarize(
     where: bool = False,
     keras_version: int | None = None,
     weights: bool = False,
+    weights_file: str | None = None,
 ) -> int:
     """Per-layer parameter counts as Keras reports them, get_weights() indices, BN explained."""
     keras_version = _keras_version(keras_version)
+    if weights_file is not None and len(paths) != 1:
+        raise UsageError("pairs with exactly one model argument", "--weights-file")
     defines = _pairs(define, "--define")
     args = _pairs(arg, "--arg")
     from bnlint.readers.saved import ReadError, read_saved_model
@@ -155,7 +159,8 @@ def summarize(
     summaries = []
     errors: list[dict[str, str]] = []
     references: list[tuple[str, Any]] = []
-    weight_paths: list[str] = []
+    weight_paths: list[Any] = []  # a saved model's path, or (weights file, architecture)
+    models: list[Any] = []
     for target in paths:
         base = target.partition("::")[0]
         with _one_target(target, errors):
@@ -176,6 +181,7 @@ def summarize(
                 if not result.models and output_format == "text":
                     _print_functions(target, result)
                 summaries.extend(make_summary(m) for m in result.models)
+                models.extend(result.models)
                 references.extend((base, r) for r in result.references)
                 continue
             try:
@@ -184,13 +190,26 @@ def summarize(
                 errors.append(_error(target, str(exc)))
                 continue
             summaries.append(make_summary(model))
-            if weights:
+            models.append(model)
+            if weights and weights_file is None:
                 weight_paths.append(base)
+
+    match = None
+    if weights_file is not None:
+        match = _match_weights_file(weights_file, models, errors)
+        if match is not None and match["matches"]:
+            if output_format == "text":
+                _out(f"{weights_file}: {match['message']}")
+            if weights:
+                weight_paths.append((weights_file, _outermost(models)[0]))
 
     if output_format == "json":
         from bnlint.report.structured import render_json
 
-        extra = {"weights": _weights_data(weight_paths, errors)} if weights else None
+        extra: dict[str, Any] | None = {"weights": _weights_data(weight_paths, errors)} \
+            if weights else None
+        if match is not None:
+            extra = {**(extra or {}), "weights_file": match}
         sys.stdout.write(render_json(summaries, errors, extra))
     elif output_format == "markdown":
         from bnlint.report.structured import render_markdown
@@ -213,7 +232,44 @@ def summarize(
     return 2 if errors else 0
 
 
-def _weights_text(paths: list[str], fmt: str, errors: list[dict[str, str]]) -> str:
+def _outermost(models: list[Any]) -> list[Any]:
+    """The models that are not nested as a layer inside another one of ``models``."""
+    nested: set[int] = set()
+    stack = [layer for m in models for layer in m.layers]
+    seen = 0
+    while stack and seen < 1_000_000:
+        seen += 1
+        layer = stack.pop()
+        if layer.model is not None:
+            nested.add(id(layer.model))
+            nested.update(id(m) for m in models if m.name == layer.model.name)
+            stack.extend(layer.model.layers)
+    return [m for m in models if id(m) not in nested]
+
+
+def _match_weights_file(path: str, models: list[Any], errors: list[dict[str, str]]
+                        ) -> dict[str, Any] | None:
+    """``--weights-file``: does the file fit the one architecture read (as load_weights would
+    judge: count, shapes, order)? A mismatch is an error line; the summary still prints."""
+    models = _outermost(models)
+    if len(models) != 1:
+        if models:
+            errors.append(_error(path, f"--weights-file needs one model; the argument builds "
+                                 f"{len(models)} ({', '.join(m.name for m in models)})"))
+        return None
+    from bnlint.readers.saved import ReadError
+    from bnlint.readers.weights import match_weights
+
+    try:
+        message = match_weights(path, models[0])
+    except ReadError as exc:
+        message = f"does not match model \"{models[0].name}\" (load_weights would fail): {exc}"
+        errors.append(_error(path, message))
+        return {"path": path, "matches": False, "message": message}
+    return {"path": path, "matches": True, "message": message}
+
+
+def _weights_text(paths: list[Any], fmt: str, errors: list[dict[str, str]]) -> str:
     """The --weights report of each saved model; a file whose arrays cannot be read is an error."""
     if not paths:
         return ""
@@ -221,22 +277,24 @@ def _weights_text(paths: list[str], fmt: str, errors: list[dict[str, str]]) -> s
     from bnlint.weights_report import weights_report
 
     out = []
-    for path in paths:
+    for item in paths:
+        path, model = item if isinstance(item, tuple) else (item, None)
         try:
-            out.append(weights_report(path, fmt))
+            out.append(weights_report(path, fmt, model))
         except ReadError as exc:
             errors.append(_error(path, f"weights: {exc}"))
     return "\n" + "\n".join(out) if out else ""
 
 
-def _weights_data(paths: list[str], errors: list[dict[str, str]]) -> list[dict[str, Any]]:
+def _weights_data(paths: list[Any], errors: list[dict[str, str]]) -> list[dict[str, Any]]:
     from bnlint.readers.saved import ReadError
     from bnlint.weights_report import weights_report_data
 
     out = []
-    for path in paths:
+    for item in paths:
+        path, model = item if isinstance(item, tuple) else (item, None)
         try:
-            out.append({"path": path, **weights_report_data(path)})
+            out.append({"path": path, **weights_report_data(path, model)})
         except ReadError as exc:
             errors.append(_error(path, f"weights: {exc}"))
     return out
@@ -245,13 +303,49 @@ def _weights_data(paths: list[str], errors: list[dict[str, str]]) -> list[dict[s
 # --------------------------------------------------------------------------- export
 
 
-def export(model_path: str, to: str = "numpy", output: str | None = None) -> int:
+def _architecture(target: str) -> Any:
+    """The one model a source file or saved model builds (for ``--weights-file``)."""
+    from bnlint.readers.saved import ReadError, read_saved_model
+
+    base = target.partition("::")[0]
+    if not base.endswith((".py", ".ipynb")):
+        return read_saved_model(base)
+    from bnlint.readers.source import SourceError
+
+    try:
+        _preflight(base)
+        result = _read_source_target(target, {}, {}, None)
+    except SourceError as exc:
+        raise ReadError(str(exc)) from None
+    except OSError as exc:
+        raise ReadError(f"cannot read ({exc.strerror or exc})") from None
+    models = _outermost(result.models)
+    if len(models) != 1:
+        raise ReadError(f"builds {len(models)} models at import time; --weights-file "
+                        "needs exactly one (name a function with FILE.py::function)")
+    return models[0]
+
+
+def export(model_path: str, to: str = "numpy", output: str | None = None,
+           weights_file: str | None = None) -> int:
     """Write the model's forward pass as plain NumPy code: load_weights() + forward(x, weights)."""
     from bnlint.export import ExportError, export_numpy
     from bnlint.readers.saved import ReadError
 
     try:
-        code = export_numpy(model_path)
+        if weights_file is None:
+            code = export_numpy(model_path)
+        else:
+            from bnlint.readers.weights import match_weights
+
+            model = _architecture(model_path)
+            try:
+                match_weights(weights_file, model)
+            except ReadError as exc:
+                _error(weights_file, f"does not match model \"{model.name}\" (load_weights "
+                       f"would fail): {exc}")
+                return 2
+            code = export_numpy(weights_file, model)
     except (ReadError, ExportError) as exc:
         _error(model_path, str(exc))
         return 2
@@ -285,6 +379,15 @@ def check(
     no_cache: bool = False,
     strict: bool = False,
     jobs: int | None = None,
+    fix: bool = False,
+    no_fix: bool = False,
+    unsafe_fixes: bool = False,
+    no_unsafe_fixes: bool = False,
+    fix_only: bool = False,
+    diff: bool = False,
+    fixable: Sequence[str] = (),
+    extend_fixable: Sequence[str] = (),
+    unfixable: Sequence[str] = (),
 ) -> int:
     """Lint Keras code, notebooks and saved models for BatchNormalization and loss mistakes."""
     keras_version = _keras_version(keras_version)
@@ -297,7 +400,11 @@ def check(
     cli = Settings(select=_codes(select) or None, extend_select=_codes(extend_select),
                    ignore=_codes(ignore), exclude=[e for v in exclude for e in v.split(",")
                                                    if e], define=defines,
-                   keras_version=keras_version)
+                   keras_version=keras_version,
+                   fix=True if fix or fix_only or diff else False if no_fix else None,
+                   unsafe_fixes=True if unsafe_fixes else False if no_unsafe_fixes else None,
+                   fixable=_codes(fixable) or None, extend_fixable=_codes(extend_fixable),
+                   unfixable=_codes(unfixable))
     cache = None
     if not no_cache:
         from bnlint.cache import Cache
@@ -322,8 +429,25 @@ def check(
     for path, message in result.notes:
         _err(f"{path}: note: {message}")
     findings = result.findings
+    fixing = None
+    if fix or fix_only or diff or any(t.settings.fix for t in result.tasks.values()):
+        fixing = _apply_fixes(result, write=not diff)
+        findings = fixing.remaining
     from bnlint.report import findings as render
 
+    if diff:
+        assert fixing is not None
+        sys.stdout.write(fixing.diff)
+        _err(fixing.summary("Would fix"))
+        if result.errors or (strict and result.internal):
+            return 2
+        return 1 if fixing.diff else 0
+    if fix_only:
+        assert fixing is not None
+        text = fixing.summary("Fixed")
+        if text:
+            _out(text)
+        return 2 if result.errors or (strict and result.internal) else 0
     if statistics:
         sys.stdout.write(render.render_statistics(findings))
     elif output_format == "json":
@@ -336,11 +460,104 @@ def check(
         sys.stdout.write(render.render_github(findings))
     else:
         text = render.render_text(findings, concise=output_format == "concise")
+        if fixing is not None and (fixing.fixed or fixing.hidden):
+            text = text.rpartition("Found ")[0] if findings else ""
+            text += fixing.found_line(len(findings)) + "\n"
         sys.stdout.write(text if text else "All checks passed!\n")
     if result.errors or (strict and result.internal):
         return 2
     counted = [f for f in findings if f.code != "BN998"]  # bnlint's bug, not the user's
     return 0 if exit_zero or not counted else 1
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+@dataclass
+class _Fixing:
+    """What ``--fix``/``--fix-only``/``--diff`` did over all files."""
+
+    remaining: list[Any]
+    fixed: int = 0
+    hidden: int = 0
+    diff: str = ""
+
+    def hint(self) -> str:
+        if not self.hidden:
+            return ""
+        fixes = "hidden fix" if self.hidden == 1 else "hidden fixes"
+        return f"{self.hidden} {fixes} can be enabled with the `--unsafe-fixes` option"
+
+    def found_line(self, remaining: int) -> str:
+        """ruff's summary: ``Found 4 errors (3 fixed, 1 remaining).`` plus the hint."""
+        total = self.fixed + remaining
+        line = f"Found {_plural(total, 'error')}"
+        line += f" ({self.fixed} fixed, {remaining} remaining)." if self.fixed else "."
+        if self.hint():
+            line += f"\nNo fixes available ({self.hint()})."
+        return line
+
+    def summary(self, verb: str) -> str:
+        """``Fixed 3 errors.`` / ``Would fix 3 errors.`` (nothing when there is nothing)."""
+        parts = []
+        if self.fixed:
+            parts.append(f"{verb} {_plural(self.fixed, 'error')}.")
+        elif verb == "Would fix":
+            parts.append("No errors would be fixed.")
+        if self.hint():
+            parts.append(f"No fixes available ({self.hint()}).")
+        return "\n".join(parts)
+
+
+def _apply_fixes(result: Any, write: bool) -> _Fixing:
+    """Fix every file whose settings ask for it; findings of the other files stay as found.
+
+    Files with no finding that has a fix cost nothing: libcst is imported only by a file
+    that has one.
+    """
+    from bnlint.fix import may_fix
+
+    by_path: dict[str, list[Any]] = {}
+    for f in result.findings:
+        by_path.setdefault(f.path, []).append(f)
+    out = _Fixing(remaining=[])
+    diffs: list[str] = []
+    for display, found in by_path.items():
+        task = result.tasks.get(display)
+        if task is None or not task.settings.fix or \
+                not any(may_fix(f, task.settings) for f in found):
+            out.remaining.extend(found)
+            continue
+        from bnlint.fix.files import fix_file, unified_diff
+        from bnlint.fix.files import write as write_file
+
+        try:
+            fx = fix_file(task, found, bool(task.settings.unsafe_fixes))
+        except Exception as exc:  # a bnlint bug: the file stays as it is, the run goes on
+            from bnlint.rules.internal import REPORT_HINT
+
+            _err(f"{display}: note: fixing failed ({exc.__class__.__name__}); the file was "
+                 f"not changed; {REPORT_HINT}")
+            out.remaining.extend(found)
+            continue
+        for note in fx.notes:
+            _err(f"{display}: note: {note}")
+        if fx.changed and write:
+            try:
+                write_file(fx)
+            except OSError as exc:
+                _err(f"{display}: cannot write the fixed file ({exc.strerror or exc})")
+                out.remaining.extend(found)
+                continue
+        elif fx.changed:
+            diffs.append(unified_diff(fx))
+        out.fixed += fx.fixed
+        out.hidden += fx.hidden
+        out.remaining.extend(fx.remaining)
+    out.remaining.sort(key=lambda f: f.sort_key())
+    out.diff = "".join(diffs)
+    return out
 
 
 # --------------------------------------------------------------------------- small commands
@@ -374,6 +591,11 @@ def rule(code: str | None = None, show_all: bool = False) -> int:
     if text is None:
         _err(f"bnlint: error: no documentation for {key}")
         return 2
+    safety = rules[key].fix_safety
+    if safety is not None:  # ruff's `ruff rule` line, after the title
+        how = "applied by `--fix`" if safety == "safe" else "applied with `--unsafe-fixes`"
+        title, _, rest = text.partition("\n")
+        text = f"{title}\n\nFix is sometimes available ({safety}: {how}; see Fix safety).\n{rest}"
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 0
 

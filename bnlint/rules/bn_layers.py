@@ -76,9 +76,15 @@ class BiasBeforeBatchNorm(Rule):
            "BN's beta already plays its role, so the bias is dead weight.")
     fix = "Pass `use_bias=False` to `{layer}`."
     severity = "note"
+    fix_safety = "safe"
     # On by default (the issue asks for it on seed 000); severity "note": dead weight, not a bug.
 
     def check(self, ctx: Context) -> Iterator[Finding]:
+        from bnlint.fix import whole_sites
+
+        return whole_sites(ctx, list(self._flagged(ctx)))
+
+    def _flagged(self, ctx: Context) -> Iterator[tuple[graph.Layer, Finding]]:
         for top in ctx.models:
             for model in walk_models(top):
                 users = consumers(model)
@@ -90,15 +96,16 @@ class BiasBeforeBatchNorm(Rule):
                         continue
                     if activation(la) != "linear":
                         continue
-                    nxt = users.get(la.name, [])
-                    if len(nxt) != 1 or not is_bn(nxt[0]):
+                    found = _next_bn(model, la, users)
+                    if found is None:
                         continue
-                    bn = nxt[0]
+                    bn, before = found
                     axis = _bn_axis(bn)
                     if axis is None:
                         continue
-                    rank = _rank(la)
-                    first = la.config.get("data_format") == "channels_first"
+                    rank = _rank(before)
+                    first = la.config.get("data_format") == "channels_first" and (
+                        before.class_name != "Flatten")
                     if rank is not None:
                         if not -rank <= axis < rank:
                             continue
@@ -107,8 +114,34 @@ class BiasBeforeBatchNorm(Rule):
                         same = axis == -1 and not first
                     if not same:
                         continue
-                    yield self.report(ctx, la.location, layer=la.name, cls=la.class_name,
-                                      bn=bn.name)
+                    yield la, self.report(ctx, la.location, layer=la.name, cls=la.class_name,
+                                          bn=bn.name, fix_args={"bn": bn.name})
+
+
+#: between a biased layer and BN, layers that change nothing at inference and keep each
+#: channel's bias constant over the values BN averages (Flatten: one feature per value)
+_BIAS_PASS = (DROPOUT_CLASSES | {"GaussianNoise", "ActivityRegularization", "Identity",
+                                 "Flatten"})
+
+
+def _next_bn(model: graph.Model, layer: graph.Layer, users: dict[str, list[graph.Layer]],
+             ) -> tuple[graph.Layer, graph.Layer] | None:
+    """The BatchNormalization that is the only consumer of ``layer``, directly or through
+    layers that change nothing at inference (Dropout, a linear Activation...), with the
+    layer that feeds it; None otherwise."""
+    cur = layer
+    for _ in range(20):
+        nxt = users.get(cur.name, [])
+        if len(nxt) != 1:
+            return None
+        if is_bn(nxt[0]):
+            return nxt[0], cur
+        step = nxt[0]
+        if len(step.nodes) != 1 or not (step.class_name in _BIAS_PASS or (
+                step.class_name == "Activation" and activation(step) == "linear")):
+            return None
+        cur = step
+    return None
 
 
 class DropoutBeforeBatchNorm(Rule):
@@ -139,8 +172,14 @@ class BatchNormMomentumInverted(Rule):
            "momentum makes the moving statistics follow the last few batches; PyTorch's "
            "momentum is the complement (PyTorch 0.1 is Keras 0.9).")
     fix = "Use momentum={suggest} (Keras's default is 0.99)."
+    fix_safety = "unsafe"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
+        from bnlint.fix import whole_sites
+
+        return whole_sites(ctx, list(self._flagged(ctx)))
+
+    def _flagged(self, ctx: Context) -> Iterator[tuple[graph.Layer, Finding]]:
         for _, la in bn_in(ctx.models):
             m = _number(la.config.get("momentum"))
             if m is None or not 0 < m < 0.5:  # 0.0 is deliberate (ResNet-RS)
@@ -150,8 +189,10 @@ class BatchNormMomentumInverted(Rule):
                       if eps is not None and abs(eps - 1e-5) < 1e-12 else
                       f": the moving statistics keep only {m:.0%} of their value per step"
                       )
-            yield self.report(ctx, la.location, bn=la.name, momentum=la.config.get("momentum"),
-                              ported=ported, suggest=round(1 - m, 6) if m > 0 else 0.99)
+            yield la, self.report(ctx, la.location, bn=la.name,
+                                  momentum=la.config.get("momentum"), ported=ported,
+                                  suggest=round(1 - m, 6) if m > 0 else 0.99,
+                                  fix_args={"momentum": m, "suggest": round(1 - m, 6)})
 
 
 class BatchNormAxisMismatch(Rule):

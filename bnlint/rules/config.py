@@ -32,6 +32,14 @@ class Settings:
     # where imports of the analysed code are looked for (as ruff's `src`), relative to root
     src: list[str] = field(default_factory=list)
     root: Path | None = None  # directory of the pyproject.toml the settings came from
+    # fixes (ruff's options; see bnlint.fix): None = not set here
+    fix: bool | None = None
+    unsafe_fixes: bool | None = None
+    fixable: list[str] | None = None
+    extend_fixable: list[str] = field(default_factory=list)
+    unfixable: list[str] = field(default_factory=list)
+    extend_safe_fixes: list[str] = field(default_factory=list)
+    extend_unsafe_fixes: list[str] = field(default_factory=list)
 
     def merged(self, cli: Settings) -> Settings:
         """CLI values override (select, keras-version, define keys) or extend the file's."""
@@ -45,6 +53,13 @@ class Settings:
             keras_version=cli.keras_version or self.keras_version,
             src=[*self.src, *cli.src],
             root=self.root,
+            fix=cli.fix if cli.fix is not None else self.fix,
+            unsafe_fixes=cli.unsafe_fixes if cli.unsafe_fixes is not None else self.unsafe_fixes,
+            fixable=cli.fixable if cli.fixable is not None else self.fixable,
+            extend_fixable=[*self.extend_fixable, *cli.extend_fixable],
+            unfixable=[*self.unfixable, *cli.unfixable],
+            extend_safe_fixes=[*self.extend_safe_fixes, *cli.extend_safe_fixes],
+            extend_unsafe_fixes=[*self.extend_unsafe_fixes, *cli.extend_unsafe_fixes],
         )
 
 
@@ -79,6 +94,14 @@ def parse_settings(table: dict[str, Any], root: Path | None) -> Settings:
             s.define = {str(n): _define_text(v) for n, v in value.items()}
         elif k == "src":
             s.src = _strings(value, key)
+        elif k in ("fix", "unsafe-fixes"):
+            if not isinstance(value, bool):
+                raise ConfigError(f"`{key}` must be true or false")
+            setattr(s, k.replace("-", "_"), value)
+        elif k == "fixable":
+            s.fixable = _strings(value, key)
+        elif k in ("extend-fixable", "unfixable", "extend-safe-fixes", "extend-unsafe-fixes"):
+            setattr(s, k.replace("-", "_"), _strings(value, key))
         elif k == "keras-version":
             if value not in (2, 3, "2", "3"):
                 raise ConfigError("`keras-version` must be 2 or 3")

@@ -30,6 +30,7 @@ from bnlint.guard import (  # noqa: F401 - re-exported for callers of the engine
     preflight_source,
     time_budget,
 )
+from bnlint.readers.tfpaths import is_saved_model_dir
 from bnlint.rules.base import Context, Finding, Rule, all_rules
 from bnlint.rules.config import (
     Settings,
@@ -81,6 +82,7 @@ class Result:
     internal_errors: int = 0  # BN998: bnlint failed on a file
     cached: int = 0  # outcomes taken from the cache
     internal: list[tuple[str, str]] = field(default_factory=list)  # (path, BN998 message)
+    tasks: dict[str, Task] = field(default_factory=dict)  # display path -> its task (--fix)
 
 
 @dataclass
@@ -145,7 +147,7 @@ def discover(paths: Sequence[str], cli: Settings) -> Iterator[tuple[Path, bool]]
     """(file, given explicitly) for every candidate under ``paths``, sorted per directory."""
     for raw in paths:
         p = Path(raw)
-        if p.is_dir():
+        if p.is_dir() and not is_saved_model_dir(p):
             for dirpath, dirnames, filenames in os.walk(p):
                 d = Path(dirpath)
                 s = settings_for_dir(d.resolve()).merged(cli)
@@ -153,6 +155,10 @@ def discover(paths: Sequence[str], cli: Settings) -> Iterator[tuple[Path, bool]]
                     n for n in dirnames
                     if n not in SKIP_DIRS and not n.endswith(".egg-info")
                     and not _is_venv(d / n) and not is_excluded(d / n, s, Path.cwd()))
+                # a SavedModel directory is one model: checked whole, never descended into
+                models = [n for n in dirnames if is_saved_model_dir(d / n)]
+                dirnames[:] = [n for n in dirnames if n not in models]
+                yield from ((d / n, False) for n in models)
                 for name in sorted(filenames):
                     f = d / name
                     if not name.lower().endswith(SOURCE_SUFFIXES + SAVED_SUFFIXES):
@@ -237,8 +243,10 @@ class _Lazy(Sequence):
         return self.wf.read(i)
 
 
-def read_context(path: Path, display: str, s: Settings) -> Context | None:
-    """The rule context for a file; None when the pre-filter skips it.
+def read_context(path: Path, display: str, s: Settings, raw: bytes | None = None,
+                 ) -> Context | None:
+    """The rule context for a file (``raw``: its content, when not the file's on disk, as
+    ``--fix`` checks a fixed text before writing it); None when the pre-filter skips it.
 
     Raises :class:`Unreadable` (a ``ValueError``) with a one-line message when the file
     cannot be read, :class:`BoundHit` when a bound refuses it.
@@ -248,7 +256,7 @@ def read_context(path: Path, display: str, s: Settings) -> Context | None:
     suffix = path.suffix.lower()
     if suffix in SOURCE_SUFFIXES:
         try:
-            raw = path.read_bytes()
+            raw = path.read_bytes() if raw is None else raw
         except OSError as exc:
             raise Unreadable(f"cannot read ({exc.strerror or exc})") from None
         mapping = None
@@ -297,8 +305,8 @@ def read_context(path: Path, display: str, s: Settings) -> Context | None:
     notes: list[str] = []
     ctx = Context(path=display, kind="saved", models=[model], saved_config=config,
                   keras_version=model.keras_version,
-                  weights=_weights_access(path, notes) if suffix in (".keras", ".h5", ".hdf5")
-                  else None)
+                  weights=_weights_access(path, notes)
+                  if suffix in (".keras", ".h5", ".hdf5") or path.is_dir() else None)
     ctx.reader_notes = notes  # type: ignore[attr-defined]  # filled while the rules run
     return ctx
 
@@ -335,14 +343,15 @@ def _keep(f: Finding, ctx: Context | None, ignored: list[str]) -> bool:
     return True
 
 
-def analyse_file(task: Task) -> Outcome:
-    """Read and check one file; never raises (bounds: notes; bugs: BN998)."""
+def analyse_file(task: Task, raw: bytes | None = None) -> Outcome:
+    """Read and check one file (``raw``: a source text to check in its place); never
+    raises (bounds: notes; bugs: BN998)."""
     path = Path(task.path)
     out = Outcome()
     ctx: Context | None = None
     try:
         with time_budget(task.budget):
-            ctx = read_context(path, task.display, task.settings)
+            ctx = read_context(path, task.display, task.settings, raw)
             if ctx is None:
                 return Outcome(status="skipped")
             found, problems = check_context(ctx, set(task.enabled))
@@ -443,7 +452,12 @@ def run(paths: Sequence[str], cli: Settings, *, cache: Any = None, jobs: int | N
         file_settings = settings_for_dir(key.parent).merged(cli)
         for what, prefixes in (("select", file_settings.select or []),
                                ("extend-select", file_settings.extend_select),
-                               ("ignore", file_settings.ignore)):
+                               ("ignore", file_settings.ignore),
+                               ("fixable", file_settings.fixable or []),
+                               ("extend-fixable", file_settings.extend_fixable),
+                               ("unfixable", file_settings.unfixable),
+                               ("extend-safe-fixes", file_settings.extend_safe_fixes),
+                               ("extend-unsafe-fixes", file_settings.extend_unsafe_fixes)):
             validate_prefixes(prefixes, codes, what)
         display = _display(path, key, cwd)
         enabled = selected(defaults, file_settings)
@@ -453,11 +467,13 @@ def run(paths: Sequence[str], cli: Settings, *, cache: Any = None, jobs: int | N
                 not looks_like_keras_json(path):
             result.skipped += 1
             continue
-        if path.suffix.lower() not in SOURCE_SUFFIXES + SAVED_SUFFIXES and path.exists():
+        if path.suffix.lower() not in SOURCE_SUFFIXES + SAVED_SUFFIXES and path.exists() \
+                and not is_saved_model_dir(path):
             result.errors.append((display, f"unsupported file type `{path.suffix}`"))
             continue
         ignored = tuple(per_file_ignored(path, file_settings))
         task = Task(str(path), display, file_settings, frozenset(enabled), ignored, budget)
+        result.tasks[display] = task
         raw: bytes | None = None
         if path.suffix.lower() in SOURCE_SUFFIXES:
             try:

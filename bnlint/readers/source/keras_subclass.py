@@ -104,7 +104,7 @@ class Subclassed:
                            "knows; the functional model is not modelled")
                     self.py.note(node, why)
                     line, _, _ = self.py.pos(node)
-                    inst.attrs["__unknown__"] = f"line {line}: {why}"
+                    inst.kmodel.unknown = inst.kmodel.unknown or f"line {line}: {why}"
             return None
         if name == "build":
             if inst.kmodel is not None and self.py.version == 2 and not inst.calling_build \

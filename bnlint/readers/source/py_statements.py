@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from bnlint.readers.source.parse import loop_names
 from bnlint.readers.source.values import (
     _MISSING,
     MAX_LOOP,
+    QUIET_LOOP_STEPS,
     Instance,
     NTClass,
     Opaque,
@@ -21,9 +23,9 @@ from bnlint.readers.source.values import (
 )
 from bnlint.symbolic import Sym
 
-# Methods that change the object they are called on (a list, dict, set, Sequential model).
-_MUTATORS = frozenset(("append", "extend", "insert", "add", "pop", "remove", "update",
-                       "setdefault", "clear", "popitem", "discard", "sort", "reverse"))
+#: Methods by which a loop body changes a container or a Sequential model.
+_GROWING = frozenset({"add", "append", "extend", "insert", "pop", "remove", "update", "clear",
+                      "setdefault", "discard", "popitem"})
 
 
 class Statements:
@@ -201,17 +203,19 @@ class Statements:
         it = self.ev(st.iter, scope)
         items = self.iterate(it)
         if items is None:
-            lost = self.forget_assigned(st, scope)
-            self.note(st, f"loop over `{self.text(st.iter)}`: the iterable is not known "
-                          "statically; the body was not evaluated" + lost)
+            self.widen_loop(st, scope, f"loop over `{self.text(st.iter)}`: the iterable is not "
+                                       "known statically; the body was not evaluated")
             return
         n = 0
         broke = False
+        quiet = self.quiet_loop(st, scope)
         for item in items:
             n += 1
             if n > MAX_LOOP:
-                self.note(st, f"loop bound of {MAX_LOOP} iterations hit")
-                break
+                self.widen_loop(st, scope, f"loop bound of {MAX_LOOP} iterations hit")
+                return
+            if quiet(n):
+                return
             self.assign(st.target, item, scope, st)
             try:
                 self.exec_block(self.body_of(st), scope)
@@ -227,18 +231,18 @@ class Statements:
         n = 0
         endless = None
         before: tuple = ()
+        quiet = self.quiet_loop(st, scope)
         while True:
             cond = self.truth(self.ev(st.test, scope))
             if cond is None:
-                lost = self.forget_assigned(st, scope)
-                self.note(st, f"while condition `{self.text(st.test)}` is not known statically;"
-                              " the loop was not evaluated further" + lost)
+                self.widen_loop(st, scope, f"while condition `{self.text(st.test)}` is not known "
+                                           "statically; the loop was not evaluated further")
                 return
             if not cond:
                 break
             n += 1
             if n > MAX_LOOP:
-                self.note(st, f"loop bound of {MAX_LOOP} iterations hit")
+                self.widen_loop(st, scope, f"loop bound of {MAX_LOOP} iterations hit")
                 return
             if n == 2:
                 if endless is None:
@@ -252,6 +256,8 @@ class Statements:
                     return
             elif n == 1:
                 before = self.keras.state()
+            if quiet(n):
+                return
             try:
                 self.exec_block(self.body_of(st), scope)
             except _Break:
@@ -261,85 +267,45 @@ class Statements:
         if st.orelse is not None:
             self.exec_block(self.body_of(st.orelse), scope)
 
-    def forget_assigned(self, loop: Any, scope: Scope) -> str:
-        """A loop whose body is not (or no longer) evaluated may change the names it binds
-        (``x = Dense(4)(x)``) and the containers it fills (``blocks.append(...)``,
-        ``model.add(...)``): they become unknown after it, so that nothing computed from
-        them is presented as exact. Returns the words for the loop's note."""
-        from bnlint.readers.source.parse import _own_nodes
+    def quiet_loop(self, st: Any, scope: Scope) -> Any:
+        """A check, before each iteration of the loop ``st``, that stops a loop which has spent
+        ``QUIET_LOOP_STEPS`` steps without creating any Keras object (data preparation) and
+        widens what it assigns to unknown: the model after it is still reached."""
+        start, before = self.steps, self.keras.state()
 
-        cst = self.cst
-        names: dict[str, None] = {}
+        def stop(n: int) -> bool:
+            if self.steps - start <= QUIET_LOOP_STEPS or self.keras.state() != before:
+                return False
+            self.widen_loop(st, scope, f"loop creates no Keras object in {n - 1} "
+                            f"iterations ({QUIET_LOOP_STEPS} steps); the rest was not evaluated")
+            return True
 
-        def targets(t: Any) -> None:
-            if isinstance(t, cst.Name):
-                names[t.value] = None
-            elif isinstance(t, (cst.Tuple, cst.List)):
-                for e in t.elements:
-                    targets(e.value)
-            elif isinstance(t, cst.StarredElement):
-                targets(t.value)
-            elif isinstance(t, cst.Subscript) and isinstance(t.value, cst.Name):
-                names[t.value.value] = None  # d[k] = v changes d
+        return stop
 
-        loop_vars: set[str] = set()
-        if isinstance(loop, cst.For):
-            loop_vars = {n.value for n, _ in _own_nodes(cst, cst.Expr(loop.target))
-                         if isinstance(n, cst.Name)}
-        changes_items = False  # `layer.trainable = False` on the items iterated
-        for n, _ in _own_nodes(cst, loop):
-            if isinstance(n, cst.Assign):
-                for t in n.targets:
-                    targets(t.target)
-                    root = t.target
-                    while isinstance(root, (cst.Attribute, cst.Subscript)):
-                        root = root.value
-                    if root is not t.target and isinstance(root, cst.Name):
-                        if root.value in loop_vars:
-                            changes_items = True
-                        else:
-                            names[root.value] = None  # obj.attr = v changes obj
-            elif isinstance(n, (cst.AugAssign, cst.AnnAssign, cst.NamedExpr)):
-                if not isinstance(n, cst.AnnAssign) or n.value is not None:
-                    targets(n.target)
-            elif isinstance(n, (cst.For, cst.CompFor)) and n is not loop:
-                targets(n.target)
-            elif isinstance(n, cst.AsName):
-                targets(n.name)
-            elif isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and (
-                    n.func.attr.value in _MUTATORS):
-                root = n.func.value
-                while isinstance(root, (cst.Attribute, cst.Subscript)):
-                    root = root.value
-                if isinstance(root, cst.Name):
-                    names[root.value] = None  # x.append(...), self.blocks.append(...)
-        if isinstance(loop, cst.For):
-            targets(loop.target)
-            if changes_items:  # the objects iterated are changed: where they come from is
-                for n, _ in _own_nodes(cst, cst.Expr(loop.iter)):
-                    if isinstance(n, cst.Name):
-                        names[n.value] = None
+    def widen_loop(self, st: Any, scope: Scope, why: str) -> None:
+        """After a loop bnlint did not evaluate to its end: every name it binds, and every
+        container or model it changes, may hold anything — unknown, never a stale value
+        printed as exact. The note names the loop and what became unknown."""
+        bound, mutated = loop_names(self.cst, st)
         changed = []
-        line, _, _ = self.pos(loop)
-        for name in names:
-            v = scope.lookup(name)
-            if v is _MISSING or isinstance(v, Opaque):
-                if v is _MISSING:
-                    scope.set(name, Opaque(name))
-                continue
+        for name in sorted(bound | mutated.keys()):
+            old = scope.lookup(name)
+            if name in mutated:
+                # Only what changes structure: a training loop (``model.fit``) leaves the model
+                # as it is; ``model.add``/``rows.append`` do not.
+                if old is _MISSING or not (mutated[name] & _GROWING or (isinstance(old, dict)
+                                           and "[]" in mutated[name])):
+                    continue
+            new = self.keras.widen(old, name, f"line {self.pos(st)[0]}: {why}")
+            if new is None:
+                if name in mutated and not isinstance(old, (list, dict, set)):
+                    continue  # a module or other object a method is called on: unchanged
+                new = Opaque(name)
+            if new is not old:
+                scope.set(name, new)
             changed.append(name)
-            if isinstance(v, Instance):
-                # `self.blocks.append(...)` in a subclass: the object stays (its other
-                # attributes are read on), the model it makes is unknown
-                v.attrs.setdefault("__unknown__", f"line {line}: changed by a loop whose body "
-                                                  "bnlint could not run")
-                continue
-            scope.set(name, Opaque(name))
-        if not changed:
-            return ""
-        shown = ", ".join(f"`{c}`" for c in changed[:6]) + (", ..." if len(changed) > 6 else "")
-        return f"; what it may change is unknown after it: {shown}"
-
+        what = f"; unknown after it: {', '.join(f'`{n}`' for n in changed)}" if changed else ""
+        self.note(st, why + what)
     def st_Try(self, st: Any, scope: Scope) -> None:
         try:
             self.exec_block(self.body_of(st), scope)

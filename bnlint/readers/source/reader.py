@@ -53,6 +53,13 @@ def _parse_defines(defines: dict[str, str] | None) -> dict[str, Any]:
         except (ValueError, SyntaxError) as exc:
             raise SourceError(f"line 0: --define {k}={v}: not a Python literal ({exc})") from None
         out[_norm_text(k)] = val
+    # A define of a slice answers its items: ``x.shape[1:]=(500, 1)`` gives ``x.shape[1]`` and
+    # ``x.shape[2]`` (what users write next to it), unless those are defined themselves.
+    for k, val in list(out.items()):
+        m = re.fullmatch(r"(.+)\[(\d+):\]", k)
+        if m and isinstance(val, (tuple, list)):
+            for i, item in enumerate(val):
+                out.setdefault(f"{m.group(1)}[{int(m.group(2)) + i}]", item)
     return out
 
 
@@ -224,7 +231,7 @@ def _read_once(module: Any, text: str, source: str, parsed: dict[str, Any], vers
             chosen.append((obj, names[id(m)]))
     for obj, var in chosen:
         m = interp.keras.as_model(obj)
-        if isinstance(obj, Instance) and not m.is_built and not obj.attrs.get("__unknown__"):
+        if isinstance(obj, Instance) and not m.is_built and not m.unknown:
             interp.notes.append(f"`{var}` ({m.name}, {obj.cls.name}) is a subclassed model that "
                                 "is never built: its weights do not exist yet")
         elif m.kind == "Sequential" and not m.is_built and m.seq_layers:
@@ -240,11 +247,6 @@ def _read_once(module: Any, text: str, source: str, parsed: dict[str, Any], vers
             continue
         if isinstance(obj, Instance):
             g.class_name = obj.cls.name
-            why = obj.attrs.get("__unknown__")
-            if isinstance(why, str):
-                # one unknown layer stands for what bnlint could not follow
-                g.layers.append(graph.Layer(name=f"<{obj.cls.name}: unknown part>", class_name="?",
-                                            unknown=why, built=False))
         g.variable = var
         if interp.uncertain:
             g.notes.extend(f"uncertain: {u}" for u in list(dict.fromkeys(interp.uncertain))[:5])
