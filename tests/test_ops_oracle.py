@@ -362,3 +362,31 @@ def test_keras_op_names(fn: str) -> None:
     else:
         y = f(x)
     assert y._keras_history.operation.name == to_snake_case(_KERAS_OP_CLASS.get(fn, _camel(fn)))
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("version", [3, 2])
+def test_mask_tables(version: int) -> None:
+    """The layers bnlint passes a mask through / drops it at, against live Keras: an
+    Embedding(mask_zero=True) output given to each."""
+    import importlib
+    import warnings
+
+    from bnlint.readers.source.keras_layers import MASK_DROPS, MASK_KEEPS
+
+    pkg = importlib.import_module("keras" if version == 3 else "tf_keras")
+    kwargs = {"Dense": {"units": 4}, "Dropout": {"rate": 0.1},
+              "Activation": {"activation": "relu"}, "GaussianNoise": {"stddev": 0.1},
+              "SpatialDropout1D": {"rate": 0.1}, "Conv1D": {"filters": 4, "kernel_size": 1},
+              "Reshape": {"target_shape": (8,)}, "Permute": {"dims": (2, 1)}}
+    got = {}
+    for cls in sorted(MASK_KEEPS[version] | MASK_DROPS[version]):
+        x = pkg.Input((None,), dtype="int32")
+        e = pkg.layers.Embedding(10, 8, mask_zero=True)(x)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            y = getattr(pkg.layers, cls)(**kwargs.get(cls, {}))(e)
+        mask = getattr(y, "_keras_mask", None)
+        got[cls] = None if mask is None else tuple(mask.shape)
+    assert {c for c, m in got.items() if m is not None} == set(MASK_KEEPS[version])
+    assert all(m == (None, None) for m in got.values() if m is not None)

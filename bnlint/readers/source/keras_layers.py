@@ -58,6 +58,22 @@ def _set_trainable(layer: Any, value: bool, depth: int = 0) -> None:
 
 _NO_MASK = object()  # out_mask: the custom layer did not say
 
+# Built-in layers given a masked input (measured, tests/test_ops_oracle.py): those that pass
+# the mask on unchanged, and those whose output has none; any other marks it not modelled.
+MASK_KEEPS = {
+    3: frozenset({"Dense", "Dropout", "Activation", "LayerNormalization", "BatchNormalization",
+                  "ReLU", "Softmax", "GaussianNoise", "SpatialDropout1D", "UnitNormalization",
+                  "LeakyReLU", "ELU", "ActivityRegularization", "Identity"}),
+    2: frozenset({"Dense", "Dropout", "Activation", "LayerNormalization", "BatchNormalization",
+                  "ReLU", "Softmax", "GaussianNoise", "SpatialDropout1D", "UnitNormalization",
+                  "LeakyReLU", "ELU", "ActivityRegularization"}),
+}
+MASK_DROPS = {
+    3: frozenset({"Conv1D", "GlobalAveragePooling1D", "Flatten", "Reshape", "Permute"}),
+    2: frozenset({"Conv1D", "GlobalAveragePooling1D", "Flatten", "Reshape", "Permute",
+                  "Identity"}),
+}
+
 
 class _LambdaCall:
     """A ``Lambda`` without ``output_shape``: Keras calls the function on symbolic tensors to
@@ -387,7 +403,13 @@ class Layers:
         elif layer.class_name == "Masking" and not layer.is_op:
             mask = tuple(first[:-1]) if first is not None else "?"
         elif any(m is not None for m in self.in_masks):
-            mask = "?"
+            v = self.py.version
+            if layer.is_op or layer.class_name in MASK_DROPS[v]:
+                mask = None if not layer.is_op else "?"
+            elif layer.class_name in MASK_KEEPS[v] and len(self.in_masks) == 1:
+                mask = self.in_masks[0]
+            else:
+                mask = "?"
         self.out_mask = _NO_MASK
         if mask is not None:
             for t in outs:
