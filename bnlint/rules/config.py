@@ -29,6 +29,8 @@ class Settings:
     exclude: list[str] = field(default_factory=list)
     define: dict[str, str] = field(default_factory=dict)
     keras_version: int | None = None
+    #: read functions never called, model subclasses never instantiated, ``main()`` models
+    analyze_uncalled: bool | None = None  # None: the default (on)
     root: Path | None = None  # directory of the pyproject.toml the settings came from
 
     def merged(self, cli: Settings) -> Settings:
@@ -41,6 +43,8 @@ class Settings:
             exclude=[*self.exclude, *cli.exclude],
             define={**self.define, **cli.define},
             keras_version=cli.keras_version or self.keras_version,
+            analyze_uncalled=(cli.analyze_uncalled if cli.analyze_uncalled is not None
+                              else self.analyze_uncalled),
             root=self.root,
         )
 
@@ -78,6 +82,10 @@ def parse_settings(table: dict[str, Any], root: Path | None) -> Settings:
             if value not in (2, 3, "2", "3"):
                 raise ConfigError("`keras-version` must be 2 or 3")
             s.keras_version = int(value)
+        elif k == "analyze-uncalled":
+            if not isinstance(value, bool):
+                raise ConfigError("`analyze-uncalled` must be true or false")
+            s.analyze_uncalled = value
         else:
             raise ConfigError(f"unknown option `{key}` in [tool.bnlint]")
     return s

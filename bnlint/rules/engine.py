@@ -278,13 +278,15 @@ def read_context(path: Path, display: str, s: Settings) -> Context | None:
         try:
             # no listing of model-building functions: only summarize prints it
             result = read_text(text, display, s.define or None, s.keras_version,
-                               line_map=line_map, list_functions=False)
+                               line_map=line_map, list_functions=False,
+                               uncalled=s.analyze_uncalled is not False)
         except SourceError as exc:
             raise Unreadable(str(exc)) from None
         ctx = Context(path=display, kind="notebook" if mapping is not None else "source",
                       models=result.models, facts=result.facts,
                       source=SourceText(text, mapping), keras_version=result.keras_version)
         ctx.reader_notes = list(result.notes)  # type: ignore[attr-defined]
+        ctx.uncalled = list(result.uncalled)  # type: ignore[attr-defined]
         return ctx
     from bnlint.readers.saved import ReadError, read_config, read_saved_model
 
@@ -323,7 +325,36 @@ def check_context(ctx: Context, codes: set[str],
             # source) has no line in the user's file: not the user's to fix, so no finding.
             found = [f for f in found if f.line is not None and f.line >= 1]
         findings.extend(found)
+    readings = getattr(ctx, "uncalled", None)
+    if readings:
+        extra, more = _check_uncalled(ctx, codes, readings, findings)
+        findings.extend(extra)
+        problems.extend(more)
     return findings, problems
+
+
+def _check_uncalled(ctx: Context, codes: set[str], readings: list[Any],
+                    found: list[Finding]) -> tuple[list[Finding], list[tuple[str, Exception]]]:
+    """The rules on the models of code the file never runs (see
+    :mod:`bnlint.readers.source.uncalled`): each reading is a context of its own; a finding
+    names its origin and is dropped where the module's own reading (or an earlier one)
+    already reported that rule on that line."""
+    seen = {(f.code, f.line, f.cell) for f in found}
+    out: list[Finding] = []
+    problems: list[tuple[str, Exception]] = []
+    for r in readings:
+        sub = Context(path=ctx.path, kind=ctx.kind, models=r.models, facts=r.facts,
+                      source=ctx.source, keras_version=ctx.keras_version)
+        found_here, bad = check_context(sub, codes)
+        problems.extend(bad)
+        for f in sorted(found_here, key=Finding.sort_key):
+            key = (f.code, f.line, f.cell)
+            if key in seen:
+                continue
+            seen.add(key)
+            f.message = f"{f.message} ({r.origin})"
+            out.append(f)
+    return out, problems
 
 
 def _keep(f: Finding, ctx: Context | None, ignored: list[str]) -> bool:

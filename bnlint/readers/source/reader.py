@@ -76,7 +76,7 @@ def read_text(
     text: str, source: str = "<string>", defines: dict[str, str] | None = None,
     keras_version: int | None = None, function: str | None = None,
     args: dict[str, str] | None = None, line_map: Any = None, path: Path | None = None,
-    list_functions: bool = True,
+    list_functions: bool = True, uncalled: bool = False,
 ) -> SourceResult:
     """Interpret source text (see :func:`read_source`).
 
@@ -86,6 +86,9 @@ def read_text(
     model that comes out different is reported as an alternative (its notes say which
     condition, which way). ``list_functions``: when the module builds no model, list the
     functions that look like they return one (``summarize`` prints them; ``check`` does not).
+    ``uncalled``: also read the code the module never runs (functions never called, model
+    subclasses never instantiated, models made by ``main()``) into ``result.uncalled``
+    (``check``; see :mod:`bnlint.readers.source.uncalled`).
     """
     import libcst as cst
 
@@ -101,8 +104,11 @@ def read_text(
     parsed = _parse_defines(defines)
     modules: dict[Path, Any] = {}
     base, interp = _read_once(module, text, source, parsed, version, function, args, line_map,
-                              path, {}, modules, list_functions)
+                              path, {}, modules, list_functions,
+                              tracking=uncalled and function is None)
     decisions = list(interp.decisions)
+    if uncalled and function is None:
+        _read_uncalled(interp, base, source)
     if not decisions:
         return base
     alts: list[tuple[str, bool, SourceResult]] = []
@@ -141,10 +147,14 @@ def read_text(
 def _read_once(module: Any, text: str, source: str, parsed: dict[str, Any], version: int,
                function: str | None, args: dict[str, str] | None, line_map: Any,
                path: Path | None, forced: dict[Any, bool], modules: dict[Path, Any],
-               list_functions: bool = False) -> tuple[SourceResult, Interpreter]:
+               list_functions: bool = False, tracking: bool = False,
+               ) -> tuple[SourceResult, Interpreter]:
     import libcst as cst
 
-    interp = Interpreter(module, source, version, parsed, line_map, path, modules)
+    cls = Interpreter
+    if tracking:
+        from bnlint.readers.source.uncalled import TrackingInterpreter as cls
+    interp = cls(module, source, version, parsed, line_map, path, modules)
     interp.positions = interp.ctx.positions = interp.main_ctx.positions = _parsed_positions(module)
     interp.forced = forced
     # model_construct: no validation schema for the nested graph types is built on this path.
@@ -232,6 +242,22 @@ def _read_once(module: Any, text: str, source: str, parsed: dict[str, Any], vers
     result.facts = interp.facts
     result.notes = interp.notes
     return result, interp
+
+
+def _read_uncalled(interp: Interpreter, result: SourceResult, source: str) -> None:
+    from bnlint.readers.source.uncalled import analyse_uncalled, to_readings
+
+    bound = set()
+    for v in interp.globals.vars.values():
+        m = interp.keras.as_model(v, materialize=False)
+        if m is not None:
+            bound.add(id(m))
+    try:
+        raw, notes = analyse_uncalled(interp, bound)  # type: ignore[arg-type]
+        result.uncalled = to_readings(interp, raw, source)
+    except (_Budget, RecursionError) as exc:
+        notes = [f"never-called code: not read ({exc.__class__.__name__})"]
+    result.notes.extend(notes)
 
 
 def read_source(

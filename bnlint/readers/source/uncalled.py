@@ -1,0 +1,300 @@
+"""Code the file never runs at import time, read for ``bnlint check``.
+
+A library module defines ``build_model(num_classes)`` and never calls it; a script builds its
+model in ``main()`` under ``if __name__ == "__main__":``; a ``keras.Model`` subclass is
+defined and never instantiated.  The module run alone reports none of those models, so after
+it (on the same interpreter, so imports, globals and helper functions are as the module left
+them):
+
+* each top-level function of the file that the run never called, whose code names Keras and
+  builds a model (``Sequential``, ``Model``, ``compile``, a model subclass), is called once
+  with its parameters unknown: defaults where given, otherwise the parameter's name as an
+  unknown value (a size then becomes the symbol ``num_classes``, a flag or an activation
+  stays unknown, so rules that need the value stay silent);
+* each top-level ``keras.Model`` subclass never instantiated is instantiated that way and
+  called on a symbolic ``keras.Input`` (batch ``None``, other sizes symbols ``d1``, ``d2``...;
+  its rank guessed from the layers its code names), when its ``call`` accepts that;
+* models that a top-level call made while the module ran (``main()`` under ``if __name__ ==
+  "__main__":``, ``build_model(10).summary()``) but that no global name holds are read too.
+
+Each reading is an :class:`~bnlint.readers.source.facts.UncalledReading`: its models, the
+program facts observed while it ran, and the origin the findings name.  The latest
+definitions are read first, so a builder that calls a helper builder covers it (the helper
+is then called, not re-read with unknown arguments).  All of it is bounded by one step
+allowance per file (:data:`UNCALLED_STEPS`) and a number of readings (:data:`MAX_READINGS`);
+reading order and allowance are deterministic.  A file with no such function, class or call
+costs one pass over its top-level statements.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bnlint.readers.source.facts import ProgramFacts, UncalledReading
+from bnlint.readers.source.interpreter import Interpreter
+from bnlint.readers.source.values import (
+    MAX_STEPS,
+    Instance,
+    KRef,
+    UserClass,
+    UserFunc,
+    _Break,
+    _Budget,
+    _Continue,
+    _Raise,
+    _Return,
+)
+
+#: steps (statements and calls) all never-called readings of one file may take together
+UNCALLED_STEPS = 60_000
+#: steps one reading may take
+READING_STEPS = 40_000
+#: readings per file (functions, classes and import-time calls together)
+MAX_READINGS = 12
+
+_BUILDS = re.compile(r"\b(Sequential|Model|Functional)\b|\.compile\s*\(")
+_IDENT = re.compile(r"[A-Za-z_]\w*")
+_MAIN_TEST = re.compile(r"""^__name__\s*==\s*['"]__main__['"]$|^['"]__main__['"]\s*==\s*__name__$""")
+
+
+class TrackingInterpreter(Interpreter):
+    """The interpreter, recording which functions and classes the module run called and the
+    models each top-level call made."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.called: set[int] = set()  # id() of the FunctionDef / ClassDef nodes called
+        # (function, call node, models before, models after, facts before, facts after)
+        self.top_calls: list[tuple[UserFunc, Any, int, int, tuple, tuple]] = []
+
+    def call_user(self, fn: UserFunc, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
+        self.called.add(id(fn.node))
+        if self.depth or fn.is_lambda or fn.owner is not None:
+            return super().call_user(fn, args, kwargs, node)
+        m0, f0 = len(self.keras.models), _facts_len(self.facts)
+        try:
+            return super().call_user(fn, args, kwargs, node)
+        finally:
+            self.top_calls.append((fn, node, m0, len(self.keras.models), f0,
+                                   _facts_len(self.facts)))
+
+    def call(self, func: Any, args: list[Any], kwargs: dict[str, Any], node: Any,
+             scope: Any) -> Any:
+        if isinstance(func, UserClass):
+            self.called.add(id(func.node))
+        return super().call(func, args, kwargs, node, scope)
+
+
+def _facts_len(f: ProgramFacts) -> tuple[int, int, int]:
+    return len(f.calls), len(f.trainable), len(f.references)
+
+
+def _facts_slice(f: ProgramFacts, a: tuple, b: tuple) -> ProgramFacts:
+    return ProgramFacts.model_construct(calls=f.calls[a[0]:b[0]],
+                                        trainable=f.trainable[a[1]:b[1]],
+                                        references=f.references[a[2]:b[2]])
+
+
+def _truncate(f: ProgramFacts, a: tuple) -> None:
+    del f.calls[a[0]:], f.trainable[a[1]:], f.references[a[2]:]
+
+
+def _keras_names(interp: Interpreter) -> set[str]:
+    out = set()
+    for k, v in interp.globals.vars.items():
+        if isinstance(v, KRef) or (isinstance(v, UserClass) and v.keras_base() is not None):
+            out.add(k)
+    return out
+
+
+def _main_block(interp: Interpreter, st: Any) -> bool:
+    cst = interp.cst
+    return isinstance(st, cst.If) and _MAIN_TEST.match(
+        " ".join(interp.text(st.test).split())) is not None
+
+
+def _input_rank(text: str) -> int:
+    """The rank of the symbolic input a subclassed model is called on, from the layers its code
+    names (a wrong guess makes the first layer unknown, never a wrong shape)."""
+    if re.search(r"\bEmbedding\b", text):
+        return 2
+    if re.search(r"\b\w+3D\b", text):
+        return 5
+    if re.search(r"\b\w+2D\b", text):
+        return 4
+    if re.search(r"\b(\w+1D|LSTM|GRU|SimpleRNN|RNN|Bidirectional|MultiHeadAttention)\b", text):
+        return 3
+    return 2
+
+
+def analyse_uncalled(interp: TrackingInterpreter, globally_bound: set[int]) -> tuple[
+        list[tuple[str, int, list[Any], ProgramFacts, list[str]]], list[str]]:
+    """The never-called readings of the module ``interp`` ran: (origin, line, model objects,
+    facts, notes) each, and notes for the file. ``globally_bound``: id() of the KModels the
+    module's globals hold (already reported)."""
+    cst = interp.cst
+    module = interp.main_ctx.module
+    readings: list[tuple[str, int, list[Any], ProgramFacts, list[str]]] = []
+    file_notes: list[str] = []
+    claimed = set(globally_bound)
+
+    def fresh(objs: list[Any]) -> list[Any]:
+        out = []
+        for obj in objs:
+            m = interp.keras.as_model(obj, materialize=False)
+            if m is None or id(m) in claimed:
+                continue
+            claimed.add(id(m))
+            out.append(obj)
+        return out
+
+    # 1. models made by top-level calls of the module run that no global holds
+    main_lines: list[tuple[int, int]] = []
+    for st in module.body:
+        if _main_block(interp, st):
+            try:
+                pos = interp.positions[st]
+                main_lines.append((pos.start.line, pos.end.line))
+            except KeyError:
+                pass
+    for fn, node, m0, m1, f0, f1 in interp.top_calls:
+        if m1 <= m0 or fn.ctx is not interp.main_ctx:
+            continue
+        objs = fresh(interp.keras.models[m0:m1])
+        if not objs:
+            continue
+        line, _, _ = interp.pos(node)
+        try:
+            raw_line = interp.positions[node].start.line
+        except KeyError:
+            raw_line = 0
+        in_main = any(a <= raw_line <= b for a, b in main_lines)
+        where = ('under `if __name__ == "__main__":`' if in_main else f"at line {line}")
+        readings.append((f"in `{fn.name}()`, called {where}", line, objs,
+                         _facts_slice(interp.facts, f0, f1), []))
+
+    # 2. functions never called and model subclasses never instantiated, latest first
+    knames: set[str] | None = None
+    candidates: list[tuple[Any, Any]] = []
+    for st in module.body:
+        if isinstance(st, cst.FunctionDef):
+            v = interp.globals.vars.get(st.name.value)
+            if isinstance(v, UserFunc) and v.node is st and v.kind == "function":
+                candidates.append((st, v))
+        elif isinstance(st, cst.ClassDef):
+            v = interp.globals.vars.get(st.name.value)
+            if isinstance(v, UserClass) and v.node is st and v.keras_base() == "model":
+                candidates.append((st, v))
+    todo = []
+    for st, v in reversed(candidates):
+        if id(st) in interp.called:
+            continue
+        body = interp.text(st)
+        if isinstance(v, UserFunc) and not _BUILDS.search(body):
+            continue
+        if knames is None:
+            knames = _keras_names(interp)
+        if isinstance(v, UserFunc) and not knames.intersection(_IDENT.findall(body)):
+            continue
+        todo.append((st, v))
+    if not todo:
+        return readings, file_notes
+    left = UNCALLED_STEPS
+    skipped: list[str] = []
+    saved_steps = interp.steps
+    for st, v in todo:
+        name = st.name.value
+        if id(st) in interp.called:  # a reading before this one called it
+            continue
+        if len(readings) >= MAX_READINGS or left <= 0:
+            skipped.append(name)
+            continue
+        allowance = min(left, READING_STEPS)
+        interp.steps = MAX_STEPS - allowance
+        start = interp.steps
+        m0, f0, n0 = len(interp.keras.models), _facts_len(interp.facts), len(interp.notes)
+        ret: Any = None
+        partial = None
+        interp.depth = 0
+        try:
+            if isinstance(v, UserFunc):
+                ret = interp.call_user(v, [], {}, v.node)
+            else:
+                ret = _instantiate_and_call(interp, v)
+        except _Budget as exc:
+            partial = f"{exc}"
+        except (_Return, _Break, _Continue, _Raise):
+            pass
+        except RecursionError:
+            partial = "nesting too deep"
+        interp.depth = 0
+        left -= max(interp.steps - start, 0)
+        notes = interp.notes[n0:]
+        del interp.notes[n0:]
+        facts = _facts_slice(interp.facts, f0, _facts_len(interp.facts))
+        _truncate(interp.facts, f0)
+        rets = ret if isinstance(ret, (list, tuple)) else [ret]
+        objs = fresh([r for r in rets if interp.keras.as_model(r, materialize=False)
+                      is not None] + list(interp.keras.models[m0:]))
+        if partial:
+            notes.append(f"reading stopped: {partial}; the result is partial")
+        if not objs:
+            continue
+        line, _, _ = interp.pos(st)
+        if isinstance(v, UserFunc):
+            origin = f"in `{name}(...)`, never called in this file, read with unknown arguments"
+        else:
+            origin = (f"in `{name}(...)`, never instantiated in this file, read with unknown "
+                      "arguments on a symbolic input")
+        readings.append((origin, line, objs, facts, notes))
+    interp.steps = saved_steps
+    if skipped:
+        file_notes.append("never-called code: the step allowance of `check` for it was used "
+                          f"up; {', '.join(f'`{s}`' for s in skipped)} skipped")
+    return readings, file_notes
+
+
+def _instantiate_and_call(interp: TrackingInterpreter, cls: UserClass) -> Any:
+    """``cls()`` with its ``__init__`` parameters unknown, called on a symbolic input."""
+    from bnlint.keras import builder as kb
+    from bnlint.symbolic import Sym
+
+    inst = interp.keras.instantiate(cls, [], {}, cls.node)
+    call = cls.lookup("call")
+    if not isinstance(inst, Instance) or not isinstance(call, UserFunc):
+        return inst
+    p = call.node.params
+    required = [prm for prm in [*p.posonly_params, *p.params][1:] if prm.default is None]
+    if len(required) != 1:
+        return inst  # several inputs: not called
+    rank = _input_rank(interp.text(cls.node))
+    shape = (None, *(Sym.atom(f"d{i}") for i in range(1, rank)))
+    tensor = kb.make_input(interp.keras.counters.input_name(), shape, interp.version,
+                           location=interp.loc(call.node))
+    interp.call(inst, [tensor], {}, call.node, interp.globals)
+    return inst
+
+
+def to_readings(interp: Interpreter, raw: list[tuple[str, int, list[Any], ProgramFacts,
+                                                      list[str]]],
+                source: str) -> list[UncalledReading]:
+    """The typed graphs of the readings (a model that cannot be summarized is left out)."""
+    from bnlint.keras import builder as kb
+
+    out = []
+    for origin, line, objs, facts, notes in raw:
+        models = []
+        for obj in objs:
+            m = interp.keras.as_model(obj)
+            try:
+                g = kb.to_graph(m, source)
+            except Exception:
+                continue
+            if isinstance(obj, Instance):
+                g.class_name = obj.cls.name
+            models.append(g)
+        if models:
+            out.append(UncalledReading.model_construct(origin=origin, line=line, models=models,
+                                                       facts=facts, notes=notes))
+    return out
