@@ -71,6 +71,10 @@ _BOUND_NOTE = re.compile(r"\b(budget|bound) of\b|bound hit|bound of `check`|too 
                          r"too large|refusing|not analysed", re.I)
 
 
+#: reader notes that say how the file was read (the findings depend on them): shown by check
+_READ_AS = ("snippet:", "keras version:")
+
+
 @dataclass
 class Result:
     findings: list[Finding] = field(default_factory=list)
@@ -433,7 +437,8 @@ def _bound_notes(ctx: Context) -> list[str]:
     for m in ctx.models:
         facts_notes = [*facts_notes, *getattr(m, "notes", [])]
     for n in facts_notes:
-        if isinstance(n, str) and _BOUND_NOTE.search(n) and n not in notes:
+        if isinstance(n, str) and (_BOUND_NOTE.search(n) or n.startswith(_READ_AS)) and \
+                n not in notes:
             notes.append(n)
     return notes
 
@@ -441,9 +446,12 @@ def _bound_notes(ctx: Context) -> list[str]:
 def prefilter(path: Path, raw: bytes) -> bool:
     """Cheap test on the raw bytes: can this file need any analysis at all?"""
     if path.suffix.lower() in SOURCE_SUFFIXES:
-        if b"keras" not in raw and b"tensorflow" not in raw:  # memchr-fast
-            return False
-        return _KERAS_BYTES.search(raw) is not None
+        if (b"keras" not in raw and b"tensorflow" not in raw) or \
+                _KERAS_BYTES.search(raw) is None:  # memchr-fast first
+            from bnlint.readers.source.snippets import may_be_snippet_bytes
+
+            return may_be_snippet_bytes(raw)  # Dense(...) never imported: a snippet
+        return True
     return True
 
 
