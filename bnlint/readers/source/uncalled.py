@@ -187,17 +187,27 @@ def analyse_uncalled(interp: TrackingInterpreter, globally_bound: set[int]) -> t
             if isinstance(v, UserClass) and v.node is st and v.keras_base() == "model":
                 candidates.append((st, v))
     todo = []
-    for st, v in reversed(candidates):
-        if id(st) in interp.called:
-            continue
+    builders: set[str] = set()  # functions and classes that build a model themselves
+    idents: dict[int, set[str]] = {}
+    for st, v in candidates:
         body = interp.text(st)
-        if isinstance(v, UserFunc) and not _BUILDS.search(body):
+        if isinstance(v, UserClass):
+            builders.add(st.name.value)
+            continue
+        if not _BUILDS.search(body) and id(st) in interp.called:
             continue
         if knames is None:
             knames = _keras_names(interp)
-        if isinstance(v, UserFunc) and not knames.intersection(_IDENT.findall(body)):
+        idents[id(st)] = ids = set(_IDENT.findall(body))
+        if _BUILDS.search(body) and knames.intersection(ids):
+            builders.add(st.name.value)
+    for st, v in reversed(candidates):
+        if id(st) in interp.called:
             continue
-        todo.append((st, v))
+        name = st.name.value
+        # a function that calls a builder of this file builds a model too
+        if name in builders or builders.intersection(idents.get(id(st), ())):
+            todo.append((st, v))
     if not todo:
         return readings, file_notes
     left = UNCALLED_STEPS
@@ -250,8 +260,10 @@ def analyse_uncalled(interp: TrackingInterpreter, globally_bound: set[int]) -> t
         readings.append((origin, line, objs, facts, notes))
     interp.steps = saved_steps
     if skipped:
-        file_notes.append("never-called code: the step allowance of `check` for it was used "
-                          f"up; {', '.join(f'`{s}`' for s in skipped)} skipped")
+        file_notes.append(
+            f"never-called code: `check` reads at most {MAX_READINGS} never-called functions or "
+            f"classes per file, in {UNCALLED_STEPS} steps together; "
+            f"{', '.join(f'`{s}`' for s in reversed(skipped))} skipped")
     return readings, file_notes
 
 
@@ -293,8 +305,29 @@ def to_readings(interp: Interpreter, raw: list[tuple[str, int, list[Any], Progra
                 continue
             if isinstance(obj, Instance):
                 g.class_name = obj.cls.name
+            _mark_unknown(m, g)
             models.append(g)
         if models:
             out.append(UncalledReading.model_construct(origin=origin, line=line, models=models,
                                                        facts=facts, notes=notes))
     return out
+
+
+#: how a layer argument bnlint cannot know appears in a reading's graph config
+UNKNOWN_PREFIX = "<not known statically: "
+
+
+def _mark_unknown(km: Any, g: Any, depth: int = 0) -> None:
+    """Put the layer arguments the graph left out (values not known statically, such as a
+    parameter ``final`` passed as ``activation=final``) back as an explicit unknown, so that a
+    rule reads ``activation`` as unknown instead of Keras's default ``linear``."""
+    from bnlint.keras.builder import KModel
+
+    if depth > 20:
+        return
+    for kla, gla in zip(km.layers, g.layers, strict=False):
+        for k, v in kla.config.items():
+            if k not in gla.config:
+                gla.config[k] = f"{UNKNOWN_PREFIX}{v}>"
+        if isinstance(kla, KModel) and gla.model is not None:
+            _mark_unknown(kla, gla.model, depth + 1)
