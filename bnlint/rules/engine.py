@@ -448,7 +448,7 @@ def prefilter(path: Path, raw: bytes) -> bool:
     if path.suffix.lower() in SOURCE_SUFFIXES:
         if (b"keras" not in raw and b"tensorflow" not in raw) or \
                 _KERAS_BYTES.search(raw) is None:  # memchr-fast first
-            from bnlint.readers.source.snippets import may_be_snippet_bytes
+            from bnlint.snippet_gate import may_be_snippet_bytes
 
             return may_be_snippet_bytes(raw)  # Dense(...) never imported: a snippet
         return True

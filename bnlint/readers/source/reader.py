@@ -30,7 +30,7 @@ _KERAS_RE = re.compile(r"\b(keras|tensorflow|tf_keras)\b")
 def mentions_keras(text: str) -> bool:
     """Cheap pre-filter: does the text mention Keras or TensorFlow at all, or call Keras names
     unqualified as a snippet does?"""
-    from bnlint.readers.source.snippets import SNIPPET_CALL
+    from bnlint.snippet_gate import SNIPPET_CALL
 
     return _KERAS_RE.search(text) is not None or SNIPPET_CALL.search(text) is not None
 

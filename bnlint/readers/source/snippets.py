@@ -11,26 +11,12 @@ from __future__ import annotations
 
 import ast
 import builtins
-import re
 
-#: unqualified calls of names that only Keras code uses (the gate before any parsing)
-SNIPPET_CALL = re.compile(
-    r"(?<![\w.])(?:Sequential|Dense|Conv[123]D|Convolution[123]D|Conv2DTranspose|"
-    r"BatchNormalization|MaxPooling[123]D|MaxPool[123]D|AveragePooling[123]D|"
-    r"GlobalAveragePooling[123]D|LSTM|GRU|SimpleRNN|Embedding)\s*\(")
-#: the same test on raw bytes, as substrings (memchr-fast; the regex then decides)
-SNIPPET_BYTES = (b"Sequential(", b"Dense(", b"Conv1D(", b"Conv2D(", b"Conv3D(",
-                 b"Convolution2D(", b"Convolution1D(", b"BatchNormalization(",
-                 b"MaxPooling2D(", b"LSTM(", b"GRU(", b"Embedding(")
+from bnlint.snippet_gate import SNIPPET_CALL
 
 _TOP = {"Sequential": "keras.Sequential", "Model": "keras.Model", "Input": "keras.Input"}
 _OPTIMIZERS = {"Adam", "SGD", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "AdamW"}
 _UTILS = {"to_categorical": "keras.utils.to_categorical"}
-
-
-def may_be_snippet_bytes(raw: bytes) -> bool:
-    return any(s in raw for s in SNIPPET_BYTES) and SNIPPET_CALL.search(
-        raw.decode("utf-8", "replace")) is not None
 
 
 def _keras_path(name: str) -> str | None:
