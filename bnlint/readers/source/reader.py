@@ -176,7 +176,7 @@ def read_text(
         base.notes.insert(0, version_note)
     decisions = list(interp.decisions)
     if uncalled and function is None:
-        _read_uncalled(interp, base, source)
+        _read_uncalled(interp, base, source, text)
     if not decisions:
         return base
     alts: list[tuple[str, bool, SourceResult]] = []
@@ -314,7 +314,7 @@ def _read_once(module: Any, text: str, source: str, parsed: dict[str, Any], vers
     return result, interp
 
 
-def _read_uncalled(interp: Interpreter, result: SourceResult, source: str) -> None:
+def _read_uncalled(interp: Interpreter, result: SourceResult, source: str, text: str) -> None:
     from bnlint.readers.source.uncalled import analyse_uncalled, to_readings
 
     bound = set()
@@ -323,7 +323,7 @@ def _read_uncalled(interp: Interpreter, result: SourceResult, source: str) -> No
         if m is not None:
             bound.add(id(m))
     try:
-        raw, notes = analyse_uncalled(interp, bound)  # type: ignore[arg-type]
+        raw, notes = analyse_uncalled(interp, bound, text)  # type: ignore[arg-type]
         result.uncalled = to_readings(interp, raw, source)
     except (_Budget, RecursionError) as exc:
         notes = [f"never-called code: not read ({exc.__class__.__name__})"]

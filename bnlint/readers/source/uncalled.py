@@ -55,6 +55,9 @@ MAX_READINGS = 12
 
 _BUILDS = re.compile(r"\b(Sequential|Model|Functional)\b|\.compile\s*\(")
 _IDENT = re.compile(r"[A-Za-z_]\w*")
+# a top-level line that is code: a def/class head (its name captured) or another statement
+_TOP_LINE = re.compile(r"^(?:(?:async[ \t]+)?def[ \t]+(\w+)|class[ \t]+(\w+)|(?=[A-Za-z_]))",
+                       re.MULTILINE)
 _MAIN_TEST = re.compile(r"""^__name__\s*==\s*['"]__main__['"]$|^['"]__main__['"]\s*==\s*__name__$""")
 
 
@@ -128,11 +131,25 @@ def _input_rank(text: str) -> int:
     return 2
 
 
-def analyse_uncalled(interp: TrackingInterpreter, globally_bound: set[int]) -> tuple[
-        list[tuple[str, int, list[Any], ProgramFacts, list[str]]], list[str]]:
+def _segments(text: str) -> dict[str, str]:
+    """Top-level ``def``/``class`` name -> its source text (to the next top-level line)."""
+    out: dict[str, str] = {}
+    heads = list(_TOP_LINE.finditer(text))
+    for i, m in enumerate(heads):
+        name = m.group(1) or m.group(2)
+        if name is None:
+            continue
+        end = heads[i + 1].start() if i + 1 < len(heads) else len(text)
+        out[name] = text[m.start():end]
+    return out
+
+
+def analyse_uncalled(interp: TrackingInterpreter, globally_bound: set[int], text: str,
+                     ) -> tuple[list[tuple[str, int, list[Any], ProgramFacts, list[str]]],
+                                list[str]]:
     """The never-called readings of the module ``interp`` ran: (origin, line, model objects,
     facts, notes) each, and notes for the file. ``globally_bound``: id() of the KModels the
-    module's globals hold (already reported)."""
+    module's globals hold (already reported); ``text``: the module's source."""
     cst = interp.cst
     module = interp.main_ctx.module
     readings: list[tuple[str, int, list[Any], ProgramFacts, list[str]]] = []
@@ -175,38 +192,41 @@ def analyse_uncalled(interp: TrackingInterpreter, globally_bound: set[int]) -> t
                          _facts_slice(interp.facts, f0, f1), []))
 
     # 2. functions never called and model subclasses never instantiated, latest first
-    knames: set[str] | None = None
     candidates: list[tuple[Any, Any]] = []
     for st in module.body:
         if isinstance(st, cst.FunctionDef):
             v = interp.globals.vars.get(st.name.value)
-            if isinstance(v, UserFunc) and v.node is st and v.kind == "function":
+            if isinstance(v, UserFunc) and v.node is st and v.kind == "function" and \
+                    id(st) not in interp.called:
                 candidates.append((st, v))
         elif isinstance(st, cst.ClassDef):
             v = interp.globals.vars.get(st.name.value)
-            if isinstance(v, UserClass) and v.node is st and v.keras_base() == "model":
+            if isinstance(v, UserClass) and v.node is st and id(st) not in interp.called and \
+                    v.keras_base() == "model":
                 candidates.append((st, v))
-    todo = []
+    if not candidates:
+        return readings, file_notes
+    # Which of them build a model is decided on their source text (cut from the file's text at
+    # top-level `def`/`class` lines: no code generation, so a file of plain functions pays
+    # one regex pass).
+    segments = _segments(text)
+    knames = _keras_names(interp)
     builders: set[str] = set()  # functions and classes that build a model themselves
-    idents: dict[int, set[str]] = {}
+    idents: dict[str, set[str]] = {}
     for st, v in candidates:
-        body = interp.text(st)
+        name = st.name.value
         if isinstance(v, UserClass):
-            builders.add(st.name.value)
+            builders.add(name)
             continue
-        if not _BUILDS.search(body) and id(st) in interp.called:
-            continue
-        if knames is None:
-            knames = _keras_names(interp)
-        idents[id(st)] = ids = set(_IDENT.findall(body))
+        body = segments.get(name, "")
+        idents[name] = ids = set(_IDENT.findall(body))
         if _BUILDS.search(body) and knames.intersection(ids):
-            builders.add(st.name.value)
+            builders.add(name)
+    todo = []
     for st, v in reversed(candidates):
-        if id(st) in interp.called:
-            continue
         name = st.name.value
         # a function that calls a builder of this file builds a model too
-        if name in builders or builders.intersection(idents.get(id(st), ())):
+        if name in builders or builders.intersection(idents.get(name, ())):
             todo.append((st, v))
     if not todo:
         return readings, file_notes
@@ -280,7 +300,7 @@ def _instantiate_and_call(interp: TrackingInterpreter, cls: UserClass) -> Any:
     required = [prm for prm in [*p.posonly_params, *p.params][1:] if prm.default is None]
     if len(required) != 1:
         return inst  # several inputs: not called
-    rank = _input_rank(interp.text(cls.node))
+    rank = _input_rank(interp.text(cls.node))  # one class: generating its text is cheap
     shape = (None, *(Sym.atom(f"d{i}") for i in range(1, rank)))
     tensor = kb.make_input(interp.keras.counters.input_name(), shape, interp.version,
                            location=interp.loc(call.node))
