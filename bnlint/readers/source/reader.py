@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bnlint import graph
+from bnlint.guard import TimeBudgetExceeded
 from bnlint.readers.source.facts import SourceError, SourceResult
 from bnlint.readers.source.imports import _norm_text
 from bnlint.readers.source.interpreter import Interpreter
@@ -314,6 +315,11 @@ def _read_once(module: Any, text: str, source: str, parsed: dict[str, Any], vers
     return result, interp
 
 
+#: the note when the file's time budget runs out during the never-called readings (``check``
+#: does not cache the outcome then: it depends on the machine)
+UNCALLED_TIMEOUT = "never-called code: not read, the analysis time budget of the file ran out"
+
+
 def _read_uncalled(interp: Interpreter, result: SourceResult, source: str, text: str) -> None:
     from bnlint.readers.source.uncalled import analyse_uncalled, to_readings
 
@@ -322,11 +328,17 @@ def _read_uncalled(interp: Interpreter, result: SourceResult, source: str, text:
         m = interp.keras.as_model(v, materialize=False)
         if m is not None:
             bound.add(id(m))
+    n0 = len(result.notes)
     try:
         raw, notes = analyse_uncalled(interp, bound, text)  # type: ignore[arg-type]
         result.uncalled = to_readings(interp, raw, source)
     except (_Budget, RecursionError) as exc:
         notes = [f"never-called code: not read ({exc.__class__.__name__})"]
+    except TimeBudgetExceeded as exc:
+        # the module's own reading is complete: keep it, drop the extra readings
+        del result.notes[n0:]
+        result.uncalled = []
+        notes = [f"{UNCALLED_TIMEOUT} ({exc.args[0] if exc.args else '?'} s)"]
     result.notes.extend(notes)
 
 

@@ -253,11 +253,13 @@ def analyse_uncalled(interp: TrackingInterpreter, globally_bound: set[int], text
             else:
                 ret = _instantiate_and_call(interp, v)
         except _Budget as exc:
-            partial = f"{exc}"
+            partial = ("its reading needs more than the "
+                       f"{allowance} steps left for it" if "step" in str(exc)
+                       else "its calls nest too deeply")
         except (_Return, _Break, _Continue, _Raise):
             pass
         except RecursionError:
-            partial = "nesting too deep"
+            partial = "its calls nest too deeply"
         interp.depth = 0
         left -= max(interp.steps - start, 0)
         notes = interp.notes[n0:]
@@ -268,7 +270,10 @@ def analyse_uncalled(interp: TrackingInterpreter, globally_bound: set[int], text
         objs = fresh([r for r in rets if interp.keras.as_model(r, materialize=False)
                       is not None] + list(interp.keras.models[m0:]))
         if partial:
-            notes.append(f"reading stopped: {partial}; the result is partial")
+            # a model cut off mid-way (a Sequential whose last layers were never added) would
+            # give findings the code does not have: the reading is dropped
+            file_notes.append(f"never-called code: `{name}(...)` not checked ({partial})")
+            continue
         if not objs:
             continue
         line, _, _ = interp.pos(st)
