@@ -167,14 +167,7 @@ def analyse_uncalled(interp: TrackingInterpreter, globally_bound: set[int], text
         return out
 
     # 1. models made by top-level calls of the module run that no global holds
-    main_lines: list[tuple[int, int]] = []
-    for st in module.body:
-        if _main_block(interp, st):
-            try:
-                pos = interp.positions[st]
-                main_lines.append((pos.start.line, pos.end.line))
-            except KeyError:
-                pass
+    main_lines: list[tuple[int, int]] | None = None
     for fn, node, m0, m1, f0, f1 in interp.top_calls:
         if m1 <= m0 or fn.ctx is not interp.main_ctx:
             continue
@@ -182,6 +175,15 @@ def analyse_uncalled(interp: TrackingInterpreter, globally_bound: set[int], text
         if not objs:
             continue
         line, _, _ = interp.pos(node)
+        if main_lines is None:  # the `if __name__ == "__main__":` blocks, on first need
+            main_lines = []
+            for st in module.body:
+                if _main_block(interp, st):
+                    try:
+                        pos = interp.positions[st]
+                        main_lines.append((pos.start.line, pos.end.line))
+                    except KeyError:
+                        pass
         try:
             raw_line = interp.positions[node].start.line
         except KeyError:
