@@ -196,3 +196,39 @@ def test_check_prints_how_the_file_was_read() -> None:
     assert r.returncode == 1
     assert "snippet.py: note: snippet: `Activation`" in r.stderr
     assert "keras2_era.py: note: keras version: Keras 2 semantics" in r.stderr
+
+
+def test_a_model_nested_in_the_readings_model_is_checked_as_nested(tmp_path: Path) -> None:
+    # BN003 spares a backbone that ends in BN; the inner model must not be checked as a
+    # top-level model of its own (shape of tf_keras's model_subclassing_test_util.py)
+    p = tmp_path / "nested.py"
+    p.write_text('''from tensorflow import keras
+
+
+def get_nested(input_dim, num_classes):
+    inputs = keras.Input(shape=(input_dim,))
+
+    class Inner(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = keras.layers.Dense(5, activation="relu")
+            self.bn = keras.layers.BatchNormalization()
+
+        def call(self, x):
+            return self.bn(self.dense(x))
+
+    x = Inner()(inputs)
+    return keras.Model(inputs, keras.layers.Dense(num_classes)(x))
+''')
+    assert check(p) == []
+
+
+def test_a_subclass_whose_call_takes_two_inputs_is_not_called(tmp_path: Path) -> None:
+    p = tmp_path / "two.py"
+    p.write_text("import keras\n\n\nclass Two(keras.Model):\n    def __init__(self):\n"
+                 "        super().__init__()\n        self.d = keras.layers.Dense(1, "
+                 "activation='softmax')\n\n    def call(self, a, b):\n        return self.d(a)\n")
+    found = check(p)
+    assert [f.code for f in found] == ["KR001"]  # the layer's own configuration still counts
+    assert found[0].message.endswith(
+        "(in `Two(...)`, never instantiated in this file, read with unknown arguments)")

@@ -248,20 +248,21 @@ def analyse_uncalled(interp: TrackingInterpreter, globally_bound: set[int], text
         m0, f0, n0 = len(interp.keras.models), _facts_len(interp.facts), len(interp.notes)
         ret: Any = None
         partial = None
+        called_on_input = False
         interp.depth = 0
         try:
             if isinstance(v, UserFunc):
                 ret = interp.call_user(v, [], {}, v.node)
             else:
-                ret = _instantiate_and_call(interp, v)
+                ret, called_on_input = _instantiate_and_call(interp, v)
         except _Budget as exc:
             partial = ("its reading needs more than the "
                        f"{allowance} steps left for it" if "step" in str(exc)
-                       else "its calls nest too deeply")
+                       else "its calls nest deeper than bnlint follows")
         except (_Return, _Break, _Continue, _Raise):
             pass
         except RecursionError:
-            partial = "its calls nest too deeply"
+            partial = "its calls nest deeper than bnlint follows"
         interp.depth = 0
         left -= max(interp.steps - start, 0)
         notes = interp.notes[n0:]
@@ -283,7 +284,7 @@ def analyse_uncalled(interp: TrackingInterpreter, globally_bound: set[int], text
             origin = f"in `{name}(...)`, never called in this file, read with unknown arguments"
         else:
             origin = (f"in `{name}(...)`, never instantiated in this file, read with unknown "
-                      "arguments on a symbolic input")
+                      "arguments" + (" on a symbolic input" if called_on_input else ""))
         readings.append((origin, line, objs, facts, notes))
     interp.steps = saved_steps
     if skipped:
@@ -294,25 +295,26 @@ def analyse_uncalled(interp: TrackingInterpreter, globally_bound: set[int], text
     return readings, file_notes
 
 
-def _instantiate_and_call(interp: TrackingInterpreter, cls: UserClass) -> Any:
-    """``cls()`` with its ``__init__`` parameters unknown, called on a symbolic input."""
+def _instantiate_and_call(interp: TrackingInterpreter, cls: UserClass) -> tuple[Any, bool]:
+    """``cls()`` with its ``__init__`` parameters unknown, called on a symbolic input when its
+    ``call`` takes one; (instance, whether it was called)."""
     from bnlint.keras import builder as kb
     from bnlint.symbolic import Sym
 
     inst = interp.keras.instantiate(cls, [], {}, cls.node)
     call = cls.lookup("call")
     if not isinstance(inst, Instance) or not isinstance(call, UserFunc):
-        return inst
+        return inst, False
     p = call.node.params
     required = [prm for prm in [*p.posonly_params, *p.params][1:] if prm.default is None]
     if len(required) != 1:
-        return inst  # several inputs: not called
+        return inst, False  # several inputs: not called
     rank = _input_rank(interp.text(cls.node))  # one class: generating its text is cheap
     shape = (None, *(Sym.atom(f"d{i}") for i in range(1, rank)))
     tensor = kb.make_input(interp.keras.counters.input_name(), shape, interp.version,
                            location=interp.loc(call.node))
     interp.call(inst, [tensor], {}, call.node, interp.globals)
-    return inst
+    return inst, True
 
 
 def to_readings(interp: Interpreter, raw: list[tuple[str, int, list[Any], ProgramFacts,
@@ -324,20 +326,39 @@ def to_readings(interp: Interpreter, raw: list[tuple[str, int, list[Any], Progra
     out = []
     for origin, line, objs, facts, notes in raw:
         models = []
+        kept = []
         for obj in objs:
             m = interp.keras.as_model(obj)
             try:
                 g = kb.to_graph(m, source)
             except Exception:
                 continue
+            kept.append(obj)
             if isinstance(obj, Instance):
                 g.class_name = obj.cls.name
             _mark_unknown(m, g)
             models.append(g)
+        # a model used inside another one of the reading is checked there, as a nested model
+        # (rules treat a top-level model's outputs differently from a backbone's)
+        inner = {id(x) for x in objs for y in objs if x is not y and _nests(
+            interp.keras.as_model(y, materialize=False), interp.keras.as_model(x, materialize=False))}
+        models = [g for g, obj in zip(models, kept, strict=True) if id(obj) not in inner]
         if models:
             out.append(UncalledReading.model_construct(origin=origin, line=line, models=models,
                                                        facts=facts, notes=notes))
     return out
+
+
+def _nests(outer: Any, inner: Any, depth: int = 0) -> bool:
+    """Is the model ``inner`` a layer of ``outer`` (at any depth)?"""
+    from bnlint.keras.builder import KModel
+
+    if outer is None or inner is None or depth > 20:
+        return False
+    for la in outer.layers:
+        if la is inner or (isinstance(la, KModel) and _nests(la, inner, depth + 1)):
+            return True
+    return False
 
 
 #: how a layer argument bnlint cannot know appears in a reading's graph config
