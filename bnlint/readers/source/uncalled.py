@@ -53,7 +53,7 @@ READING_STEPS = 40_000
 #: readings per file (functions, classes and import-time calls together)
 MAX_READINGS = 12
 
-_BUILDS = re.compile(r"\b(Sequential|Model|Functional)\b|\.compile\s*\(")
+_BUILDS = re.compile(r"\b(?:Sequential|Model|Functional)\s*\(|\.compile\s*\(")
 _IDENT = re.compile(r"[A-Za-z_]\w*")
 # a top-level line that is code: a def/class head (its name captured) or another statement
 _TOP_LINE = re.compile(r"^(?:(?:async[ \t]+)?def[ \t]+(\w+)|class[ \t]+(\w+)|(?=[A-Za-z_]))",
