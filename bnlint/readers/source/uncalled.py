@@ -235,9 +235,15 @@ def analyse_uncalled(interp: TrackingInterpreter, globally_bound: set[int], text
     left = UNCALLED_STEPS
     skipped: list[str] = []
     saved_steps = interp.steps
+    nodes = {st.name.value: st for st, _ in candidates}
     for st, v in todo:
         name = st.name.value
         if id(st) in interp.called:  # a reading before this one called it
+            continue
+        uses = builders.intersection(idents.get(name, ())) - {name}
+        if name not in builders and uses and all(id(nodes[u]) in interp.called for u in uses):
+            # a thin wrapper (ResNet50 -> ResNet) of builders already read: the same lines
+            # with other arguments, nothing new to check
             continue
         if len(readings) >= MAX_READINGS or left <= 0:
             skipped.append(name)
