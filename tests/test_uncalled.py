@@ -232,3 +232,27 @@ def test_a_subclass_whose_call_takes_two_inputs_is_not_called(tmp_path: Path) ->
     assert [f.code for f in found] == ["KR001"]  # the layer's own configuration still counts
     assert found[0].message.endswith(
         "(in `Two(...)`, never instantiated in this file, read with unknown arguments)")
+
+
+def test_files_without_builders_pay_no_code_generation(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 50 never-called functions that name Keras but build no model: decided on the file's text,
+    # never by generating code for them, and none is evaluated
+    import bnlint.readers.source.uncalled as uncalled
+
+    text = "import keras\n\n\n" + "".join(
+        f"def f{i}(x):\n    '''A Model helper.'''\n    return keras.ops.relu(x) + {i}\n\n\n"
+        for i in range(50))
+    generated: list = []
+    evaluated: list = []
+    original = uncalled.analyse_uncalled
+
+    def spy(interp, bound, text):  # type: ignore[no-untyped-def]
+        monkeypatch.setattr(type(interp), "text", lambda self, node: generated.append(node) or "")
+        real = type(interp).call_user
+        monkeypatch.setattr(type(interp), "call_user",
+                            lambda self, *a: evaluated.append(a[0]) or real(self, *a))
+        return original(interp, bound, text)
+
+    monkeypatch.setattr(uncalled, "analyse_uncalled", spy)
+    r = read_text(text, "ops.py", uncalled=True)
+    assert r.uncalled == [] and generated == [] and evaluated == []
