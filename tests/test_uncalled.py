@@ -256,3 +256,18 @@ def test_files_without_builders_pay_no_code_generation(monkeypatch: pytest.Monke
     monkeypatch.setattr(uncalled, "analyse_uncalled", spy)
     r = read_text(text, "ops.py", uncalled=True)
     assert r.uncalled == [] and generated == [] and evaluated == []
+
+
+def test_the_setting_is_part_of_the_cache_key(tmp_path: Path) -> None:
+    (tmp_path / "models.py").write_text((FIX / "library_model.py").read_text())
+
+    def run_check() -> str:
+        return subprocess.run([sys.executable, "-m", "bnlint", "check", "models.py",
+                               "--output-format", "concise"], capture_output=True, text=True,
+                              cwd=tmp_path, timeout=120).stdout
+
+    assert "BN001" in run_check()
+    (tmp_path / "pyproject.toml").write_text("[tool.bnlint]\nanalyze-uncalled = false\n")
+    assert run_check() == "All checks passed!\n"
+    (tmp_path / "pyproject.toml").unlink()
+    assert "BN001" in run_check()
