@@ -1,0 +1,205 @@
+"""The truth of the real-world corpus: each entry's model built by real Keras.
+
+Every entry of ``manifest.json`` runs in a fresh Python process (Keras's automatic names
+start from zero) with a timeout: a function target is imported from its package (its source
+root and its dependencies' on ``sys.path``) and called with the entry's arguments (Python
+expressions, evaluated in the module's namespace); a script runs with its defines,
+substitutions and ``run_until`` cut (``tests/oracle_facts.run_program_facts``), then its
+target if it has one. ``keras_facts`` of the model(s) goes to ``truth/<id>.json``.
+Keras 2 entries run tf_keras (``TF_USE_LEGACY_KERAS=1``, so ``tensorflow.keras`` is tf_keras).
+
+An entry that fails under Keras is moved from ``entries`` to ``dropped`` with the reason
+(``--drop``); without ``--drop`` failures are only printed.
+
+    python benchmarks/realworld/make_truth.py                 # all entries without a truth
+    python benchmarks/realworld/make_truth.py --force ID ...  # rebuild some
+    python benchmarks/realworld/make_truth.py --drop -j 2     # and drop the failures
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from corpus import (  # noqa: E402
+    DEFAULT_MIRROR,
+    ROOT,
+    TRUTH,
+    NotAvailable,
+    entry_files,
+    load_manifest,
+    module_name,
+    save_manifest,
+    truth_text,
+)
+
+WORKER = r'''
+import contextlib, importlib, io, json, os, sys, traceback
+req = json.loads(sys.stdin.read())
+sys.path.insert(0, req["tests"])
+for r in reversed(req["roots"]):
+    sys.path.insert(0, r)
+from oracle_facts import keras_facts, run_program_facts
+version = req["version"]
+if version == 3:
+    import keras
+    base_ns = {"keras": keras}
+else:
+    import tf_keras
+    base_ns = {"tf_keras": tf_keras}
+import numpy as np
+base_ns["np"] = np
+
+def evaluate(exprs, ns):
+    return {k: eval(v, dict(ns)) for k, v in exprs.items()}
+
+def call(ns, target, args):
+    owner, dot, meth = target.partition(".")
+    obj = ns[owner]
+    kwargs = evaluate(args, {**base_ns, **ns})
+    if dot:
+        import inspect
+        if isinstance(inspect.getattr_static(obj, meth), (staticmethod, classmethod)):
+            return getattr(obj, meth)(**kwargs)
+        return getattr(obj(), meth)(**kwargs)
+    return obj(**kwargs)
+
+out = {"error": None, "models": {}}
+buf = io.StringIO()
+try:
+    defines = evaluate(req["defines"], base_ns)
+    if req["module"] and req["target"]:
+        with contextlib.redirect_stdout(buf):
+            mod = importlib.import_module(req["module"])
+            model = call(vars(mod), req["target"], req["args"])
+        out["models"]["<target>"] = keras_facts(model, version)
+    elif req["target"]:
+        ns = {"__name__": "__main__", "__file__": req["path"], **defines}
+        with contextlib.redirect_stdout(buf):
+            exec(compile(req["text"], req["path"], "exec"), ns)
+            model = call(ns, req["target"], req["args"])
+        out["models"]["<target>"] = keras_facts(model, version)
+    else:
+        os.chdir(os.path.dirname(req["path"]))
+        out = run_program_facts(req["text"], req["path"], version, defines)
+except BaseException as exc:
+    tb = traceback.extract_tb(exc.__traceback__)
+    where = f"{os.path.basename(tb[-1].filename)}:{tb[-1].lineno}" if tb else "?"
+    out["error"] = f"{type(exc).__name__}: {str(exc)[:300]} ({where})"
+print("@@TRUTH@@" + json.dumps(out, sort_keys=True))
+'''
+
+
+def truth_for(manifest: dict[str, Any], entry: dict[str, Any], mirror: Path,
+              timeout: float) -> dict[str, Any]:
+    """{"error": reason | None, "models": {variable or "<target>": facts}}."""
+    try:
+        path, roots = entry_files(manifest, entry, mirror)
+    except NotAvailable as exc:
+        return {"error": None, "not_available": str(exc), "models": {}}
+    version = entry.get("keras", 3)
+    text = truth_text(entry, path.read_text(encoding="utf-8", errors="replace"))
+    module = None
+    if entry.get("target") and not entry.get("subs") and not entry.get("run_until"):
+        module = module_name(roots[0], path)
+        if module is None:  # a top-level module file: import it by its stem
+            roots = [path.parent, *roots]
+            module = path.stem
+    req = {"tests": str(ROOT / "tests"), "roots": [str(r) for r in roots], "path": str(path),
+           "module": module, "text": text, "target": entry.get("target"),
+           "args": entry.get("args", {}), "defines": entry.get("defines", {}),
+           "version": version}
+    with tempfile.TemporaryDirectory() as home:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        env.update(TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore", KERAS_HOME=home,
+                   CUDA_VISIBLE_DEVICES="-1", KERAS_BACKEND="tensorflow",
+                   TF_USE_LEGACY_KERAS="1" if version == 2 else "0")
+        try:
+            proc = subprocess.run([sys.executable, "-c", WORKER], input=json.dumps(req),
+                                  capture_output=True, text=True, env=env, cwd=home,
+                                  timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return {"error": f"timeout after {timeout:.0f} s", "models": {}}
+    marker = [ln for ln in proc.stdout.splitlines() if ln.startswith("@@TRUTH@@")]
+    if not marker:
+        return {"error": f"worker died (exit {proc.returncode}): {proc.stderr.strip()[-300:]}",
+                "models": {}}
+    out = json.loads(marker[-1][len("@@TRUTH@@"):])
+    wanted = entry.get("models")
+    if wanted:
+        out["models"] = {k: v for k, v in out["models"].items() if k in wanted}
+    return out
+
+
+def failure(entry: dict[str, Any], out: dict[str, Any]) -> str | None:
+    """Why this truth is unusable (the entry is dropped), or None."""
+    good = {k: v for k, v in out["models"].items() if "layers" in v}
+    if out.get("error") and (entry.get("target") or not good):
+        return out["error"]
+    if not good:
+        return "no built model"
+    bad = [k for k, v in out["models"].items() if "layers" not in v]
+    if entry.get("models") and bad:
+        return f"model(s) not built: {bad}"
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("ids", nargs="*")
+    ap.add_argument("--force", action="store_true", help="rebuild existing truths")
+    ap.add_argument("--drop", action="store_true", help="move failing entries to 'dropped'")
+    ap.add_argument("--mirror", type=Path, default=DEFAULT_MIRROR)
+    ap.add_argument("--timeout", type=float, default=300)
+    ap.add_argument("-j", "--jobs", type=int, default=1)
+    ns = ap.parse_args(argv)
+    manifest = load_manifest()
+    entries = [e for e in manifest["entries"] if not ns.ids or e["id"] in ns.ids]
+    if not ns.force:
+        entries = [e for e in entries if not (TRUTH / f"{e['id']}.json").is_file()]
+    TRUTH.mkdir(exist_ok=True)
+
+    def one(entry: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        return entry, truth_for(manifest, entry, ns.mirror, ns.timeout)
+
+    dropped: dict[str, str] = {}
+    with ThreadPoolExecutor(ns.jobs) as pool:
+        for entry, out in pool.map(one, entries):
+            if out.get("not_available"):
+                print(f"{entry['id']}: not available: {out['not_available']}")
+                continue
+            why = failure(entry, out)
+            if why:
+                print(f"{entry['id']}: FAILS under Keras: {why}")
+                dropped[entry["id"]] = why
+                continue
+            out["models"] = {k: v for k, v in out["models"].items() if "layers" in v}
+            (TRUTH / f"{entry['id']}.json").write_text(json.dumps(out, indent=1, sort_keys=True)
+                                                       + "\n")
+            sizes = {k: v["total_params"] for k, v in out["models"].items()}
+            print(f"{entry['id']}: {sizes}", flush=True)
+    if ns.drop and dropped:
+        manifest = load_manifest()
+        keep = []
+        for e in manifest["entries"]:
+            if e["id"] in dropped:
+                manifest.setdefault("dropped", []).append({**e, "reason": dropped[e["id"]]})
+            else:
+                keep.append(e)
+        manifest["entries"] = keep
+        save_manifest(manifest)
+        print(f"dropped {len(dropped)} entries")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
