@@ -16,10 +16,12 @@ An entry::
      "args": {name: python expression}, "defines": {name: python expression},
      "bnlint_defines": {expression: value} (only for bnlint: e.g. "x_train.shape[1:]"),
      "subs": [[old, new], ...] (truth only: skip data loading/training),
-     "run_until": text (truth only: execute the script up to the first line containing it),
+     "run_until": text (truth only: execute the script up to the first line starting with it),
      "models": [variable, ...] (scripts: which module-level models to compare; default all),
      "keras": 3 | 2, "deps": [source keys whose roots join sys.path (truth only)],
-     "files": [other paths of a github source the entry needs beside it]}
+     "files": [other paths (or folders, ending in "/") of a github source the entry needs],
+     "stub_datasets": true (truth only: ``keras.datasets.*.load_data`` returns arrays of the
+     real shapes without the network)}
 """
 
 from __future__ import annotations
@@ -97,7 +99,9 @@ def github_root(repo: str, commit: str, paths: list[str], mirror: Path) -> Path:
     """Directory holding ``paths`` of ``repo`` at ``commit``, copied out of the mirror."""
     key = repo.replace("/", "+")
     root = CACHE / "github" / f"{key}@{commit[:12]}"
-    missing = [p for p in paths if not (root / p).is_file()]
+    missing = [p for p in paths if p.endswith("/") or not (root / p).is_file()]
+    if root.is_dir() and all((root / p).is_dir() for p in missing):
+        missing = []
     if not missing:
         return root
     base = mirror / key
@@ -106,7 +110,17 @@ def github_root(repo: str, commit: str, paths: list[str], mirror: Path) -> Path:
         gitdir = base / ".git" if (base / ".git").is_dir() else base
     if not gitdir.is_dir():
         raise NotAvailable(f"no mirror of github:{repo} under {mirror}")
+    expanded: list[str] = []
     for p in missing:
+        if p.endswith("/"):  # a whole folder of the source
+            proc = subprocess.run(["git", "--git-dir", str(gitdir), "ls-tree", "-r",
+                                   "--name-only", commit, p], capture_output=True, text=True)
+            if proc.returncode != 0 or not proc.stdout.strip():
+                raise NotAvailable(f"github:{repo}@{commit[:12]}:{p} not in the mirror")
+            expanded += [q for q in proc.stdout.splitlines() if not (root / q).is_file()]
+        else:
+            expanded.append(p)
+    for p in expanded:
         proc = subprocess.run(["git", "--git-dir", str(gitdir), "show", f"{commit}:{p}"],
                               capture_output=True)
         if proc.returncode != 0:
@@ -161,7 +175,7 @@ def truth_text(entry: dict[str, Any], text: str) -> str:
     if until:
         lines = text.splitlines(keepends=True)
         for i, line in enumerate(lines):
-            if until in line:
+            if line.startswith(until):
                 text = "".join(lines[:i])
                 break
         else:

@@ -58,6 +58,29 @@ else:
     base_ns = {"tf_keras": tf_keras}
 import numpy as np
 base_ns["np"] = np
+if req.get("stub_datasets"):
+    # keras.datasets.*.load_data without the network: arrays of the real shapes and dtypes,
+    # fewer samples (the model does not depend on the values or the sample count).
+    rng = np.random.default_rng(0)
+    def images(shape, n):
+        return np.zeros((n, *shape), dtype="uint8")
+    def labels(n, k, col=False):
+        y = (np.arange(n) % k).astype("uint8")
+        return y.reshape(-1, 1) if col else y
+    def sequences(n, num_words):
+        top = num_words or 20000
+        return np.array([list(rng.integers(1, top, size=int(rng.integers(40, 300))))
+                         for _ in range(n)], dtype=object)
+    def stub(name, fn):
+        ds = importlib.import_module(("keras" if version == 3 else "tf_keras") + ".datasets." + name)
+        ds.load_data = fn
+    stub("mnist", lambda *a, **k: ((images((28, 28), 256), labels(256, 10)), (images((28, 28), 64), labels(64, 10))))
+    stub("fashion_mnist", lambda *a, **k: ((images((28, 28), 256), labels(256, 10)), (images((28, 28), 64), labels(64, 10))))
+    stub("cifar10", lambda *a, **k: ((images((32, 32, 3), 256), labels(256, 10, True)), (images((32, 32, 3), 64), labels(64, 10, True))))
+    stub("cifar100", lambda *a, **k: ((images((32, 32, 3), 256), labels(256, 100, True)), (images((32, 32, 3), 64), labels(64, 100, True))))
+    stub("imdb", lambda *a, num_words=None, **k: ((sequences(128, num_words), labels(128, 2)), (sequences(32, num_words), labels(32, 2))))
+    stub("reuters", lambda *a, num_words=None, **k: ((sequences(128, num_words), labels(128, 46)), (sequences(32, num_words), labels(32, 46))))
+    stub("boston_housing", lambda *a, **k: ((np.zeros((256, 13)), np.zeros(256)), (np.zeros((64, 13)), np.zeros(64))))
 
 def evaluate(exprs, ns):
     return {k: eval(v, dict(ns)) for k, v in exprs.items()}
@@ -117,7 +140,7 @@ def truth_for(manifest: dict[str, Any], entry: dict[str, Any], mirror: Path,
     req = {"tests": str(ROOT / "tests"), "roots": [str(r) for r in roots], "path": str(path),
            "module": module, "text": text, "target": entry.get("target"),
            "args": entry.get("args", {}), "defines": entry.get("defines", {}),
-           "version": version}
+           "version": version, "stub_datasets": entry.get("stub_datasets", False)}
     with tempfile.TemporaryDirectory() as home:
         env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
         env.update(TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore", KERAS_HOME=home,
