@@ -30,7 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from corpus import (  # noqa: E402
+from corpus import (
     DEFAULT_MIRROR,
     ROOT,
     TRUTH,

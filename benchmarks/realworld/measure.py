@@ -41,7 +41,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from corpus import (  # noqa: E402
+from corpus import (
     DEFAULT_MIRROR,
     HERE,
     ROOT,
@@ -234,7 +234,12 @@ def render(results: list[dict[str, Any]], manifest: dict[str, Any], wall: float,
     counts = Counter(r["class"] for r in results)
     measured = [r for r in results if r["class"] in ORDER]
     n = len(measured)
-    sources = {r["source"] for r in measured}
+    def origin(key: str) -> str:
+        src = manifest["sources"][key]
+        return src.get("github") or src["pypi"].split("==")[0]
+
+    sources = {origin(r["source"]) for r in measured}
+    all_sources = {origin(k) for k in manifest["sources"]}
     pct = (lambda k: f"{100 * counts[k] / n:.1f}%") if n else (lambda k: "-")
     partly = [r for r in measured if r["class"] == "partly"]
     frac = (sum(r["exact_layers"] for r in partly) / max(1, sum(r["layers"] for r in partly)))
@@ -250,7 +255,7 @@ def render(results: list[dict[str, Any]], manifest: dict[str, Any], wall: float,
         "",
         f"- entries measured: **{n}** from **{len(sources)}** sources "
         f"(manifest: {len(manifest['entries'])} entries, "
-        f"{len(manifest['sources'])} sources; {len(manifest.get('dropped', []))} dropped "
+        f"{len(all_sources)} sources — PyPI packages and GitHub repositories; {len(manifest.get('dropped', []))} dropped "
         f"because they fail under Keras)",
         f"- not available here: {counts['not available']}; without truth: {counts['no truth']}",
         f"- **exact {counts['exact']} ({pct('exact')})**, partly known {counts['partly']} "
