@@ -26,12 +26,14 @@ An entry::
 
 from __future__ import annotations
 
+import fcntl
 import json
 import re
 import shutil
 import subprocess
 import sys
 import tarfile
+import threading
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -60,12 +62,25 @@ def _norm(name: str) -> str:
     return re.sub(r"[-_.]+", "_", name).lower()
 
 
+_LOCK = threading.Lock()
+
+
 def pypi_root(spec: str) -> Path:
-    """Unpacked root of ``name==version`` (downloaded on first use)."""
+    """Unpacked root of ``name==version`` (downloaded on first use; one process and thread
+    at a time unpacks)."""
     name, _, version = spec.partition("==")
     root = CACHE / "pypi" / f"{name}-{version}"
     if root.is_dir():
         return root
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with _LOCK, open(CACHE / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if root.is_dir():
+            return root
+        return _download(spec, name, version, root)
+
+
+def _download(spec: str, name: str, version: str, root: Path) -> Path:
     dl = CACHE / "dl" / f"{name}-{version}"
     dl.mkdir(parents=True, exist_ok=True)
     files = [p for p in dl.iterdir() if p.suffix in (".whl", ".gz", ".zip")]
