@@ -212,8 +212,11 @@ def measure_entry(manifest: dict[str, Any], entry: dict[str, Any], mirror: Path,
         per.append(cmp)
     res["models"] = per
     res["class"] = min((m["class"] for m in per), key=ORDER.index)
+    notes = [ln.split(": note: ", 1)[1] for ln in proc.stderr.splitlines() if ": note: " in ln]
+    res["stderr_notes"] = notes[:8]
     if res["class"] == "lost":
-        res["why"] = (proc.stderr.strip().splitlines() or ["(nothing printed)"])[-1][:200]
+        last = (proc.stderr.strip().splitlines() or ["(nothing printed)"])[-1]
+        res["why"] = (f"{notes[0][:120]} … " if notes and notes[0] not in last else "") + last
     res["exact_layers"] = sum(m["exact_layers"] for m in per)
     res["layers"] = sum(m["layers"] for m in per)
     res["line_note"] = all(m["line_note"] for m in per)
