@@ -130,7 +130,13 @@ def truth_for(manifest: dict[str, Any], entry: dict[str, Any], mirror: Path,
     except NotAvailable as exc:
         return {"error": None, "not_available": str(exc), "models": {}}
     version = entry.get("keras", 3)
-    text = truth_text(entry, path.read_text(encoding="utf-8", errors="replace"))
+    raw = path.read_text(encoding="utf-8", errors="replace")
+    if path.suffix == ".ipynb":  # the cells as one program, as bnlint reads a notebook
+        sys.path.insert(0, str(ROOT))
+        from bnlint.readers.notebook import join_cells, notebook_cells
+
+        raw, _ = join_cells(notebook_cells(json.loads(raw)))
+    text = truth_text(entry, raw)
     module = None
     if entry.get("target") and not entry.get("subs") and not entry.get("run_until"):
         module = module_name(roots[0], path)
