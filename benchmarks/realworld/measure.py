@@ -297,7 +297,39 @@ def render(results: list[dict[str, Any]], manifest: dict[str, Any], wall: float,
         out.append(f"| {r['id']} | {r['source']} | {r['class']} | {layers} | "
                    f"{r.get('seconds', 0):.2f} | {first} |")
     out.append("")
+    causes = cause_table(measured)
+    if causes:
+        out += ["## The most common first notes of the entries that are not exact", "",
+                "The first note bnlint printed for each such entry, with names, numbers and "
+                "quoted code replaced by placeholders, grouped:", "",
+                "| entries | note | examples |", "|---:|---|---|"]
+        bar = "\\|"
+        out += [f"| {len(ids)} | {pattern.replace('|', bar)} | {', '.join(ids[:4])} |"
+                for pattern, ids in causes[:15]]
+        out.append("")
     return "\n".join(out)
+
+
+def cause_pattern(note: str) -> str:
+    """A note with its specifics (quoted code, names, numbers, file names) replaced."""
+    note = re.sub(r"`[^`]*`", "`…`", note)
+    note = re.sub(r"'[^']*'", "'…'", note)
+    note = re.sub(r"[\w./-]+\.(py|ipynb)", "FILE", note)
+    note = re.sub(r"\d+", "N", note)
+    return note.strip()[:140]
+
+
+def cause_table(results: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
+    groups: dict[str, list[str]] = {}
+    for r in results:
+        if r["class"] in ("exact", "error"):
+            continue
+        notes = r.get("stderr_notes") or []
+        if not notes:
+            notes = [n for m in r.get("models", []) for n in m.get("notes", [])]
+        key = cause_pattern(notes[0]) if notes else "(no note)"
+        groups.setdefault(key, []).append(r["id"])
+    return sorted(groups.items(), key=lambda kv: -len(kv[1]))
 
 
 def main(argv: list[str] | None = None) -> int:
