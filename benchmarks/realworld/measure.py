@@ -88,10 +88,17 @@ def compare_model(got: dict[str, Any], want: dict[str, Any]) -> dict[str, Any]:
     exact_layers = 0
     inexact: list[str] = []
     for i, tl in enumerate(want["layers"]):
+        # The same position and name; else the same name and class; else, when both lists
+        # are as long, the same position and class (a layer named differently).
+        at = got["layers"][i] if i < len(got["layers"]) else None
         gl = by_name.get(tl["name"])
-        if gl is None and i < len(got["layers"]) and \
-                got["layers"][i]["class_name"] == tl["class_name"]:
-            gl = got["layers"][i]
+        if at is not None and at["name"] == tl["name"]:
+            gl = at
+        elif gl is not None and gl["class_name"] != tl["class_name"]:
+            gl = None
+        if gl is None and at is not None and at["class_name"] == tl["class_name"] and \
+                len(got["layers"]) == len(want["layers"]):
+            gl = at
         if gl is None:
             inexact.append(f"{tl['name']}: missing")
             continue
