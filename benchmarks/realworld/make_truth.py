@@ -1,7 +1,8 @@
 """The truth of the real-world corpus: each entry's model built by real Keras.
 
-Every entry of ``manifest.json`` runs in a fresh Python process (Keras's automatic names
-start from zero) with a timeout: a function target is imported from its package (its source
+Entries of ``manifest.json`` run in fresh Python processes, a few per process (``--batch``),
+the Keras session cleared before each so automatic names start from zero, with a timeout
+(an entry whose process dies is run again alone): a function target is imported from its package (its source
 root and its dependencies' on ``sys.path``) and called with the entry's arguments (Python
 expressions, evaluated in the module's namespace); a script runs with its defines,
 substitutions and ``run_until`` cut (``tests/oracle_facts.run_program_facts``), then its
@@ -44,21 +45,24 @@ from corpus import (
 
 WORKER = r'''
 import contextlib, importlib, io, json, os, sys, traceback
-req = json.loads(sys.stdin.read())
-sys.path.insert(0, req["tests"])
-for r in reversed(req["roots"]):
-    sys.path.insert(0, r)
+reqs = json.loads(sys.stdin.read())
+sys.path.insert(0, reqs[0]["tests"])
 from oracle_facts import keras_facts, run_program_facts
-version = req["version"]
+version = reqs[0]["version"]
 if version == 3:
     import keras
     base_ns = {"keras": keras}
+    clear_session = keras.backend.clear_session
 else:
     import tf_keras
     base_ns = {"tf_keras": tf_keras}
+    clear_session = tf_keras.backend.clear_session
 import numpy as np
 base_ns["np"] = np
-if req.get("stub_datasets"):
+home = os.getcwd()
+stubbed = False
+
+def install_stubs():
     # keras.datasets.*.load_data without the network: arrays of the real shapes and dtypes,
     # fewer samples (the model does not depend on the values or the sample count).
     rng = np.random.default_rng(0)
@@ -96,39 +100,47 @@ def call(ns, target, args):
         return getattr(obj(), meth)(**kwargs)
     return obj(**kwargs)
 
-out = {"error": None, "models": {}}
-buf = io.StringIO()
-try:
-    defines = evaluate(req["defines"], base_ns)
-    if req["module"] and req["target"]:
-        with contextlib.redirect_stdout(buf):
-            mod = importlib.import_module(req["module"])
-            model = call(vars(mod), req["target"], req["args"])
-        out["models"]["<target>"] = keras_facts(model, version)
-    elif req["target"]:
-        ns = {"__name__": "__main__", "__file__": req["path"], **defines}
-        with contextlib.redirect_stdout(buf):
-            exec(compile(req["text"], req["path"], "exec"), ns)
-            model = call(ns, req["target"], req["args"])
-        out["models"]["<target>"] = keras_facts(model, version)
-    else:
-        os.chdir(os.path.dirname(req["path"]))
-        out = run_program_facts(req["text"], req["path"], version, defines)
-except BaseException as exc:
-    tb = traceback.extract_tb(exc.__traceback__)
-    where = f"{os.path.basename(tb[-1].filename)}:{tb[-1].lineno}" if tb else "?"
-    out["error"] = f"{type(exc).__name__}: {str(exc)[:300]} ({where})"
-print("@@TRUTH@@" + json.dumps(out, sort_keys=True))
+for i, req in enumerate(reqs):
+    # Each entry starts from a cleared session: Keras's automatic names count from zero, as
+    # in a fresh process.
+    clear_session()
+    os.chdir(home)
+    for r in reversed(req["roots"]):
+        if r not in sys.path:
+            sys.path.insert(0, r)
+    if req.get("stub_datasets") and not stubbed:
+        install_stubs()
+        stubbed = True
+    out = {"error": None, "models": {}}
+    buf = io.StringIO()
+    try:
+        defines = evaluate(req["defines"], base_ns)
+        if req["module"] and req["target"]:
+            with contextlib.redirect_stdout(buf):
+                mod = importlib.import_module(req["module"])
+                model = call(vars(mod), req["target"], req["args"])
+            out["models"]["<target>"] = keras_facts(model, version)
+        elif req["target"]:
+            ns = {"__name__": "__main__", "__file__": req["path"], **defines}
+            with contextlib.redirect_stdout(buf):
+                exec(compile(req["text"], req["path"], "exec"), ns)
+                model = call(ns, req["target"], req["args"])
+            out["models"]["<target>"] = keras_facts(model, version)
+        else:
+            os.chdir(os.path.dirname(req["path"]))
+            out = run_program_facts(req["text"], req["path"], version, defines)
+    except BaseException as exc:
+        tb = traceback.extract_tb(exc.__traceback__)
+        where = f"{os.path.basename(tb[-1].filename)}:{tb[-1].lineno}" if tb else "?"
+        out["error"] = f"{type(exc).__name__}: {str(exc)[:300]} ({where})"
+    sys.stdout.write(f"@@TRUTH@@{i} " + json.dumps(out, sort_keys=True) + "\n")
+    sys.stdout.flush()
 '''
 
 
-def truth_for(manifest: dict[str, Any], entry: dict[str, Any], mirror: Path,
-              timeout: float) -> dict[str, Any]:
-    """{"error": reason | None, "models": {variable or "<target>": facts}}."""
-    try:
-        path, roots = entry_files(manifest, entry, mirror)
-    except NotAvailable as exc:
-        return {"error": None, "not_available": str(exc), "models": {}}
+def request(manifest: dict[str, Any], entry: dict[str, Any], mirror: Path) -> dict[str, Any]:
+    """The worker's request for an entry (raises NotAvailable)."""
+    path, roots = entry_files(manifest, entry, mirror)
     version = entry.get("keras", 3)
     raw = path.read_text(encoding="utf-8", errors="replace")
     if path.suffix == ".ipynb":  # the cells as one program, as bnlint reads a notebook
@@ -143,26 +155,37 @@ def truth_for(manifest: dict[str, Any], entry: dict[str, Any], mirror: Path,
         if module is None:  # a top-level module file: import it by its stem
             roots = [path.parent, *roots]
             module = path.stem
-    req = {"tests": str(ROOT / "tests"), "roots": [str(r) for r in roots], "path": str(path),
-           "module": module, "text": text, "target": entry.get("target"),
-           "args": entry.get("args", {}), "defines": entry.get("defines", {}),
-           "version": version, "stub_datasets": entry.get("stub_datasets", False)}
+    return {"tests": str(ROOT / "tests"), "roots": [str(r) for r in roots], "path": str(path),
+            "module": module, "text": text, "target": entry.get("target"),
+            "args": entry.get("args", {}), "defines": entry.get("defines", {}),
+            "version": version, "stub_datasets": entry.get("stub_datasets", False)}
+
+
+def run_batch(reqs: list[dict[str, Any]], timeout: float) -> list[dict[str, Any] | None]:
+    """Run requests of one Keras version in one fresh process, the session cleared before
+    each; None for those the process did not answer (it died or timed out)."""
+    version = reqs[0]["version"]
     with tempfile.TemporaryDirectory() as home:
         env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
         env.update(TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore", KERAS_HOME=home,
                    CUDA_VISIBLE_DEVICES="-1", KERAS_BACKEND="tensorflow",
                    TF_USE_LEGACY_KERAS="1" if version == 2 else "0")
         try:
-            proc = subprocess.run([sys.executable, "-c", WORKER], input=json.dumps(req),
+            proc = subprocess.run([sys.executable, "-c", WORKER], input=json.dumps(reqs),
                                   capture_output=True, text=True, env=env, cwd=home,
-                                  timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return {"error": f"timeout after {timeout:.0f} s", "models": {}}
-    marker = [ln for ln in proc.stdout.splitlines() if ln.startswith("@@TRUTH@@")]
-    if not marker:
-        return {"error": f"worker died (exit {proc.returncode}): {proc.stderr.strip()[-300:]}",
-                "models": {}}
-    out = json.loads(marker[-1][len("@@TRUTH@@"):])
+                                  timeout=timeout * len(reqs))
+            stdout = proc.stdout
+        except subprocess.TimeoutExpired as exc:
+            stdout = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+    outs: list[dict[str, Any] | None] = [None] * len(reqs)
+    for ln in stdout.splitlines():
+        if ln.startswith("@@TRUTH@@"):
+            idx, _, body = ln[len("@@TRUTH@@"):].partition(" ")
+            outs[int(idx)] = json.loads(body)
+    return outs
+
+
+def finish(entry: dict[str, Any], out: dict[str, Any]) -> dict[str, Any]:
     wanted = entry.get("models")
     if wanted:
         out["models"] = {k: v for k, v in out["models"].items() if k in wanted}
@@ -190,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mirror", type=Path, default=DEFAULT_MIRROR)
     ap.add_argument("--timeout", type=float, default=300)
     ap.add_argument("-j", "--jobs", type=int, default=1)
+    ap.add_argument("--batch", type=int, default=8,
+                    help="entries per worker process (the session is cleared between them)")
     ns = ap.parse_args(argv)
     manifest = load_manifest()
     entries = [e for e in manifest["entries"] if not ns.ids or e["id"] in ns.ids]
@@ -197,25 +222,42 @@ def main(argv: list[str] | None = None) -> int:
         entries = [e for e in entries if not (TRUTH / f"{e['id']}.json").is_file()]
     TRUTH.mkdir(exist_ok=True)
 
-    def one(entry: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-        return entry, truth_for(manifest, entry, ns.mirror, ns.timeout)
+    work: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    for e in entries:
+        try:
+            work.append((e, request(manifest, e, ns.mirror)))
+        except NotAvailable as exc:
+            print(f"{e['id']}: not available: {exc}")
+    batches = []
+    for version in (3, 2):
+        mine = [w for w in work if w[1]["version"] == version]
+        batches += [mine[i:i + ns.batch] for i in range(0, len(mine), ns.batch)]
+
+    def one(batch: list[tuple[dict[str, Any], dict[str, Any]]]) -> list[tuple[dict, dict]]:
+        outs = run_batch([r for _, r in batch], ns.timeout)
+        done = []
+        for (entry, req), out in zip(batch, outs, strict=True):
+            if out is None and len(batch) > 1:  # the process died: this one alone
+                out = run_batch([req], ns.timeout)[0]
+            if out is None:
+                out = {"error": "the worker died or timed out", "models": {}}
+            done.append((entry, finish(entry, out)))
+        return done
 
     dropped: dict[str, str] = {}
     with ThreadPoolExecutor(ns.jobs) as pool:
-        for entry, out in pool.map(one, entries):
-            if out.get("not_available"):
-                print(f"{entry['id']}: not available: {out['not_available']}")
-                continue
-            why = failure(entry, out)
-            if why:
-                print(f"{entry['id']}: FAILS under Keras: {why}")
-                dropped[entry["id"]] = why
-                continue
-            out["models"] = {k: v for k, v in out["models"].items() if "layers" in v}
-            (TRUTH / f"{entry['id']}.json").write_text(json.dumps(out, indent=1, sort_keys=True)
-                                                       + "\n")
-            sizes = {k: v["total_params"] for k, v in out["models"].items()}
-            print(f"{entry['id']}: {sizes}", flush=True)
+        for batch_out in pool.map(one, batches):
+            for entry, out in batch_out:
+                why = failure(entry, out)
+                if why:
+                    print(f"{entry['id']}: FAILS under Keras: {why}", flush=True)
+                    dropped[entry["id"]] = why
+                    continue
+                out["models"] = {k: v for k, v in out["models"].items() if "layers" in v}
+                (TRUTH / f"{entry['id']}.json").write_text(
+                    json.dumps(out, indent=1, sort_keys=True) + "\n")
+                sizes = {k: v["total_params"] for k, v in out["models"].items()}
+                print(f"{entry['id']}: {sizes}", flush=True)
     if ns.drop and dropped:
         manifest = load_manifest()
         keep = []
