@@ -16,7 +16,8 @@ An entry::
      "args": {name: python expression}, "defines": {name: python expression},
      "bnlint_defines": {expression: value} (only for bnlint: e.g. "x_train.shape[1:]"),
      "subs": [[old, new], ...] (truth only: skip data loading/training),
-     "run_until": text (truth only: execute the script up to the first line starting with it),
+     "run_until": text (truth only: execute the script up to the first top-level
+     statement whose first line starts with it),
      "models": [variable, ...] (scripts: which module-level models to compare; default all),
      "keras": 3 | 2, "deps": [source keys whose roots join sys.path (truth only)],
      "files": [other paths (or folders, ending in "/") of a github source the entry needs],
@@ -26,6 +27,7 @@ An entry::
 
 from __future__ import annotations
 
+import ast
 import fcntl
 import json
 import re
@@ -189,8 +191,12 @@ def truth_text(entry: dict[str, Any], text: str) -> str:
     until = entry.get("run_until")
     if until:
         lines = text.splitlines(keepends=True)
-        for i, line in enumerate(lines):
-            if line.startswith(until):
+        try:  # the first top-level statement whose first line starts with the text
+            starts = [node.lineno - 1 for node in ast.parse(text).body]
+        except SyntaxError:
+            starts = list(range(len(lines)))
+        for i in starts:
+            if lines[i].startswith(until):
                 text = "".join(lines[:i])
                 break
         else:
