@@ -128,19 +128,22 @@ def github_root(repo: str, commit: str, paths: list[str], mirror: Path) -> Path:
     if not gitdir.is_dir():
         raise NotAvailable(f"no mirror of github:{repo} under {mirror}")
     expanded: list[str] = []
+    optional: list[str] = []
     for p in missing:
         if p.endswith("/"):  # a whole folder of the source
             proc = subprocess.run(["git", "--git-dir", str(gitdir), "ls-tree", "-r",
                                    "--name-only", commit, p], capture_output=True, text=True)
             if proc.returncode != 0 or not proc.stdout.strip():
                 raise NotAvailable(f"github:{repo}@{commit[:12]}:{p} not in the mirror")
-            expanded += [q for q in proc.stdout.splitlines() if not (root / q).is_file()]
+            optional += [q for q in proc.stdout.splitlines() if not (root / q).is_file()]
         else:
             expanded.append(p)
-    for p in expanded:
+    for p in expanded + optional:
         proc = subprocess.run(["git", "--git-dir", str(gitdir), "show", f"{commit}:{p}"],
                               capture_output=True)
         if proc.returncode != 0:
+            if p in optional:  # a folder's file the snapshot lacks (large or LFS data)
+                continue
             raise NotAvailable(f"github:{repo}@{commit[:12]}:{p} not in the mirror")
         (root / p).parent.mkdir(parents=True, exist_ok=True)
         (root / p).write_bytes(proc.stdout)
