@@ -105,9 +105,12 @@ for i, req in enumerate(reqs):
     # in a fresh process.
     clear_session()
     os.chdir(home)
+    # Each entry sees only its own roots and imports its own modules afresh (two sources may
+    # both have a top-level ``utils``); Keras, TensorFlow and NumPy stay imported.
+    saved_path = list(sys.path)
+    saved_modules = set(sys.modules)
     for r in reversed(req["roots"]):
-        if r not in sys.path:
-            sys.path.insert(0, r)
+        sys.path.insert(0, r)
     if req.get("stub_datasets") and not stubbed:
         install_stubs()
         stubbed = True
@@ -133,6 +136,10 @@ for i, req in enumerate(reqs):
         tb = traceback.extract_tb(exc.__traceback__)
         where = f"{os.path.basename(tb[-1].filename)}:{tb[-1].lineno}" if tb else "?"
         out["error"] = f"{type(exc).__name__}: {str(exc)[:300]} ({where})"
+    sys.path[:] = saved_path
+    for name in set(sys.modules) - saved_modules:
+        if not name.startswith(("keras", "tf_keras", "tensorflow", "numpy")):
+            del sys.modules[name]
     sys.stdout.write(f"@@TRUTH@@{i} " + json.dumps(out, sort_keys=True) + "\n")
     sys.stdout.flush()
 '''
