@@ -123,6 +123,8 @@ def github_root(repo: str, commit: str, paths: list[str], mirror: Path) -> Path:
         return root
     base = mirror / key
     gitdir = base / "repo"
+    if (gitdir / ".git").is_dir():  # a checkout rather than a bare git directory
+        gitdir = gitdir / ".git"
     if not gitdir.is_dir():
         gitdir = base / ".git" if (base / ".git").is_dir() else base
     if not gitdir.is_dir():
