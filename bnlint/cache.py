@@ -45,7 +45,8 @@ def code_fingerprint() -> str:
 def _settings_fingerprint(task: Any) -> str:
     s = task.settings
     data = [s.select, s.extend_select, s.ignore, sorted(s.define.items()), s.keras_version,
-            sorted(task.enabled), list(task.ignored), task.budget]
+            sorted(task.enabled), list(task.ignored), task.budget,
+            s.analyze_uncalled is not False]
     return json.dumps(data, sort_keys=True, default=str)
 
 

@@ -30,3 +30,7 @@ def test_keras_applications_source_has_no_bn_or_kr_mistakes() -> None:
     bad = [f"{f.code} {f.where()}" for f in result.findings
            if f.code in {"BN001", "BN002", "BN003", "BN005", "BN007"} or f.code.startswith("KR")]
     assert bad == []
+    # The application functions are never called in their own files: `check` reads them with
+    # unknown arguments, and what that finds is the known, harmless BN004 only.
+    uncalled = [f for f in result.findings if "never called in this file" in f.message]
+    assert uncalled and {f.code for f in uncalled} == {"BN004"}

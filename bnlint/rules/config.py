@@ -31,6 +31,8 @@ class Settings:
     keras_version: int | None = None
     # where imports of the analysed code are looked for (as ruff's `src`), relative to root
     src: list[str] = field(default_factory=list)
+    #: read functions never called, model subclasses never instantiated, ``main()`` models
+    analyze_uncalled: bool | None = None  # None: the default (on)
     root: Path | None = None  # directory of the pyproject.toml the settings came from
     # fixes (ruff's options; see bnlint.fix): None = not set here
     fix: bool | None = None
@@ -52,6 +54,8 @@ class Settings:
             define={**self.define, **cli.define},
             keras_version=cli.keras_version or self.keras_version,
             src=[*self.src, *cli.src],
+            analyze_uncalled=(cli.analyze_uncalled if cli.analyze_uncalled is not None
+                              else self.analyze_uncalled),
             root=self.root,
             fix=cli.fix if cli.fix is not None else self.fix,
             unsafe_fixes=cli.unsafe_fixes if cli.unsafe_fixes is not None else self.unsafe_fixes,
@@ -106,6 +110,10 @@ def parse_settings(table: dict[str, Any], root: Path | None) -> Settings:
             if value not in (2, 3, "2", "3"):
                 raise ConfigError("`keras-version` must be 2 or 3")
             s.keras_version = int(value)
+        elif k == "analyze-uncalled":
+            if not isinstance(value, bool):
+                raise ConfigError("`analyze-uncalled` must be true or false")
+            s.analyze_uncalled = value
         else:
             raise ConfigError(f"unknown option `{key}` in [tool.bnlint]")
     return s

@@ -72,6 +72,10 @@ _BOUND_NOTE = re.compile(r"\b(budget|bound) of\b|bound hit|bound of `check`|too 
                          r"too large|refusing|not analysed", re.I)
 
 
+#: reader notes that say how the file was read (the findings depend on them): shown by check
+_READ_AS = ("snippet:", "keras version:")
+
+
 @dataclass
 class Result:
     findings: list[Finding] = field(default_factory=list)
@@ -286,13 +290,15 @@ def read_context(path: Path, display: str, s: Settings, raw: bytes | None = None
         try:
             # no listing of model-building functions: only summarize prints it
             result = read_text(text, display, s.define or None, s.keras_version,
-                               line_map=line_map, list_functions=False)
+                               line_map=line_map, list_functions=False,
+                               uncalled=s.analyze_uncalled is not False)
         except SourceError as exc:
             raise Unreadable(str(exc)) from None
         ctx = Context(path=display, kind="notebook" if mapping is not None else "source",
                       models=result.models, facts=result.facts,
                       source=SourceText(text, mapping), keras_version=result.keras_version)
         ctx.reader_notes = list(result.notes)  # type: ignore[attr-defined]
+        ctx.uncalled = list(result.uncalled)  # type: ignore[attr-defined]
         return ctx
     from bnlint.readers.saved import ReadError, read_config, read_saved_model
 
@@ -331,7 +337,36 @@ def check_context(ctx: Context, codes: set[str],
             # source) has no line in the user's file: not the user's to fix, so no finding.
             found = [f for f in found if f.line is not None and f.line >= 1]
         findings.extend(found)
+    readings = getattr(ctx, "uncalled", None)
+    if readings:
+        extra, more = _check_uncalled(ctx, codes, readings, findings)
+        findings.extend(extra)
+        problems.extend(more)
     return findings, problems
+
+
+def _check_uncalled(ctx: Context, codes: set[str], readings: list[Any],
+                    found: list[Finding]) -> tuple[list[Finding], list[tuple[str, Exception]]]:
+    """The rules on the models of code the file never runs (see
+    :mod:`bnlint.readers.source.uncalled`): each reading is a context of its own; a finding
+    names its origin and is dropped where the module's own reading (or an earlier one)
+    already reported that rule on that line."""
+    seen = {(f.code, f.line, f.cell) for f in found}
+    out: list[Finding] = []
+    problems: list[tuple[str, Exception]] = []
+    for r in readings:
+        sub = Context(path=ctx.path, kind=ctx.kind, models=r.models, facts=r.facts,
+                      source=ctx.source, keras_version=ctx.keras_version)
+        found_here, bad = check_context(sub, codes)
+        problems.extend(bad)
+        for f in sorted(found_here, key=Finding.sort_key):
+            key = (f.code, f.line, f.cell)
+            if key in seen:
+                continue
+            seen.add(key)
+            f.message = f"{f.message} ({r.origin})"
+            out.append(f)
+    return out, problems
 
 
 def _keep(f: Finding, ctx: Context | None, ignored: list[str]) -> bool:
@@ -373,6 +408,11 @@ def analyse_file(task: Task, raw: bytes | None = None) -> Outcome:
         return _internal(task, exc, "while reading")
     for note in _bound_notes(ctx):
         out.notes.append(note)
+    if ctx.kind != "saved":
+        from bnlint.readers.source.reader import UNCALLED_TIMEOUT
+
+        if any(n.startswith(UNCALLED_TIMEOUT) for n in out.notes):
+            out.cacheable = False  # depends on the machine's speed
     for code, exc in problems:
         if isinstance(exc, BoundHit):
             out.notes.append(f"{code}: {exc}")
@@ -411,7 +451,8 @@ def _bound_notes(ctx: Context) -> list[str]:
     for m in ctx.models:
         facts_notes = [*facts_notes, *getattr(m, "notes", [])]
     for n in facts_notes:
-        if isinstance(n, str) and _BOUND_NOTE.search(n) and n not in notes:
+        if isinstance(n, str) and (_BOUND_NOTE.search(n) or n.startswith(_READ_AS)) and \
+                n not in notes:
             notes.append(n)
     return notes
 
@@ -419,9 +460,12 @@ def _bound_notes(ctx: Context) -> list[str]:
 def prefilter(path: Path, raw: bytes) -> bool:
     """Cheap test on the raw bytes: can this file need any analysis at all?"""
     if path.suffix.lower() in SOURCE_SUFFIXES:
-        if b"keras" not in raw and b"tensorflow" not in raw:  # memchr-fast
-            return False
-        return _KERAS_BYTES.search(raw) is not None
+        if (b"keras" not in raw and b"tensorflow" not in raw) or \
+                _KERAS_BYTES.search(raw) is None:  # memchr-fast first
+            from bnlint.snippet_gate import may_be_snippet_bytes
+
+            return may_be_snippet_bytes(raw)  # Dense(...) never imported: a snippet
+        return True
     return True
 
 

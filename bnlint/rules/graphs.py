@@ -133,6 +133,8 @@ def activation(layer: graph.Layer) -> Any:
         return False
     if act is None:
         return "linear"
+    if isinstance(act, str) and act.startswith("<not known"):  # a value the reader could not know
+        return False
     if isinstance(act, str):
         name = act.rsplit(".", 1)[-1].lower()
         return name

@@ -65,6 +65,18 @@ class FunctionInfo(graph.Record):
     line: int
 
 
+class UncalledReading(graph.Record):
+    """Models built by code the file never runs at import time (``check`` only): a function
+    never called, a model subclass never instantiated, a top-level call whose models no global
+    holds; ``origin`` says which, for the findings' messages."""
+
+    origin: str  # e.g. "in `build_model(...)`, never called in this file, read with unknown..."
+    line: int
+    models: list[graph.Model] = Field(default_factory=list)
+    facts: ProgramFacts = Field(default_factory=ProgramFacts.model_construct)
+    notes: list[str] = Field(default_factory=list)
+
+
 class SourceResult(graph.Record):
     models: list[graph.Model] = Field(default_factory=list)
     functions: list[FunctionInfo] = Field(default_factory=list)
@@ -72,3 +84,4 @@ class SourceResult(graph.Record):
     facts: ProgramFacts = Field(default_factory=ProgramFacts.model_construct)
     notes: list[str] = Field(default_factory=list)
     keras_version: int = 3
+    uncalled: list[UncalledReading] = Field(default_factory=list)  # check only

@@ -256,6 +256,8 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
         """What ``name`` may hold after a loop bnlint did not evaluate to its end (``why``): a
         model it added layers to keeps them but its totals become unknown; a tensor is unknown."""
         m = self.as_model(value, materialize=False)
+        if m is None and isinstance(value, Instance):
+            m = value.klayer  # a custom layer whose sublayers the loop adds
         if m is not None:
             m.unknown = m.unknown or why
             return value

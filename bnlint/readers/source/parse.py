@@ -113,6 +113,16 @@ def _loop_names(cst: Any, loop: Any) -> tuple[frozenset[str], dict[str, frozense
     bound: set[str] = set()
     mutated: dict[str, set[str]] = {}
 
+    def root(e: Any) -> str | None:
+        """The name an attribute/item/call chain starts from (``self`` of ``self.a.b[0]``)."""
+        for _ in range(64):
+            if isinstance(e, cst.Name):
+                return e.value
+            if not isinstance(e, (cst.Attribute, cst.Subscript, cst.Call)):
+                return None
+            e = e.func if isinstance(e, cst.Call) else e.value
+        return None
+
     def bind(t: Any) -> None:
         if isinstance(t, cst.Name):
             bound.add(t.value)
@@ -121,8 +131,10 @@ def _loop_names(cst: Any, loop: Any) -> tuple[frozenset[str], dict[str, frozense
                 bind(e.value)
         elif isinstance(t, cst.StarredElement):
             bind(t.value)
-        elif isinstance(t, (cst.Subscript, cst.Attribute)) and isinstance(t.value, cst.Name):
-            mutated.setdefault(t.value.value, set()).add("[]")
+        elif isinstance(t, (cst.Subscript, cst.Attribute)):
+            name = root(t.value)
+            if name is not None:
+                mutated.setdefault(name, set()).add("[]")
 
     if isinstance(loop, cst.For):
         bind(loop.target)
@@ -138,7 +150,14 @@ def _loop_names(cst: Any, loop: Any) -> tuple[frozenset[str], dict[str, frozense
             bind(n.name)
         elif isinstance(n, (cst.FunctionDef, cst.ClassDef)):
             bound.add(n.name.value)
-        elif isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and isinstance(
-                n.func.value, cst.Name):
-            mutated.setdefault(n.func.value.value, set()).add(n.func.attr.value)
+        elif isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute):
+            name = root(n.func.value)
+            if name is not None:
+                mutated.setdefault(name, set()).add(n.func.attr.value)
+    # ``for layer in base.layers: layer.trainable = False`` changes what it iterates over.
+    if isinstance(loop, cst.For) and isinstance(loop.target, cst.Name) \
+            and loop.target.value in mutated:
+        name = root(loop.iter)
+        if name is not None:
+            mutated.setdefault(name, set()).add("[]")
     return frozenset(bound), {k: frozenset(v) for k, v in mutated.items() if k not in bound}

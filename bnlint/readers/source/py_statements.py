@@ -24,8 +24,8 @@ from bnlint.readers.source.values import (
 from bnlint.symbolic import Sym
 
 #: Methods by which a loop body changes a container or a Sequential model.
-_GROWING = frozenset({"add", "append", "extend", "insert", "pop", "remove", "update", "clear",
-                      "setdefault", "discard", "popitem"})
+_CHANGING = frozenset({"add", "append", "extend", "insert", "pop", "remove", "update", "clear",
+                       "setdefault", "discard", "popitem", "[]"})
 
 
 class Statements:
@@ -291,10 +291,10 @@ class Statements:
         for name in sorted(bound | mutated.keys()):
             old = scope.lookup(name)
             if name in mutated:
-                # Only what changes structure: a training loop (``model.fit``) leaves the model
-                # as it is; ``model.add``/``rows.append`` do not.
-                if old is _MISSING or not (mutated[name] & _GROWING or (isinstance(old, dict)
-                                           and "[]" in mutated[name])):
+                # Only what changes structure or state: a training loop (``model.fit``) leaves
+                # the model as it is; ``model.add``, ``rows.append``, ``layer.trainable = False``
+                # and ``self.blocks.append`` do not.
+                if old is _MISSING or not mutated[name] & _CHANGING:
                     continue
             new = self.keras.widen(old, name, f"line {self.pos(st)[0]}: {why}")
             if new is None:
@@ -306,6 +306,7 @@ class Statements:
             changed.append(name)
         what = f"; unknown after it: {', '.join(f'`{n}`' for n in changed)}" if changed else ""
         self.note(st, why + what)
+
     def st_Try(self, st: Any, scope: Scope) -> None:
         try:
             self.exec_block(self.body_of(st), scope)

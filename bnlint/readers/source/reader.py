@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bnlint import graph
+from bnlint.guard import TimeBudgetExceeded
 from bnlint.readers.source.facts import SourceError, SourceResult
 from bnlint.readers.source.imports import _norm_text
 from bnlint.readers.source.interpreter import Interpreter
@@ -30,19 +31,75 @@ _KERAS_RE = re.compile(r"\b(keras|tensorflow|tf_keras)\b")
 
 
 def mentions_keras(text: str) -> bool:
-    """Cheap pre-filter: does the text mention Keras or TensorFlow at all?"""
-    return _KERAS_RE.search(text) is not None
+    """Cheap pre-filter: does the text mention Keras or TensorFlow at all, or call Keras names
+    unqualified as a snippet does?"""
+    from bnlint.snippet_gate import SNIPPET_CALL
+
+    return _KERAS_RE.search(text) is not None or SNIPPET_CALL.search(text) is not None
 
 
 # --------------------------------------------------------------------------- entry points
 
 
 def detect_version(text: str) -> int:
+    """The Keras semantics a file is read with (see :func:`version_from_code`)."""
+    return version_from_code(text)[0]
+
+
+#: API that only Keras 1 and 2 accept (Keras 3 rejects it): (pattern, what the note calls it)
+_KERAS2_API = [(re.compile(p, re.MULTILINE), what) for p, what in (
+    (r"\bnb_epoch\s*=", "`nb_epoch=`"),
+    (r"\b(?:samples_per_epoch|nb_val_samples|nb_filter|nb_row|nb_col)\s*=", "Keras 1 arguments"),
+    (r"\binit\s*=\s*['\"]", "`init=`"),
+    (r"\bborder_mode\s*=", "`border_mode=`"),
+    (r"\bsubsample\s*=", "`subsample=`"),
+    (r"\b[WbU]_regularizer\s*=", "`W_regularizer=`"),
+    (r"\bConvolution[123]D\(\s*[\w.]+\s*,\s*\d+\s*,\s*\d+\s*[,)]", "`Convolution2D(n, 3, 3)`"),
+    (r"\bkeras\.layers\.merge\b|^\s*from\s+(?:tensorflow\.)?keras\.layers\s+import\s+[^\n]*"
+     r"\b(?:merge|Merge)\b", "`keras.layers.merge`"),
+    (r"\bkeras\.engine\b", "`keras.engine`"),
+    (r"\bkeras\.layers\.(?:core|convolutional|normalization|recurrent|pooling|embeddings|"
+     r"advanced_activations|wrappers|merge)\b", "Keras 2 module paths"),
+    (r"\bkeras\.utils\.np_utils\b|\bkeras\.wrappers\.scikit_learn\b", "Keras 2 module paths"),
+    (r"\.(?:fit|predict|evaluate)_generator\s*\(", "`fit_generator`"),
+    (r"\b(?:Adam|SGD|RMSprop|Adagrad|Adadelta|Adamax|Nadam)\s*\([^()]*\b(?:lr|decay)\s*=",
+     "`lr=`/`decay=` of an optimizer"),
+)]
+_KERAS3_API = re.compile(r"\bkeras\.(?:ops|src|config|saving)\b|^\s*from\s+keras\s+import\s+"
+                         r"[^\n]*\bops\b|\bkeras_core\b|\bkeras_hub\b", re.MULTILINE)
+
+
+def version_from_code(text: str, line_map: Any = None) -> tuple[int, str | None]:
+    """(Keras version, note). Imports decide first: ``tf_keras`` or ``TF_USE_LEGACY_KERAS``
+    give 2, Keras-3-only modules (``keras.ops``, ``keras.src``...) give 3; otherwise API that
+    only Keras 1/2 accept (``nb_epoch=``, ``init=``, ``border_mode=``, ``Convolution2D(32, 3,
+    3)``, ``keras.layers.merge``, ``keras.engine``...) selects Keras 2, with a note naming it;
+    else Keras 3. An explicit ``--keras-version`` or ``keras-version`` setting wins over all."""
     if re.search(r"^\s*(import|from)\s+tf_keras\b", text, re.MULTILINE):
-        return 2
+        return 2, None
     if re.search(r"TF_USE_LEGACY_KERAS['\"]\s*\]\s*=\s*['\"](1|true|True)", text):
-        return 2
-    return 3
+        return 2, None
+    if _KERAS3_API.search(text):
+        return 3, None
+    found: list[str] = []
+    kinds: set[str] = set()
+    for rx, what in _KERAS2_API:
+        m = rx.search(text)
+        if m is None or what in kinds:
+            continue
+        kinds.add(what)
+        line = text.count("\n", 0, m.start()) + 1
+        if line_map is not None:
+            cell, cline = line_map(line)
+            found.append(f"{what} (cell {cell} line {cline})")
+        else:
+            found.append(f"{what} (line {line})")
+        if len(found) == 3:
+            break
+    if found:
+        return 2, ("keras version: Keras 2 semantics (tf_keras), since the code uses API "
+                   f"Keras 3 rejects: {', '.join(found)}; `--keras-version 3` overrides")
+    return 3, None
 
 
 def _parse_defines(defines: dict[str, str] | None) -> dict[str, Any]:
@@ -91,7 +148,7 @@ def read_text(
     text: str, source: str = "<string>", defines: dict[str, str] | None = None,
     keras_version: int | None = None, function: str | None = None,
     args: dict[str, str] | None = None, line_map: Any = None, path: Path | None = None,
-    list_functions: bool = True,
+    list_functions: bool = True, uncalled: bool = False,
 ) -> SourceResult:
     """Interpret source text (see :func:`read_source`).
 
@@ -101,6 +158,9 @@ def read_text(
     model that comes out different is reported as an alternative (its notes say which
     condition, which way). ``list_functions``: when the module builds no model, list the
     functions that look like they return one (``summarize`` prints them; ``check`` does not).
+    ``uncalled``: also read the code the module never runs (functions never called, model
+    subclasses never instantiated, models made by ``main()``) into ``result.uncalled``
+    (``check``; see :mod:`bnlint.readers.source.uncalled`).
     """
     import libcst as cst
 
@@ -110,24 +170,37 @@ def read_text(
         raise _syntax_error(exc, line_map) from None
     except (RecursionError, ValueError) as exc:
         raise SourceError(f"line 0: cannot parse ({exc.__class__.__name__})") from None
-    version = keras_version or detect_version(text)
-    if keras_version is None and any(re.search(r"\btf_keras\b", str(v)) for v in
-                                     (args or {}).values()):
+    version_note = None
+    if keras_version:
+        version = keras_version
+    elif any(re.search(r"\btf_keras\b", str(v)) for v in (args or {}).values()):
         version = 2  # the arguments are tf_keras's modules or layers
+    else:
+        version, version_note = version_from_code(text, line_map)
     if path is None and source and not source.startswith("<") and Path(source).is_file():
         path = Path(source)
     parsed = _parse_defines(defines)
     modules: dict[Path, Any] = {}
+    from bnlint.readers.source.snippets import snippet_names, snippet_note
+
+    snippet = snippet_names(text)
     base, interp = _read_once(module, text, source, parsed, version, function, args, line_map,
-                              path, {}, modules, list_functions)
+                              path, {}, modules, list_functions,
+                              tracking=uncalled and function is None, snippet=snippet)
+    if snippet:
+        base.notes.insert(0, snippet_note(snippet))
+    if version_note:
+        base.notes.insert(0, version_note)
     decisions = list(interp.decisions)
+    if uncalled and function is None:
+        _read_uncalled(interp, base, source, text)
     if not decisions:
         return base
     alts: list[tuple[str, bool, SourceResult]] = []
     for key, cond_text, default in decisions[:MAX_ALTERNATIVES]:
         try:
             r, _ = _read_once(module, text, source, parsed, version, function, args, line_map,
-                              path, {key: not default}, {})
+                              path, {key: not default}, {}, snippet=snippet)
         except SourceError:
             continue
         alts.append((cond_text, not default, r))
@@ -159,12 +232,18 @@ def read_text(
 def _read_once(module: Any, text: str, source: str, parsed: dict[str, Any], version: int,
                function: str | None, args: dict[str, str] | None, line_map: Any,
                path: Path | None, forced: dict[Any, bool], modules: dict[Path, Any],
-               list_functions: bool = False) -> tuple[SourceResult, Interpreter]:
+               list_functions: bool = False, tracking: bool = False,
+               snippet: dict[str, str] | None = None) -> tuple[SourceResult, Interpreter]:
     import libcst as cst
 
-    interp = Interpreter(module, source, version, parsed, line_map, path, modules)
+    cls = Interpreter
+    if tracking:
+        from bnlint.readers.source.uncalled import TrackingInterpreter as cls
+    interp = cls(module, source, version, parsed, line_map, path, modules)
     interp.positions = interp.ctx.positions = interp.main_ctx.positions = _parsed_positions(module)
     interp.forced = forced
+    for name, kpath in (snippet or {}).items():  # a snippet's unbound Keras names
+        interp.globals.vars[name] = KRef(kpath)
     # model_construct: no validation schema for the nested graph types is built on this path.
     result = SourceResult.model_construct(keras_version=version)
     try:
@@ -257,6 +336,33 @@ def _read_once(module: Any, text: str, source: str, parsed: dict[str, Any], vers
     result.facts = interp.facts
     result.notes = interp.notes
     return result, interp
+
+
+#: the note when the file's time budget runs out during the never-called readings (``check``
+#: does not cache the outcome then: it depends on the machine)
+UNCALLED_TIMEOUT = "never-called code: not read, the analysis time budget of the file ran out"
+
+
+def _read_uncalled(interp: Interpreter, result: SourceResult, source: str, text: str) -> None:
+    from bnlint.readers.source.uncalled import analyse_uncalled, to_readings
+
+    bound = set()
+    for v in interp.globals.vars.values():
+        m = interp.keras.as_model(v, materialize=False)
+        if m is not None:
+            bound.add(id(m))
+    n0 = len(result.notes)
+    try:
+        raw, notes = analyse_uncalled(interp, bound, text)  # type: ignore[arg-type]
+        result.uncalled = to_readings(interp, raw, source)
+    except (_Budget, RecursionError) as exc:
+        notes = [f"never-called code: not read ({exc.__class__.__name__})"]
+    except TimeBudgetExceeded as exc:
+        # the module's own reading is complete: keep it, drop the extra readings
+        del result.notes[n0:]
+        result.uncalled = []
+        notes = [f"{UNCALLED_TIMEOUT} ({exc.args[0] if exc.args else '?'} s)"]
+    result.notes.extend(notes)
 
 
 def read_source(
