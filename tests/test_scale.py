@@ -118,9 +118,10 @@ def test_time_budget_in_process() -> None:
     from bnlint.rules.engine import Task, analyse_file
 
     path = ROOT / "fixtures" / "pathological" / "while_true_model.py"
-    start = time.monotonic()
+    # The budget is CPU time (a loaded machine reads a file as an idle one does).
+    start = time.process_time()
     out = analyse_file(Task(str(path), "w.py", Settings(), frozenset({"BN001"}), (), 1.0))
-    assert time.monotonic() - start < 5
+    assert time.process_time() - start < 5
     assert out.notes == ["analysis time budget of 1 s hit; the file was not (fully) checked"]
     assert not out.cacheable
 
