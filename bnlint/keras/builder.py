@@ -449,15 +449,8 @@ def _layer_weights(layer: KLayer, frozen: bool) -> list[graph.Weight]:
     return _weights(layer, _ordered(layer.built, layer.version, frozen), frozen)
 
 
-def _ordered(built: Built, version: int, frozen: bool, prefix: str = "") -> list[tuple[str, Any]]:
-    """tf-keras orders a frozen layer's weights as its own, then each sublayer's variables."""
-    if version == 3 or not frozen or not built.sublayers:
-        return ordered_weights(built, version, prefix)
-    out = [(f"{prefix}{w.name}", w) for w in built.weights if w.trainable]
-    out += [(f"{prefix}{w.name}", w) for w in built.weights if not w.trainable]
-    for sub in built.sublayers:
-        out += _ordered(sub.built, version, True, f"{prefix}{sub.name}/")
-    return out
+def _ordered(built: Built, version: int, frozen: bool) -> list[tuple[str, Any]]:
+    return ordered_weights(built, version, "", frozen)
 
 
 def _refs(tensors: list[KTensor], node_index: dict[int, int], io: bool = False,

@@ -264,7 +264,10 @@ class Layers:
             return v.path.rsplit(".", 1)[-1]
         if isinstance(v, KLayer):
             # wrapped layers (Bidirectional(LSTM(...))): their config, as Keras serializes it
-            return {"class_name": v.class_name, "config": dict(v.config)}
+            config = dict(v.config)
+            if not v.trainable:
+                config["trainable"] = False  # a frozen wrapped layer's variables are frozen
+            return {"class_name": v.class_name, "config": config}
         from bnlint.keras.catalogue import unknown_value
 
         return unknown_value(type(v).__name__)

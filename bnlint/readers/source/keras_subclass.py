@@ -359,13 +359,7 @@ class Subclassed:
             for sub in inst.tracked:
                 if sub is layer or sub.built is None:
                     continue
-                b = sub.built
-                if not sub.trainable:
-                    from dataclasses import replace
-
-                    b = replace(b, weights=[replace(w, trainable=False) for w in b.weights],
-                                sublayers=[replace(x) for x in b.sublayers])
-                subs.append(SubLayer(sub.name, sub.class_name, b))
+                subs.append(SubLayer(sub.name, sub.class_name, sub.built, not sub.trainable))
             layer.built = Built(outs or [], weights=list(inst.weights), sublayers=subs)
         if outs is None:
             msg = f"output shape unknown: {reason} (define compute_output_shape to fix)"
