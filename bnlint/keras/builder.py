@@ -425,6 +425,31 @@ def _weights(owner: KLayer, specs: list[tuple[str, WeightSpec]], frozen: bool,
     ]
 
 
+def as_built(layer: KLayer, depth: int = 0) -> Built | None:
+    """What a layer holding ``layer`` sees of it (``layer.weights``): a plain layer's
+    :class:`Built`; a model's own variables, then each of its layers as a sublayer. None when
+    it has no variables yet (unbuilt)."""
+    if not isinstance(layer, KModel):
+        return layer.built
+    if not layer.is_built or depth > 20:
+        return None
+    from bnlint.keras.catalogue import SubLayer
+
+    subs: list[SubLayer] = []
+    seen: set[int] = set()
+    for sub in layer.layers:
+        if id(sub) in seen:
+            continue
+        seen.add(id(sub))
+        b = as_built(sub, depth + 1)
+        if b is not None:
+            subs.append(SubLayer(sub.name, sub.class_name, b, not sub.trainable))
+    own = [w for w in layer.own_weights if w.trainable] + [
+        w for w in layer.own_weights if not w.trainable]
+    return Built([t.shape for t in layer.outputs if t.shape is not None], weights=own,
+                 sublayers=subs)
+
+
 def _own_weights(model: KModel, frozen: bool) -> list[graph.Weight]:
     """A model's own variables: trainable ones first, then the others (both Kerases keep
     them in two lists); a frozen model's are all non-trainable, in the same order."""

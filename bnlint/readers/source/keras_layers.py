@@ -80,16 +80,32 @@ class Layers:
             la.unknown = la.unknown or reason
         self.py.note(node, f"`{self.py.text(node)}`: {_STATE_IN_CALL}")
 
-    def _track(self, inst: Instance, value: Any) -> None:
+    def _track(self, inst: Instance, value: Any, depth: int = 0) -> None:
+        """Keras tracks the layers an attribute holds, also inside lists, tuples and dicts
+        (its tracked containers: a layer appended later is tracked too, see :meth:`retrack`)."""
         from bnlint.keras.builder import KLayer
 
+        if isinstance(value, dict):
+            value = list(value.values())
         vals = value if isinstance(value, (list, tuple)) else [value]
         for v in vals:
+            if isinstance(v, (list, tuple, dict)):
+                if depth < 4:
+                    self._track(inst, v, depth + 1)
+                continue
             target = v
             if isinstance(v, Instance):
                 target = v.kmodel or v.klayer
-            if isinstance(target, KLayer) and not any(t is target for t in inst.tracked):
+            if isinstance(target, KLayer) and target is not inst.klayer and not any(
+                    t is target for t in inst.tracked):
                 inst.tracked.append(target)
+
+    def retrack(self, inst: Instance) -> None:
+        """Track the layers appended to a list attribute after it was assigned
+        (``self.convs = []; self.convs.append(Conv1D(...))``)."""
+        for v in list(inst.attrs.values()):
+            if isinstance(v, (list, tuple, dict)):
+                self._track(inst, v)
 
     def _invalidate(self) -> None:
         self.graph_cache.clear()

@@ -29,6 +29,18 @@ if TYPE_CHECKING:
 # a subclass holding only these has no "unbuilt state", so Keras does not run its call() an
 # extra time to build it (``Layer._maybe_build``).
 
+def _unknown_reason(layer: Any, depth: int = 0) -> str | None:
+    """Why a layer's weights (a model's: any of its layers') cannot be known, or None."""
+    if layer.unknown is not None:
+        return layer.unknown
+    if getattr(layer, "is_model", False) and depth < 20:
+        for sub in layer.layers:
+            why = _unknown_reason(sub, depth + 1)
+            if why is not None:
+                return f"`{sub.name}`: {why}" if not why.startswith("`") else why
+    return None
+
+
 class _CustomCall:
     """The builder's hook for a user-defined layer (``KLayer.custom``)."""
 
@@ -192,6 +204,7 @@ class Subclassed:
         """Keras 3 builds a subclass without ``build()`` that holds an unbuilt sublayer by
         running its call() once more before the real call: layers created inside call() take
         names twice.  Keras records no nodes on the sublayers in that run."""
+        self.retrack(inst)
         if self.py.version != 3 or isinstance(inst.cls.lookup("build"), UserFunc) or not any(
                 _unbuilt(la) for la in inst.tracked):
             return
@@ -355,11 +368,22 @@ class Subclassed:
                     outs = cand  # type: ignore[assignment]
                     reason = None
         if first_build:
+            from bnlint.keras.builder import as_built
+
+            self.retrack(inst)
             subs = []
             for sub in inst.tracked:
-                if sub is layer or sub.built is None:
+                if sub is layer:
                     continue
-                subs.append(SubLayer(sub.name, sub.class_name, sub.built, not sub.trainable))
+                if getattr(sub, "is_model", False):
+                    self.materialize(sub)
+                why = _unknown_reason(sub)
+                if why is not None and layer.unknown is None:
+                    layer.unknown = f"sublayer `{sub.name}`: {why}"
+                b = as_built(sub)
+                if b is None:
+                    continue
+                subs.append(SubLayer(sub.name, sub.class_name, b, not sub.trainable))
             layer.built = Built(outs or [], weights=list(inst.weights), sublayers=subs)
         if outs is None:
             msg = f"output shape unknown: {reason} (define compute_output_shape to fix)"
