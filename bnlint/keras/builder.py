@@ -546,7 +546,11 @@ def _to_graph(model: KModel, source: str | None, frozen: bool) -> graph.Model:
         ]
         unknown = la.unknown
         built = la.built is not None or isinstance(la, KModel) or unknown is not None
-        if model.kind == "Sequential" and not model.is_built:
+        if model.kind == "Sequential" and not model.is_built and (
+                model.class_name == "Sequential" or not (
+                    la.is_built if isinstance(la, KModel) else la.built is not None)):
+            # an unbuilt Sequential's layers are unbuilt; an unbuilt subclassed model
+            # (kind "Sequential": layers in tracking order) holds layers built elsewhere
             built = False
         if isinstance(la, KModel) and nested is not None and not nested.built:
             built = False

@@ -207,8 +207,21 @@ def _read_once(module: Any, text: str, source: str, parsed: dict[str, Any], vers
     for obj, var in chosen:
         m = interp.keras.as_model(obj)
         if isinstance(obj, Instance) and not m.is_built:
-            interp.notes.append(f"`{var}` ({m.name}, {obj.cls.name}) is a subclassed model that "
-                                "is never built: its weights do not exist yet")
+            held = [la.name for la in m.seq_layers
+                    if (la.is_built if la.is_model else la.built is not None)]
+            if not held:
+                interp.notes.append(f"`{var}` ({m.name}, {obj.cls.name}) is a subclassed model "
+                                    "that is never built: its weights do not exist yet")
+            elif m.version == 3:
+                interp.notes.append(
+                    f"`{var}` ({m.name}, {obj.cls.name}) is a subclassed model that is never "
+                    "built: count_params() raises, but summary() and get_weights() list the "
+                    f"variables of the built layers/models it holds ({', '.join(held)})")
+            else:
+                interp.notes.append(
+                    f"`{var}` ({m.name}, {obj.cls.name}) is a subclassed model that is never "
+                    "built: tf-keras's summary() and count_params() raise; get_weights() lists "
+                    f"the variables of the built layers/models it holds ({', '.join(held)})")
         elif m.kind == "Sequential" and not m.is_built and m.seq_layers:
             interp.notes.append(f"`{var}` ({m.name}) is a Sequential model without an input "
                                 "shape bnlint can read: it is unbuilt (Keras counts 0 parameters "
