@@ -91,6 +91,9 @@ class KModel(KLayer):
     is_built: bool = True
     variable: str | None = None
     own_weights: list[WeightSpec] = field(default_factory=list)  # self.add_weight on a Model
+    # An input-less Sequential builds itself on its first call (``Sequential.build``):
+    # ``on_first_call(model, input_shapes)`` (the source reader's hook) builds it.
+    on_first_call: Any = None
 
     @property
     def is_model(self) -> bool:
@@ -213,6 +216,8 @@ def _n_outputs(layer: KLayer, hint: int) -> int:
 def _call_model(model: KModel, shapes: list[Shape]) -> list[Shape | None]:
     """Output shapes of a nested model called on new inputs (replays its graph)."""
     if model.kind == "Sequential":
+        if not model.is_built and model.on_first_call is not None and len(shapes) == 1:
+            model.on_first_call(model, shapes)
         if not model.is_built:
             return [None]
         cur: list[Shape | None] = list(shapes)

@@ -26,6 +26,7 @@ class Models:
         trainable = kwargs.get("trainable", True)
         model.trainable = self.py.truth(trainable) is not False
         model.is_built = False
+        model.on_first_call = lambda m, shapes: self.build_sequential(m, shapes[0], node)
         self.seq[id(model)] = SeqState()
         self.models.append(model)
         if isinstance(layers, (list, tuple)):

@@ -204,6 +204,8 @@ def _read_once(module: Any, text: str, source: str, parsed: dict[str, Any], vers
                 continue
             seen.add(id(m))
             chosen.append((obj, names[id(m)]))
+    for obj, _ in chosen:  # building one can build another (a Sequential nested in it)
+        interp.keras.as_model(obj)
     for obj, var in chosen:
         m = interp.keras.as_model(obj)
         if isinstance(obj, Instance) and not m.is_built:
