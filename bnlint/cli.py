@@ -116,16 +116,42 @@ def check(
     jobs: Annotated[int | None, typer.Option(
         "--jobs", "-j", min=1, help="Worker processes (default: sized to the machine when "
         "there are enough files; 1: no pool).")] = None,
+    fix: Annotated[bool, typer.Option(
+        "--fix", help="Apply the safe fixes in place (`fix = true` in pyproject.toml).")] = False,
+    no_fix: Annotated[bool, typer.Option(
+        "--no-fix", help="Do not fix, whatever the configuration says.")] = False,
+    unsafe_fixes: Annotated[bool, typer.Option(
+        "--unsafe-fixes", help="Also apply the unsafe fixes (they change what the model "
+        "computes; see `bnlint rule CODE`).")] = False,
+    no_unsafe_fixes: Annotated[bool, typer.Option(
+        "--no-unsafe-fixes", help="Apply safe fixes only, whatever the configuration "
+        "says.")] = False,
+    fix_only: Annotated[bool, typer.Option(
+        "--fix-only", help="Apply fixes and report only how many (implies --fix; exit 0 "
+        "unless an error).")] = False,
+    diff: Annotated[bool, typer.Option(
+        "--diff", help="Print the fixes as a unified diff and change nothing (implies "
+        "--fix-only; exit 1 when there is something to fix).")] = False,
+    fixable: Annotated[list[str], typer.Option(
+        "--fixable", help="Codes or prefixes whose fixes may be applied (default ALL); "
+        "replaces the configured `fixable`.")] = [],  # noqa: B006
+    extend_fixable: Annotated[list[str], typer.Option(
+        "--extend-fixable", help="Codes or prefixes to add to `fixable`.")] = [],  # noqa: B006
+    unfixable: Annotated[list[str], typer.Option(
+        "--unfixable", help="Codes or prefixes whose fixes are never applied.")] = [],  # noqa: B006
 ) -> None:
     """Lint Keras code, notebooks and saved models for BatchNormalization and loss mistakes.
 
     Exit codes: 0 no findings, 1 findings, 2 usage/config error or an unreadable file
-    (with --strict also when bnlint failed on a file: BN998).
+    (with --strict also when bnlint failed on a file: BN998). With --fix, the findings left
+    after fixing count; --fix-only exits 0; --diff exits 1 when it prints a diff.
     """
     _run(commands.check, paths=paths, select=select, extend_select=extend_select, ignore=ignore,
          exclude=exclude, output_format=output_format, define=define,
          keras_version=keras_version, exit_zero=exit_zero, statistics=statistics,
-         no_cache=no_cache, strict=strict, jobs=jobs)
+         no_cache=no_cache, strict=strict, jobs=jobs, fix=fix, no_fix=no_fix,
+         unsafe_fixes=unsafe_fixes, no_unsafe_fixes=no_unsafe_fixes, fix_only=fix_only,
+         diff=diff, fixable=fixable, extend_fixable=extend_fixable, unfixable=unfixable)
 
 
 @app.command()

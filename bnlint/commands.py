@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 SUMMARY_FORMATS = ("text", "json", "markdown")
@@ -285,6 +286,15 @@ def check(
     no_cache: bool = False,
     strict: bool = False,
     jobs: int | None = None,
+    fix: bool = False,
+    no_fix: bool = False,
+    unsafe_fixes: bool = False,
+    no_unsafe_fixes: bool = False,
+    fix_only: bool = False,
+    diff: bool = False,
+    fixable: Sequence[str] = (),
+    extend_fixable: Sequence[str] = (),
+    unfixable: Sequence[str] = (),
 ) -> int:
     """Lint Keras code, notebooks and saved models for BatchNormalization and loss mistakes."""
     keras_version = _keras_version(keras_version)
@@ -297,7 +307,11 @@ def check(
     cli = Settings(select=_codes(select) or None, extend_select=_codes(extend_select),
                    ignore=_codes(ignore), exclude=[e for v in exclude for e in v.split(",")
                                                    if e], define=defines,
-                   keras_version=keras_version)
+                   keras_version=keras_version,
+                   fix=True if fix or fix_only or diff else False if no_fix else None,
+                   unsafe_fixes=True if unsafe_fixes else False if no_unsafe_fixes else None,
+                   fixable=_codes(fixable) or None, extend_fixable=_codes(extend_fixable),
+                   unfixable=_codes(unfixable))
     cache = None
     if not no_cache:
         from bnlint.cache import Cache
@@ -322,8 +336,25 @@ def check(
     for path, message in result.notes:
         _err(f"{path}: note: {message}")
     findings = result.findings
+    fixing = None
+    if fix or fix_only or diff or any(t.settings.fix for t in result.tasks.values()):
+        fixing = _apply_fixes(result, write=not diff)
+        findings = fixing.remaining
     from bnlint.report import findings as render
 
+    if diff:
+        assert fixing is not None
+        sys.stdout.write(fixing.diff)
+        _err(fixing.summary("Would fix"))
+        if result.errors or (strict and result.internal):
+            return 2
+        return 1 if fixing.diff else 0
+    if fix_only:
+        assert fixing is not None
+        text = fixing.summary("Fixed")
+        if text:
+            _out(text)
+        return 2 if result.errors or (strict and result.internal) else 0
     if statistics:
         sys.stdout.write(render.render_statistics(findings))
     elif output_format == "json":
@@ -336,11 +367,104 @@ def check(
         sys.stdout.write(render.render_github(findings))
     else:
         text = render.render_text(findings, concise=output_format == "concise")
+        if fixing is not None and (fixing.fixed or fixing.hidden):
+            text = text.rpartition("Found ")[0] if findings else ""
+            text += fixing.found_line(len(findings)) + "\n"
         sys.stdout.write(text if text else "All checks passed!\n")
     if result.errors or (strict and result.internal):
         return 2
     counted = [f for f in findings if f.code != "BN998"]  # bnlint's bug, not the user's
     return 0 if exit_zero or not counted else 1
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+@dataclass
+class _Fixing:
+    """What ``--fix``/``--fix-only``/``--diff`` did over all files."""
+
+    remaining: list[Any]
+    fixed: int = 0
+    hidden: int = 0
+    diff: str = ""
+
+    def hint(self) -> str:
+        if not self.hidden:
+            return ""
+        fixes = "hidden fix" if self.hidden == 1 else "hidden fixes"
+        return f"{self.hidden} {fixes} can be enabled with the `--unsafe-fixes` option"
+
+    def found_line(self, remaining: int) -> str:
+        """ruff's summary: ``Found 4 errors (3 fixed, 1 remaining).`` plus the hint."""
+        total = self.fixed + remaining
+        line = f"Found {_plural(total, 'error')}"
+        line += f" ({self.fixed} fixed, {remaining} remaining)." if self.fixed else "."
+        if self.hint():
+            line += f"\nNo fixes available ({self.hint()})."
+        return line
+
+    def summary(self, verb: str) -> str:
+        """``Fixed 3 errors.`` / ``Would fix 3 errors.`` (nothing when there is nothing)."""
+        parts = []
+        if self.fixed:
+            parts.append(f"{verb} {_plural(self.fixed, 'error')}.")
+        elif verb == "Would fix":
+            parts.append("No errors would be fixed.")
+        if self.hint():
+            parts.append(f"No fixes available ({self.hint()}).")
+        return "\n".join(parts)
+
+
+def _apply_fixes(result: Any, write: bool) -> _Fixing:
+    """Fix every file whose settings ask for it; findings of the other files stay as found.
+
+    Files with no finding that has a fix cost nothing: libcst is imported only by a file
+    that has one.
+    """
+    from bnlint.fix import may_fix
+
+    by_path: dict[str, list[Any]] = {}
+    for f in result.findings:
+        by_path.setdefault(f.path, []).append(f)
+    out = _Fixing(remaining=[])
+    diffs: list[str] = []
+    for display, found in by_path.items():
+        task = result.tasks.get(display)
+        if task is None or not task.settings.fix or \
+                not any(may_fix(f, task.settings) for f in found):
+            out.remaining.extend(found)
+            continue
+        from bnlint.fix.files import fix_file, unified_diff
+        from bnlint.fix.files import write as write_file
+
+        try:
+            fx = fix_file(task, found, bool(task.settings.unsafe_fixes))
+        except Exception as exc:  # a bnlint bug: the file stays as it is, the run goes on
+            from bnlint.rules.internal import REPORT_HINT
+
+            _err(f"{display}: note: fixing failed ({exc.__class__.__name__}); the file was "
+                 f"not changed; {REPORT_HINT}")
+            out.remaining.extend(found)
+            continue
+        for note in fx.notes:
+            _err(f"{display}: note: {note}")
+        if fx.changed and write:
+            try:
+                write_file(fx)
+            except OSError as exc:
+                _err(f"{display}: cannot write the fixed file ({exc.strerror or exc})")
+                out.remaining.extend(found)
+                continue
+        elif fx.changed:
+            diffs.append(unified_diff(fx))
+        out.fixed += fx.fixed
+        out.hidden += fx.hidden
+        out.remaining.extend(fx.remaining)
+    out.remaining.sort(key=lambda f: f.sort_key())
+    out.diff = "".join(diffs)
+    return out
 
 
 # --------------------------------------------------------------------------- small commands
@@ -374,6 +498,11 @@ def rule(code: str | None = None, show_all: bool = False) -> int:
     if text is None:
         _err(f"bnlint: error: no documentation for {key}")
         return 2
+    safety = rules[key].fix_safety
+    if safety is not None:  # ruff's `ruff rule` line, after the title
+        how = "applied by `--fix`" if safety == "safe" else "applied with `--unsafe-fixes`"
+        title, _, rest = text.partition("\n")
+        text = f"{title}\n\nFix is sometimes available ({safety}: {how}; see Fix safety).\n{rest}"
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 0
 

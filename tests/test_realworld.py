@@ -30,12 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from compare import assert_same_facts, bnlint_facts  # noqa: E402
-from regen_source_goldens import FIXTURES, golden_path  # noqa: E402
+from regen_source_goldens import FIXTURES, fixture_files, golden_path  # noqa: E402
 
 REALWORLD = FIXTURES / "realworld"
-FILES = sorted(p for p in REALWORLD.rglob("*.py")
-               if "goldens" not in p.parts and "# oracle-" in p.read_text()
-               or p.parent.name == "scripts")
+FILES = [p for p in fixture_files() if p.is_relative_to(REALWORLD)]
 
 # Constructs bnlint does not read exactly yet: fixture (relative to realworld/) -> why.
 GAPS: dict[str, str] = {}

@@ -10,7 +10,7 @@ Its documentation is ``rules/<CODE>.md`` (see :mod:`bnlint.rules.docs`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:  # the graph (pydantic) is imported only once a file mentions Keras
@@ -39,6 +39,9 @@ class Finding:
     config_path: str | None = None  # saved models: e.g. "config.layers[3]"
     why: str = ""
     fix: str = ""
+    #: what the rule's automatic fix needs beyond the location (plain JSON data, e.g. the
+    #: layer's epsilon); empty when this finding has no fix.  See :mod:`bnlint.fix`.
+    fix_args: dict[str, Any] = field(default_factory=dict)
 
     def where(self) -> str:
         """``path:line:col``, ``path:cell N:line:col`` or ``path:config.layers[i]``."""
@@ -57,7 +60,8 @@ class Finding:
 
     def to_json(self) -> dict[str, Any]:
         """The fields that differ from their defaults (the cache's compact form)."""
-        defaults = {f.name: f.default for f in fields(self)}
+        defaults = {f.name: f.default_factory() if f.default_factory is not MISSING  # type: ignore[misc]
+                    else f.default for f in fields(self)}
         return {k: v for k, v in asdict(self).items() if v != defaults[k]}
 
     @classmethod
@@ -81,6 +85,10 @@ class Rule:
     default: ClassVar[bool] = True
     #: needs the saved weights (inactive when no weights reader / no weights in the file)
     needs_weights: ClassVar[bool] = False
+    #: the automatic fix this rule offers (ruff's applicability): None (no fix), "safe"
+    #: (applied by ``--fix``) or "unsafe" (also needs ``--unsafe-fixes``).  The fixer itself
+    #: lives in :mod:`bnlint.fix.fixers`; ``rules/<CODE>.md`` explains it under "Fix safety".
+    fix_safety: ClassVar[str | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -90,6 +98,7 @@ class Rule:
         if code in _REGISTRY and _REGISTRY[code] is not cls:
             raise ValueError(f"rule code {code} registered twice")
         assert cls.severity in SEVERITIES, cls.severity
+        assert cls.fix_safety in (None, "safe", "unsafe"), cls.fix_safety
         _REGISTRY[code] = cls
 
     def check(self, ctx: Context) -> Iterator[Finding]:  # pragma: no cover - abstract
@@ -98,7 +107,8 @@ class Rule:
 
     # ---------------------------------------------------------------- helpers
     def report(self, ctx: Context, at: graph.Location | Position | None, *,
-               template: str | None = None, **fields: Any) -> Finding:
+               template: str | None = None, fix_args: dict[str, Any] | None = None,
+               **fields: Any) -> Finding:
         """A finding at ``at``; ``template`` replaces ``message`` (a rule's other message)."""
         from bnlint import graph
 
@@ -118,6 +128,7 @@ class Rule:
             message=(template or self.message).format(**fields), why=self.why.format(**fields),
             fix=self.fix.format(**fields), line=line, column=column or (1 if line else None),
             end_line=end_line, end_column=end_column, cell=cell, config_path=config_path,
+            fix_args=dict(fix_args or {}),
         )
 
 

@@ -76,9 +76,15 @@ class BiasBeforeBatchNorm(Rule):
            "BN's beta already plays its role, so the bias is dead weight.")
     fix = "Pass `use_bias=False` to `{layer}`."
     severity = "note"
+    fix_safety = "safe"
     # On by default (the issue asks for it on seed 000); severity "note": dead weight, not a bug.
 
     def check(self, ctx: Context) -> Iterator[Finding]:
+        from bnlint.fix import whole_sites
+
+        return whole_sites(ctx, list(self._flagged(ctx)))
+
+    def _flagged(self, ctx: Context) -> Iterator[tuple[graph.Layer, Finding]]:
         for top in ctx.models:
             for model in walk_models(top):
                 users = consumers(model)
@@ -107,8 +113,8 @@ class BiasBeforeBatchNorm(Rule):
                         same = axis == -1 and not first
                     if not same:
                         continue
-                    yield self.report(ctx, la.location, layer=la.name, cls=la.class_name,
-                                      bn=bn.name)
+                    yield la, self.report(ctx, la.location, layer=la.name, cls=la.class_name,
+                                          bn=bn.name, fix_args={"bn": bn.name})
 
 
 class DropoutBeforeBatchNorm(Rule):
@@ -139,8 +145,14 @@ class BatchNormMomentumInverted(Rule):
            "momentum makes the moving statistics follow the last few batches; PyTorch's "
            "momentum is the complement (PyTorch 0.1 is Keras 0.9).")
     fix = "Use momentum={suggest} (Keras's default is 0.99)."
+    fix_safety = "unsafe"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
+        from bnlint.fix import whole_sites
+
+        return whole_sites(ctx, list(self._flagged(ctx)))
+
+    def _flagged(self, ctx: Context) -> Iterator[tuple[graph.Layer, Finding]]:
         for _, la in bn_in(ctx.models):
             m = _number(la.config.get("momentum"))
             if m is None or not 0 < m < 0.5:  # 0.0 is deliberate (ResNet-RS)
@@ -150,8 +162,10 @@ class BatchNormMomentumInverted(Rule):
                       if eps is not None and abs(eps - 1e-5) < 1e-12 else
                       f": the moving statistics keep only {m:.0%} of their value per step"
                       )
-            yield self.report(ctx, la.location, bn=la.name, momentum=la.config.get("momentum"),
-                              ported=ported, suggest=round(1 - m, 6) if m > 0 else 0.99)
+            yield la, self.report(ctx, la.location, bn=la.name,
+                                  momentum=la.config.get("momentum"), ported=ported,
+                                  suggest=round(1 - m, 6) if m > 0 else 0.99,
+                                  fix_args={"momentum": m, "suggest": round(1 - m, 6)})
 
 
 class BatchNormAxisMismatch(Rule):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from bnlint.rules.base import Context, Finding, Rule
 from bnlint.rules.graphs import (
     activation,
+    consumers,
     is_bn,
     output_layers,
     single_inbound,
@@ -14,7 +16,33 @@ from bnlint.rules.graphs import (
     walk_models,
 )
 
+if TYPE_CHECKING:
+    from bnlint import graph
+
 _SQUASH = {"softmax", "sigmoid"}
+_BIAS_LAYERS = {"Dense", "Conv1D", "Conv2D", "Conv3D", "SeparableConv1D", "SeparableConv2D",
+                "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose"}
+
+
+def removal_args(model: graph.Model, bn: graph.Layer, consumed_by: int) -> dict[str, Any]:
+    """What the (unsafe) removal fix of ``bn`` needs, or {} when the graph does not allow it:
+    the layer is called once, on one input, and its output feeds ``consumed_by`` layers only.
+
+    ``bias_at`` locates the layer before ``bn`` when it was written with ``use_bias=False``
+    (the usual companion of BN, whose beta was the offset): the fix then drops that argument,
+    so that the last layer learns its offset again.
+    """
+    if len(bn.nodes) != 1 or len(consumers(model).get(bn.name, [])) != consumed_by:
+        return {}
+    src = single_inbound(model, bn)
+    if src is None:
+        return {}
+    out: dict[str, Any] = {"bn": bn.name, "remove": True}
+    loc = src.location
+    if src.class_name in _BIAS_LAYERS and src.config.get("use_bias") is False and \
+            bn.config.get("center", True) is True and loc is not None and loc.line is not None:
+        out["bias_at"] = [loc.line, loc.column, loc.cell]
+    return out
 
 
 class BatchNormBeforeSoftmax(Rule):
@@ -26,8 +54,14 @@ class BatchNormBeforeSoftmax(Rule):
            "classifier, and inference uses different statistics than training.")
     fix = ("Remove `{bn}` (or move it before the last Dense/Conv layer) and let the last layer "
            "produce the logits.")
+    fix_safety = "unsafe"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
+        from bnlint.fix import whole_sites
+
+        return whole_sites(ctx, list(self._flagged(ctx)))
+
+    def _flagged(self, ctx: Context) -> Iterator[tuple[graph.Layer, Finding]]:
         for top in ctx.models:
             for model in walk_models(top):
                 for out in output_layers(model) or []:
@@ -42,8 +76,9 @@ class BatchNormBeforeSoftmax(Rule):
                         continue
                     src = through_identity(model, src)
                     if is_bn(src):
-                        yield self.report(ctx, src.location, bn=src.name, act=act,
-                                          out=last.name, model=model.name)
+                        yield src, self.report(ctx, src.location, bn=src.name, act=act,
+                                          out=last.name, model=model.name,
+                                          fix_args=removal_args(model, src, 1))
 
 
 class BatchNormAsOutput(Rule):
@@ -56,8 +91,14 @@ class BatchNormAsOutput(Rule):
     fix = ("If you want standardized outputs, standardize the predictions after predict() "
            "(e.g. (y - y.mean(0)) / y.std(0)); otherwise end the model with the layer that "
            "produces what you predict.")
+    fix_safety = "unsafe"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
+        from bnlint.fix import whole_sites
+
+        return whole_sites(ctx, list(self._flagged(ctx)))
+
+    def _flagged(self, ctx: Context) -> Iterator[tuple[graph.Layer, Finding]]:
         for top in ctx.models:
             for model in walk_models(top):
                 if model is not top:
@@ -65,4 +106,6 @@ class BatchNormAsOutput(Rule):
                 for out in output_layers(model) or []:
                     last = through_identity(model, out)
                     if is_bn(last):
-                        yield self.report(ctx, last.location, bn=last.name, model=model.name)
+                        yield last, self.report(ctx, last.location, bn=last.name, model=model.name,
+                                          fix_args=removal_args(model, last,
+                                                                0 if last is out else 1))

@@ -21,29 +21,38 @@ class VarianceUsedAsStd(Rule):
            "gamma * (x - moving_mean) / sqrt(moving_variance + epsilon) + beta, so dividing by "
            "it (or calling it a standard deviation) gives the wrong output.")
     fix = "Divide by `np.sqrt({name} + epsilon)` (epsilon is the layer's, 0.001 by default)."
+    fix_safety = "safe"  # the division fix; renaming a std-named binding is an unsafe one
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         src = ctx.source
         if src is None or src.tree is None or ctx.facts is None:
             return
         bn_names = {la.name: la for top in ctx.models for _, la in all_layers(top) if is_bn(la)}
-        var_refs: dict[int, set[str]] = {}  # program line -> texts denoting moving_variance
+        var_refs: dict[int, dict[str, str]] = {}  # program line -> text -> its BN layer name
         layer_refs: dict[int, dict[str, str]] = {}  # program line -> text -> BN layer name
         for ref in ctx.facts.references:
             pl = src.program_line(ref.line, ref.cell)
             if pl is None:
                 continue
             if ref.kind == "weight" and ref.weight == "moving_variance":
-                var_refs.setdefault(pl, set()).add(ref.text.replace(" ", ""))
+                var_refs.setdefault(pl, {})[ref.text.replace(" ", "")] = ref.layer or ""
             elif ref.kind == "layer" and ref.layer in bn_names:
                 layer_refs.setdefault(pl, {})[ref.text.replace(" ", "")] = ref.layer
         if not var_refs and not layer_refs:
             return
 
-        def denotes_var(node: ast.AST) -> bool:
-            return src.segment(node).replace(" ", "") in var_refs.get(node.lineno, ())
+        def denotes_var(node: ast.AST) -> str | None:
+            """The BN layer whose moving_variance ``node`` denotes ("" unknown), else None."""
+            return var_refs.get(node.lineno, {}).get(src.segment(node).replace(" ", ""))
 
-        bound: dict[str, int] = {}
+        def epsilon(layer: str | None) -> float | None:
+            """The layer's epsilon; None when the layer or its epsilon is not known."""
+            la = bn_names.get(layer or "")
+            eps = la.config.get("epsilon", 1e-3) if la is not None else None
+            return float(eps) if isinstance(eps, (int, float)) and not isinstance(eps, bool) \
+                else None
+
+        bound: dict[str, tuple[int, str | None]] = {}
         reported: set[int] = set()
         assigns = sorted((n for n in ast.walk(src.tree) if isinstance(n, ast.Assign)),
                          key=lambda n: n.lineno)
@@ -51,9 +60,9 @@ class VarianceUsedAsStd(Rule):
             if len(node.targets) != 1:
                 continue
             tgt = node.targets[0]
-            name = None
-            if isinstance(tgt, ast.Name) and denotes_var(node.value):
-                name = tgt.id
+            name = layer = None
+            if isinstance(tgt, ast.Name) and denotes_var(node.value) is not None:
+                name, layer = tgt.id, denotes_var(node.value)
             elif isinstance(tgt, (ast.Tuple, ast.List)) and isinstance(node.value, ast.Call) \
                     and isinstance(node.value.func, ast.Attribute) \
                     and node.value.func.attr == "get_weights":
@@ -67,28 +76,33 @@ class VarianceUsedAsStd(Rule):
                             name = el.id
             if name is None:
                 continue
-            bound[name] = node.lineno
+            bound[name] = (node.lineno, layer)
             if _STD_NAME.search(name):
                 reported.add(node.lineno)
                 yield self._at(ctx, node, name,
-                               f"moving_variance is bound to `{name}`, a standard-deviation name")
+                               f"moving_variance is bound to `{name}`, a standard-deviation name",
+                               fix_args={"rename": name})
         for node in ast.walk(src.tree):
             if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div)):
                 continue
             right = node.right
-            name = None
-            if isinstance(right, ast.Name) and right.id in bound and bound[right.id] < \
+            name = layer = None
+            if isinstance(right, ast.Name) and right.id in bound and bound[right.id][0] < \
                     node.lineno:
-                name = right.id
-            elif denotes_var(right):
-                name = src.segment(right)
+                name, layer = right.id, bound[right.id][1]
+            elif denotes_var(right) is not None:
+                name, layer = src.segment(right), denotes_var(right)
             if name is None or node.lineno in reported:
                 continue
             reported.add(node.lineno)
             yield self._at(ctx, node, name,
                            f"divides by moving_variance `{name}` instead of "
-                           "sqrt(moving_variance + epsilon)")
+                           "sqrt(moving_variance + epsilon)",
+                           fix_args={"divisor": name, "epsilon": epsilon(layer)}
+                           if epsilon(layer) is not None else None)
 
-    def _at(self, ctx: Context, node: ast.AST, name: str, what: str) -> Finding:
+    def _at(self, ctx: Context, node: ast.AST, name: str, what: str,
+            fix_args: dict[str, object] | None = None) -> Finding:
         line, cell = ctx.source.position(node.lineno)
-        return self.report(ctx, Position(line, node.col_offset + 1, cell), what=what, name=name)
+        return self.report(ctx, Position(line, node.col_offset + 1, cell), what=what, name=name,
+                           fix_args=fix_args)

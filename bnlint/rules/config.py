@@ -30,6 +30,14 @@ class Settings:
     define: dict[str, str] = field(default_factory=dict)
     keras_version: int | None = None
     root: Path | None = None  # directory of the pyproject.toml the settings came from
+    # fixes (ruff's options; see bnlint.fix): None = not set here
+    fix: bool | None = None
+    unsafe_fixes: bool | None = None
+    fixable: list[str] | None = None
+    extend_fixable: list[str] = field(default_factory=list)
+    unfixable: list[str] = field(default_factory=list)
+    extend_safe_fixes: list[str] = field(default_factory=list)
+    extend_unsafe_fixes: list[str] = field(default_factory=list)
 
     def merged(self, cli: Settings) -> Settings:
         """CLI values override (select, keras-version, define keys) or extend the file's."""
@@ -42,6 +50,13 @@ class Settings:
             define={**self.define, **cli.define},
             keras_version=cli.keras_version or self.keras_version,
             root=self.root,
+            fix=cli.fix if cli.fix is not None else self.fix,
+            unsafe_fixes=cli.unsafe_fixes if cli.unsafe_fixes is not None else self.unsafe_fixes,
+            fixable=cli.fixable if cli.fixable is not None else self.fixable,
+            extend_fixable=[*self.extend_fixable, *cli.extend_fixable],
+            unfixable=[*self.unfixable, *cli.unfixable],
+            extend_safe_fixes=[*self.extend_safe_fixes, *cli.extend_safe_fixes],
+            extend_unsafe_fixes=[*self.extend_unsafe_fixes, *cli.extend_unsafe_fixes],
         )
 
 
@@ -74,6 +89,14 @@ def parse_settings(table: dict[str, Any], root: Path | None) -> Settings:
             if not isinstance(value, dict):
                 raise ConfigError("`define` must be a table, e.g. define = {num_classes = 38}")
             s.define = {str(n): _define_text(v) for n, v in value.items()}
+        elif k in ("fix", "unsafe-fixes"):
+            if not isinstance(value, bool):
+                raise ConfigError(f"`{key}` must be true or false")
+            setattr(s, k.replace("-", "_"), value)
+        elif k == "fixable":
+            s.fixable = _strings(value, key)
+        elif k in ("extend-fixable", "unfixable", "extend-safe-fixes", "extend-unsafe-fixes"):
+            setattr(s, k.replace("-", "_"), _strings(value, key))
         elif k == "keras-version":
             if value not in (2, 3, "2", "3"):
                 raise ConfigError("`keras-version` must be 2 or 3")

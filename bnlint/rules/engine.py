@@ -81,6 +81,7 @@ class Result:
     internal_errors: int = 0  # BN998: bnlint failed on a file
     cached: int = 0  # outcomes taken from the cache
     internal: list[tuple[str, str]] = field(default_factory=list)  # (path, BN998 message)
+    tasks: dict[str, Task] = field(default_factory=dict)  # display path -> its task (--fix)
 
 
 @dataclass
@@ -237,8 +238,10 @@ class _Lazy(Sequence):
         return self.wf.read(i)
 
 
-def read_context(path: Path, display: str, s: Settings) -> Context | None:
-    """The rule context for a file; None when the pre-filter skips it.
+def read_context(path: Path, display: str, s: Settings, raw: bytes | None = None,
+                 ) -> Context | None:
+    """The rule context for a file (``raw``: its content, when not the file's on disk, as
+    ``--fix`` checks a fixed text before writing it); None when the pre-filter skips it.
 
     Raises :class:`Unreadable` (a ``ValueError``) with a one-line message when the file
     cannot be read, :class:`BoundHit` when a bound refuses it.
@@ -248,7 +251,7 @@ def read_context(path: Path, display: str, s: Settings) -> Context | None:
     suffix = path.suffix.lower()
     if suffix in SOURCE_SUFFIXES:
         try:
-            raw = path.read_bytes()
+            raw = path.read_bytes() if raw is None else raw
         except OSError as exc:
             raise Unreadable(f"cannot read ({exc.strerror or exc})") from None
         mapping = None
@@ -335,14 +338,15 @@ def _keep(f: Finding, ctx: Context | None, ignored: list[str]) -> bool:
     return True
 
 
-def analyse_file(task: Task) -> Outcome:
-    """Read and check one file; never raises (bounds: notes; bugs: BN998)."""
+def analyse_file(task: Task, raw: bytes | None = None) -> Outcome:
+    """Read and check one file (``raw``: a source text to check in its place); never
+    raises (bounds: notes; bugs: BN998)."""
     path = Path(task.path)
     out = Outcome()
     ctx: Context | None = None
     try:
         with time_budget(task.budget):
-            ctx = read_context(path, task.display, task.settings)
+            ctx = read_context(path, task.display, task.settings, raw)
             if ctx is None:
                 return Outcome(status="skipped")
             found, problems = check_context(ctx, set(task.enabled))
@@ -443,7 +447,12 @@ def run(paths: Sequence[str], cli: Settings, *, cache: Any = None, jobs: int | N
         file_settings = settings_for_dir(key.parent).merged(cli)
         for what, prefixes in (("select", file_settings.select or []),
                                ("extend-select", file_settings.extend_select),
-                               ("ignore", file_settings.ignore)):
+                               ("ignore", file_settings.ignore),
+                               ("fixable", file_settings.fixable or []),
+                               ("extend-fixable", file_settings.extend_fixable),
+                               ("unfixable", file_settings.unfixable),
+                               ("extend-safe-fixes", file_settings.extend_safe_fixes),
+                               ("extend-unsafe-fixes", file_settings.extend_unsafe_fixes)):
             validate_prefixes(prefixes, codes, what)
         display = _display(path, key, cwd)
         enabled = selected(defaults, file_settings)
@@ -458,6 +467,7 @@ def run(paths: Sequence[str], cli: Settings, *, cache: Any = None, jobs: int | N
             continue
         ignored = tuple(per_file_ignored(path, file_settings))
         task = Task(str(path), display, file_settings, frozenset(enabled), ignored, budget)
+        result.tasks[display] = task
         raw: bytes | None = None
         if path.suffix.lower() in SOURCE_SUFFIXES:
             try:

@@ -128,8 +128,14 @@ class SoftmaxOnSingleUnit(Rule):
     fix = ("For a binary output use `Dense(1, activation=\"sigmoid\")` with binary "
            "cross-entropy, or `Dense(2, activation=\"softmax\")`.")
     severity = "error"
+    fix_safety = "unsafe"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
+        from bnlint.fix import whole_sites
+
+        return whole_sites(ctx, list(self._flagged(ctx)))
+
+    def _flagged(self, ctx: Context) -> Iterator[tuple[graph.Layer, Finding]]:
         for top in ctx.models:
             for _, la in all_layers(top):
                 if activation(la) != "softmax" or la.unknown:
@@ -137,7 +143,8 @@ class SoftmaxOnSingleUnit(Rule):
                 if la.config.get("axis", -1) not in (-1, None):
                     continue
                 if units(la) == 1:
-                    yield self.report(ctx, la.location, layer=la.name)
+                    yield la, self.report(ctx, la.location, layer=la.name,
+                                          fix_args={"activation": "sigmoid"})
 
 
 class LogitsLossOnProbabilities(Rule):
@@ -149,6 +156,7 @@ class LogitsLossOnProbabilities(Rule):
            "twice and the gradients are squashed.")
     fix = "Drop `from_logits=True` (or remove the {act} from `{layer}` and output logits)."
     severity = "error"
+    fix_safety = "unsafe"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         for c in _compiled(ctx):
@@ -158,7 +166,7 @@ class LogitsLossOnProbabilities(Rule):
             layer, act, _ = out
             if act in ("softmax", "sigmoid"):
                 yield self.report(ctx, c.at, var=c.var, loss=_PRETTY[c.loss.kind],
-                                  layer=layer.name, act=act)
+                                  layer=layer.name, act=act, fix_args={"loss": c.loss.kind})
 
 
 class ProbabilityLossOnLogits(Rule):
@@ -170,6 +178,7 @@ class ProbabilityLossOnLogits(Rule):
            "them to [eps, 1-eps]), which gives wrong losses and vanishing gradients.")
     fix = "Pass `from_logits=True` to the loss (or add the softmax/sigmoid to `{layer}`)."
     severity = "error"
+    fix_safety = "unsafe"
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         for c in _compiled(ctx):
@@ -179,7 +188,7 @@ class ProbabilityLossOnLogits(Rule):
             layer, act, _ = out
             if act == "linear" and layer.class_name not in ("Activation",):
                 yield self.report(ctx, c.at, var=c.var, loss=_PRETTY[c.loss.kind],
-                                  layer=layer.name)
+                                  layer=layer.name, fix_args={"loss": c.loss.kind})
 
 
 class LossActivationMismatch(Rule):
