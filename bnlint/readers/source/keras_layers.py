@@ -126,6 +126,9 @@ class Layers:
             return ("model", "Functional")
         if last == "Input" and (not mid or mid[0] in ("layers", "src", "engine")):
             return ("input", "Input")
+        if last in ("load_model", "clone_model", "save_model") and (
+                not mid or mid[0] in ("models", "saving", "src")):
+            return (last, "")
         if last == "InputLayer":
             return ("inputlayer", "InputLayer")
         if last == "clear_session" and mid and mid[0] in ("backend", "utils", "src"):
@@ -187,6 +190,14 @@ class Layers:
             from bnlint.keras.naming import NameCounters
 
             self.counters = NameCounters(self.py.version)
+            return None
+        if k == "load_model":
+            return self.load_model(args, kwargs, node)
+        if k == "clone_model":
+            return self.clone_model(args, kwargs, node)
+        if k == "save_model":
+            if args:
+                self.save_model(args[0], args[1] if len(args) > 1 else kwargs.get("filepath"))
             return None
         if k == "input":
             return self.make_input_call(args, kwargs, node)

@@ -143,6 +143,105 @@ class Models:
         st.dirty = False
         self._invalidate()
 
+    # -------------------------------------------------------------- save, load, clone
+    def save_model(self, model: Any, path: Any) -> None:
+        """``model.save(path)``: a later ``load_model(path)`` reads this model back."""
+        m = self.as_model(model)
+        if isinstance(path, str) and m is not None:
+            self.saved_paths[path] = m
+
+    def load_model(self, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
+        """``keras.models.load_model(path)``: the model this program saved to ``path``, else
+        the file when bnlint can read it, else unknown (with a note)."""
+        from pathlib import Path
+
+        path = args[0] if args else kwargs.get("filepath")
+        text = self.py.text(node)
+        if not isinstance(path, str):
+            self.py.note(node, f"`{text}`: the path is not known statically; the loaded model "
+                         "is unknown")
+            return Opaque(text)
+        saved = self.saved_paths.get(path)
+        if saved is not None:
+            return self.copy_model(saved, node)
+        where = self.py.ctx.path
+        base = where.parent if where is not None else Path.cwd()
+        file = base / path
+        from bnlint.readers.saved import SAVED_SUFFIXES
+
+        if file.suffix.lower() in SAVED_SUFFIXES and file.is_file():
+            from bnlint.readers.config import ConfigError, Replayer
+            from bnlint.readers.saved import ReadError, read_config
+
+            try:
+                config, _ = read_config(file)
+                model = Replayer(self.py.version, str(file)).model(config)
+            except (ReadError, ConfigError, AttributeError, TypeError, ValueError, KeyError,
+                    IndexError, RecursionError) as exc:
+                self.py.note(node, f"`{text}`: {path} cannot be read ({exc}); the loaded model "
+                             "is unknown")
+                return Opaque(text)
+            model.location = self.py.loc(node)
+            if model.kind == "Sequential" and model.is_built and self.py.version == 3:
+                self.counters.model_name("Functional")
+            self.models.append(model)
+            return model
+        self.py.note(node, f"`{text}`: {path} is not a saved model file bnlint can read (and "
+                     "this program saves none there); the loaded model is unknown")
+        return Opaque(text)
+
+    def clone_model(self, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
+        """``keras.models.clone_model(m)``: m's architecture, new variables, the same names
+        (Keras rebuilds every layer from its config)."""
+        src = args[0] if args else kwargs.get("model")
+        text = self.py.text(node)
+        extra = [k for k in ("input_tensors", "clone_function", "call_function") if k in kwargs]
+        if len(args) > 1 or extra:
+            self.py.note(node, f"`{text}`: clone_model with "
+                         f"{', '.join(extra) or 'input_tensors'} is not modelled")
+            return Opaque(text)
+        if isinstance(src, Instance):
+            self.py.note(node, f"`{text}`: cloning a subclassed model rebuilds it from its "
+                         "get_config(); not modelled")
+            return Opaque(text)
+        m = self.as_model(src)
+        if m is None:
+            self.py.note(node, f"`{text}`: the argument is not a model bnlint knows")
+            return Opaque(text)
+        return self.copy_model(m, node)
+
+    def copy_model(self, model: Any, node: Any) -> Any:
+        """A new model with ``model``'s architecture: a copy of its layers, nodes and tensors
+        (user-defined layers keep their interpreter hooks)."""
+        import copy
+
+        from bnlint.keras.builder import KLayer
+
+        memo: dict[int, Any] = {}
+        for la in self._all_layers(model):
+            if la.custom is not None:
+                memo[id(la.custom)] = la.custom
+            if la.location is not None:
+                memo[id(la.location)] = la.location
+        new = copy.deepcopy(model, memo)
+        if new.kind == "Sequential" and new.is_built and self.py.version == 3:
+            self.counters.model_name("Functional")  # Keras 3 builds the new Sequential's graph
+        new.variable = None
+        new.location = self.py.loc(node)
+        new.on_first_call = None
+        assert isinstance(new, KLayer)
+        self.models.append(new)
+        self._invalidate()
+        return new
+
+    def _all_layers(self, model: Any, depth: int = 0) -> list[Any]:
+        out = []
+        for la in model.layers:
+            out.append(la)
+            if getattr(la, "is_model", False) and depth < 20:
+                out.extend(self._all_layers(la, depth + 1))
+        return out
+
     # -------------------------------------------------------------- functional
     def _tensors(self, v: Any) -> list[Any] | None:
         from bnlint.keras.builder import KTensor
@@ -209,6 +308,8 @@ class Models:
             st.dirty = True
             self.seq_rebuild(model, node)
             return la
+        if name == "save":
+            self.save_model(model, args[0] if args else kwargs.get("filepath"))
         if name in _MODEL_FACT_METHODS:
             self.materialize(model)
             self.fact(model, name, kwargs, node)

@@ -198,12 +198,20 @@ def _read_once(module: Any, text: str, source: str, parsed: dict[str, Any], vers
             m = interp.keras.as_model(v, materialize=False)
             if m is not None and id(m) not in names:
                 names[id(m)] = k
+        rebound = interp.keras.rebound
+        later: list[tuple[Any, str | None]] = []
         for obj in interp.keras.models:
             m = interp.keras.as_model(obj, materialize=False)
-            if m is None or id(m) in seen or id(m) not in names:
+            if m is None or id(m) in seen:
                 continue
-            seen.add(id(m))
-            chosen.append((obj, names[id(m)]))
+            if id(m) in names:
+                seen.add(id(m))
+                chosen.append((obj, names[id(m)]))
+            elif id(m) in rebound:
+                # a model the program built and bound to a name it later rebound: never dropped
+                seen.add(id(m))
+                later.append((obj, rebound[id(m)][0]))
+        chosen.extend(later)
     for obj, _ in chosen:  # building one can build another (a Sequential nested in it)
         interp.keras.as_model(obj)
     for obj, var in chosen:
@@ -238,6 +246,9 @@ def _read_once(module: Any, text: str, source: str, parsed: dict[str, Any], vers
         if isinstance(obj, Instance):
             g.class_name = obj.cls.name
         g.variable = var
+        if function is None and id(m) in interp.keras.rebound:
+            name, where, text = interp.keras.rebound[id(m)]
+            g.notes.append(f"`{name}` held this model until {where} rebound the name (`{text}`)")
         if interp.uncertain:
             g.notes.extend(f"uncertain: {u}" for u in list(dict.fromkeys(interp.uncertain))[:5])
         result.models.append(g)
