@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bnlint.readers.source.py_helpers import _plain_data
-from bnlint.readers.source.values import _MISSING, Instance, KRef, Opaque, UserFunc
+from bnlint.readers.source.values import _MISSING, ArrayValue, Instance, KRef, Opaque, UserFunc
 from bnlint.symbolic import Sym
 
 _MERGE_FUNCS = {"add": "Add", "subtract": "Subtract", "multiply": "Multiply", "average": "Average",
@@ -378,6 +378,9 @@ class Layers:
         if isinstance(first, dict):
             firsts = [first[k] for k in sorted(first)]
             list_input = True
+        if firsts and all(isinstance(t, ArrayValue) for t in firsts) and len(args) == 1 \
+                and not isinstance(layer, KModel) and layer.custom is None:
+            return self.eager_call(layer, firsts, list_input, kwargs, node)
         if not all(isinstance(t, KTensor) for t in firsts) or not firsts:
             if layer.built is None and layer.unknown is None:
                 layer.unknown = f"called on `{self.py.text(node)}`, which is not a known tensor"
@@ -402,3 +405,28 @@ class Layers:
         if isinstance(layer, KModel):
             return outs[0] if len(outs) == 1 else list(outs)
         return outs[0] if len(outs) == 1 else list(outs)
+
+    def eager_call(self, layer: Any, arrays: list[Any], list_input: bool,
+                   kwargs: dict[str, Any], node: Any) -> Any:
+        """A layer called on concrete arrays (``dense(np.ones((1, 4)))``): Keras builds it for
+        their shapes, records no node, and returns concrete arrays."""
+        from bnlint.keras.catalogue import Unknown, build_layer
+
+        plain = {k: v for k, v in kwargs.items() if _plain_data(v)}
+        try:
+            built = build_layer(layer.rule_name, layer.config, [a.shape for a in arrays],
+                                layer.version, plain, list_input)
+        except Unknown as exc:
+            if layer.built is None and layer.unknown is None:
+                layer.unknown = f"called on concrete data at line {self.py.pos(node)[0]}: {exc}"
+            return Opaque(self.py.text(node))
+        if layer.built is None:
+            layer.built = built
+            if self.py.version == 3:
+                from bnlint.keras.builder import _name_anonymous_weights
+
+                _name_anonymous_weights(built, self.counters)
+        self._invalidate()
+        outs = [ArrayValue(tuple(s)) if s is not None and all(isinstance(d, int) for d in s)
+                else Opaque(self.py.text(node)) for s in built.outputs]
+        return outs[0] if len(outs) == 1 else outs

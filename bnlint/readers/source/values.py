@@ -65,6 +65,13 @@ class PyMod:
 
 
 @dataclass(eq=False)
+class ArrayValue:
+    """A concrete (eager) array whose shape is known: ``np.ones((1, 4))``."""
+
+    shape: tuple
+
+
+@dataclass(eq=False)
 class Builtin:
     name: str
 
