@@ -391,14 +391,18 @@ class Layers:
             if isinstance(a, KTensor):
                 inputs.append(a)
         call_kwargs: dict[str, Any] = {}
-        for k, v in kwargs.items():
+        # Keras's node inputs: tree.flatten((args, kwargs)), keyword arguments by sorted key,
+        # every tensor of a list (``initial_state=[h, c]``); TensorArg: the first one's index.
+        for k in sorted(kwargs):
+            v = kwargs[k]
             if isinstance(v, KTensor):
                 call_kwargs[k] = TensorArg(len(inputs))
                 inputs.append(v)
             elif isinstance(v, (list, tuple)) and v and all(isinstance(x, KTensor) for x in v):
                 call_kwargs[k] = TensorArg(len(inputs))
-                inputs.append(v[0])
-            elif _plain_data(v):
+                inputs.extend(v)
+        for k, v in kwargs.items():
+            if k not in call_kwargs and _plain_data(v):
                 call_kwargs[k] = v
         outs = kb.call_layer(layer, inputs, call_kwargs, list_input, first_count=first_count)
         self._invalidate()
