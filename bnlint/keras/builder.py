@@ -71,6 +71,9 @@ class KLayer:
     # A user-defined layer (source reader): ``custom(layer, shapes, kwargs, list_input,
     # first_count)`` returns the call's output shapes and sets ``layer.built`` on first call.
     custom: Any = None
+    # A user subclass of a built-in layer (``class MyBN(BatchNormalization)``): the built-in
+    # class whose rule applies; ``class_name`` is the subclass's.
+    rule: str | None = None
 
     @property
     def is_model(self) -> bool:
@@ -78,7 +81,7 @@ class KLayer:
 
     @property
     def rule_name(self) -> str:
-        return f"op:{self.class_name}" if self.is_op else self.class_name
+        return f"op:{self.class_name}" if self.is_op else (self.rule or self.class_name)
 
 
 @dataclass(eq=False)

@@ -85,13 +85,61 @@ class Subclassed:
                     inst.attrs["__init_frozen__"] = True
                 else:
                     inst.klayer.trainable = False
+        elif base is None:
+            builtin = self.builtin_base(cls)
+            if builtin is not None:
+                inst.attrs["__builtin__"] = builtin
         init = cls.lookup("__init__")
         if isinstance(init, UserFunc):
             self.py.call_user(init, [inst, *args], kwargs, node)
+        if inst.attrs.get("__builtin__") and inst.klayer is None:
+            self.builtin_init(inst, args if not isinstance(init, UserFunc) else [],
+                              kwargs if not isinstance(init, UserFunc) else {}, node)
         return inst
+
+    def builtin_base(self, cls: UserClass) -> str | None:
+        """The built-in Keras layer class a user class derives from, or None."""
+        ref = cls.keras_class_base()
+        if ref is None:
+            return None
+        kind = self.keras_kind(ref)
+        return kind[1] if kind is not None and kind[0] == "layer" else None
+
+    def builtin_init(self, inst: Instance, args: list[Any], kwargs: dict[str, Any],
+                     node: Any) -> None:
+        """``super().__init__(...)`` of a subclass of a built-in layer: the built-in layer, named
+        and reported after the subclass; overriding build() is not modelled."""
+        builtin = inst.attrs["__builtin__"]
+        cls = inst.cls
+        kw = dict(kwargs)
+        if not isinstance(kw.get("name"), str):
+            kw["name"] = self.counters.layer_name(cls.name)
+        layer = self.make_layer(builtin, list(args), kw, node)
+        layer.class_name = cls.name
+        layer.rule = builtin
+        own = [n for n in ("build", "call", "compute_output_shape")
+               if self._defined_below(cls, n)]
+        if "build" in own:
+            layer.unknown = (f"`{cls.name}` overrides {builtin}.build(): its variables are not "
+                             "modelled")
+        elif own:
+            layer.notes.append(f"`{cls.name}` overrides {builtin}.{own[0]}(); shapes are "
+                               f"{builtin}'s")
+        inst.klayer = layer
+        if inst.attrs.get("__init_frozen__"):
+            layer.trainable = False
+
+    def _defined_below(self, cls: UserClass, name: str, depth: int = 0) -> bool:
+        if name in cls.ns:
+            return True
+        return depth < 20 and any(isinstance(b, UserClass) and self._defined_below(
+            b, name, depth + 1) for b in cls.bases)
 
     def super_call(self, inst: Instance, name: str, args: list[Any], kwargs: dict[str, Any],
                    node: Any) -> Any:
+        if name == "__init__" and inst.attrs.get("__builtin__") and inst.klayer is None:
+            self.builtin_init(inst, args, kwargs, node)
+            return None
         if name == "__init__":
             nm = kwargs.get("name")
             if isinstance(nm, str):

@@ -145,6 +145,17 @@ class UserClass:
                     return k
         return None
 
+    def keras_class_base(self, depth: int = 0) -> KRef | None:
+        """The Keras class this class derives from (``keras.layers.BatchNormalization``)."""
+        for b in self.bases:
+            if isinstance(b, KRef):
+                return b
+            if isinstance(b, UserClass) and depth < 20:
+                k = b.keras_class_base(depth + 1)
+                if k is not None:
+                    return k
+        return None
+
 
 @dataclass(eq=False)
 class Instance:
