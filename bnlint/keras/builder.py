@@ -566,7 +566,8 @@ def _to_graph(model: KModel, source: str | None, frozen: bool) -> graph.Model:
             graph.Layer.model_construct(
                 name=la.name,
                 class_name=la.class_name,
-                config={k: v for k, v in la.config.items() if _jsonable(v)},
+                config={k: v for k, v in la.config.items()
+                        if _jsonable(v) and not k.startswith("__")},
                 trainable=la.trainable,
                 nodes=nodes,
                 weights=_layer_weights(la, frozen_model) if built else [],

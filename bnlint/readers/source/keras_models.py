@@ -348,6 +348,9 @@ class Models:
                 self.reference(node, "layer", layer.name, found.name, None)
                 return found
             return Opaque(self.py.text(node))
+        if name in ("get_vocabulary", "vocabulary_size", "adapt", "set_vocabulary") and \
+                layer.rule_name in ("StringLookup", "IntegerLookup", "TextVectorization"):
+            return self.vocabulary_method(layer, name, args, kwargs, node)
         if name == "count_params":
             g = self.graph_for(layer)
             if isinstance(g, graph.Model):
@@ -357,6 +360,44 @@ class Models:
             return total(w.size for w in g)
         if name == "__call__":
             return self.call_layer_value(layer, args, kwargs, node)
+        return Opaque(self.py.text(node))
+
+    def vocabulary_method(self, layer: Any, name: str, args: list[Any], kwargs: dict[str, Any],
+                          node: Any) -> Any:
+        """A lookup layer's vocabulary: known when given as a list; after adapt() (or a
+        set_vocabulary bnlint cannot read) its size is a symbol the user can pin with
+        ``--define``."""
+        from bnlint.keras.layers.lookup import vocabulary
+
+        if name == "adapt":
+            from bnlint.readers.source.imports import _norm_text
+            from bnlint.symbolic import Sym
+
+            layer.config["__adapted__"] = True
+            layer.config.pop("vocabulary", None)
+            recv = node.func.value if isinstance(node, self.py.cst.Call) and isinstance(
+                node.func, self.py.cst.Attribute) else None
+            if recv is not None:
+                # the vocabulary size: a symbol named as the user would write it, or its define
+                text = f"len({_norm_text(self.py.text(recv))}.get_vocabulary())"
+                size = self.py.defines.get(text)
+                layer.config["__vocab_size__"] = size if isinstance(size, int) else Sym.atom(text)
+            self._invalidate()
+            return None
+        if name == "set_vocabulary":
+            vocab = args[0] if args else kwargs.get("vocabulary")
+            layer.config.pop("__adapted__", None)
+            layer.config["vocabulary"] = self._cfg(vocab)
+            if not isinstance(vocab, (list, tuple)):
+                layer.config["__adapted__"] = True
+            self._invalidate()
+            return None
+        vocab = vocabulary(layer.rule_name, layer.config, self.py.version)
+        special = args[0] if args else kwargs.get("include_special_tokens", True)
+        if name == "vocabulary_size" and layer.config.get("__vocab_size__") is not None:
+            return layer.config["__vocab_size__"]
+        if vocab is not None and special is True:
+            return list(vocab) if name == "get_vocabulary" else len(vocab)
         return Opaque(self.py.text(node))
 
     def graph_for(self, layer: Any) -> Any:
