@@ -96,15 +96,16 @@ class BiasBeforeBatchNorm(Rule):
                         continue
                     if activation(la) != "linear":
                         continue
-                    nxt = users.get(la.name, [])
-                    if len(nxt) != 1 or not is_bn(nxt[0]):
+                    found = _next_bn(model, la, users)
+                    if found is None:
                         continue
-                    bn = nxt[0]
+                    bn, before = found
                     axis = _bn_axis(bn)
                     if axis is None:
                         continue
-                    rank = _rank(la)
-                    first = la.config.get("data_format") == "channels_first"
+                    rank = _rank(before)
+                    first = la.config.get("data_format") == "channels_first" and (
+                        before.class_name != "Flatten")
                     if rank is not None:
                         if not -rank <= axis < rank:
                             continue
@@ -115,6 +116,32 @@ class BiasBeforeBatchNorm(Rule):
                         continue
                     yield la, self.report(ctx, la.location, layer=la.name, cls=la.class_name,
                                           bn=bn.name, fix_args={"bn": bn.name})
+
+
+#: between a biased layer and BN, layers that change nothing at inference and keep each
+#: channel's bias constant over the values BN averages (Flatten: one feature per value)
+_BIAS_PASS = (DROPOUT_CLASSES | {"GaussianNoise", "ActivityRegularization", "Identity",
+                                 "Flatten"})
+
+
+def _next_bn(model: graph.Model, layer: graph.Layer, users: dict[str, list[graph.Layer]],
+             ) -> tuple[graph.Layer, graph.Layer] | None:
+    """The BatchNormalization that is the only consumer of ``layer``, directly or through
+    layers that change nothing at inference (Dropout, a linear Activation...), with the
+    layer that feeds it; None otherwise."""
+    cur = layer
+    for _ in range(20):
+        nxt = users.get(cur.name, [])
+        if len(nxt) != 1:
+            return None
+        if is_bn(nxt[0]):
+            return nxt[0], cur
+        step = nxt[0]
+        if len(step.nodes) != 1 or not (step.class_name in _BIAS_PASS or (
+                step.class_name == "Activation" and activation(step) == "linear")):
+            return None
+        cur = step
+    return None
 
 
 class DropoutBeforeBatchNorm(Rule):

@@ -2,107 +2,26 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bnlint.rules.base import Context, Finding, Position, Rule
+from bnlint.rules.base import Context, Finding, Rule
 from bnlint.rules.graphs import (
     activation,
     all_layers,
-    model_named,
     output_layers,
     through_identity,
     units,
 )
+from bnlint.rules.lossinfo import PRETTY, Compiled, Loss, compiled, loss_info  # noqa: F401
 
 if TYPE_CHECKING:
     from bnlint import graph
 
-_KINDS = {
-    "categorical_crossentropy": "cce", "categoricalcrossentropy": "cce",
-    "sparse_categorical_crossentropy": "scce", "sparsecategoricalcrossentropy": "scce",
-    "binary_crossentropy": "bce", "binarycrossentropy": "bce",
-    "categorical_focal_crossentropy": "cce", "categoricalfocalcrossentropy": "cce",
-    "binary_focal_crossentropy": "bce", "binaryfocalcrossentropy": "bce",
-}
-_PRETTY = {"cce": "categorical cross-entropy", "scce": "sparse categorical cross-entropy",
-           "bce": "binary cross-entropy"}
-_CALL = re.compile(r"^\s*([\w.]+)\s*\((.*)\)\s*$", re.DOTALL)
-_FROM_LOGITS = re.compile(r"\bfrom_logits\s*=\s*(\w+)")
-
-
-@dataclass
-class Loss:
-    kind: str  # cce | scce | bce
-    from_logits: bool | None  # None: not known
-    text: str
-
-
-def loss_info(value: Any) -> Loss | None:
-    """What a ``loss=`` value is, from its plain data / source text (never evaluated)."""
-    if isinstance(value, str):
-        kind = _KINDS.get(value.rsplit(".", 1)[-1].lower())
-        return Loss(kind, False, value) if kind else None
-    if isinstance(value, dict) and set(value) == {"unknown"} and isinstance(value["unknown"], str):
-        text = value["unknown"]
-        m = _CALL.match(text)
-        if not m:
-            return None
-        kind = _KINDS.get(m.group(1).rsplit(".", 1)[-1].lower())
-        if kind is None:
-            return None
-        args = m.group(2).strip()
-        fl = _FROM_LOGITS.search(args)
-        if fl:
-            logits = {"True": True, "False": False}.get(fl.group(1))
-        elif args and "=" not in args.split(",")[0]:
-            logits = None  # from_logits passed positionally (or something bnlint cannot read)
-        else:
-            logits = False
-        return Loss(kind, logits, text)
-    if isinstance(value, dict) and isinstance(value.get("class_name"), str):  # saved compile_config
-        kind = _KINDS.get(value["class_name"].lower())
-        cfg = value.get("config")
-        if kind is None or not isinstance(cfg, dict):
-            return None
-        fl = cfg.get("from_logits", False)
-        return Loss(kind, fl if isinstance(fl, bool) else None, value["class_name"])
-    return None
-
-
-@dataclass
-class Compiled:
-    model: graph.Model
-    loss: Loss
-    at: Any
-    var: str
-
-
-def _compiled(ctx: Context) -> Iterator[Compiled]:
-    if ctx.facts is not None:
-        for fact in ctx.facts.calls:
-            if fact.method != "compile" or "loss" not in fact.kwargs:
-                continue
-            model = model_named(ctx.models, fact.model, fact.variable)
-            loss = loss_info(fact.kwargs["loss"])
-            if model is None or loss is None:
-                continue
-            col = None
-            if ctx.source is not None:
-                i = ctx.source.line_text(fact.line, fact.cell).find(f"{fact.variable}.compile")
-                col = i + 1 if i >= 0 else None
-            yield Compiled(model, loss, Position(fact.line, col, fact.cell), fact.variable)
-    elif ctx.saved_config is not None and len(ctx.models) == 1:
-        cc = ctx.saved_config.get("compile_config")
-        if isinstance(cc, dict) and "loss" in cc:
-            loss = loss_info(cc["loss"])
-            if loss is not None:
-                from bnlint import graph
-
-                loc = graph.Location(file=ctx.path, config_path="compile_config.loss")
-                yield Compiled(ctx.models[0], loss, loc, ctx.models[0].name)
+# Loss recognition (aliases, loss objects, functions, positional compile arguments) is
+# shared by every loss rule: bnlint.rules.lossinfo.
+_PRETTY = PRETTY
+_compiled = compiled
 
 
 def _output(model: graph.Model) -> tuple[graph.Layer, Any, int | None] | None:

@@ -68,6 +68,11 @@ class SourceText:
         cands = [c for (ln, _), c in self._calls.items() if ln == pl]
         return min(cands, key=lambda c: c.col_offset) if cands else None
 
+    def calls_on(self, line: int, cell: int | None = None) -> list[ast.Call]:
+        """Every call expression that starts on a (1-based) line."""
+        pl = self.program_line(line, cell)
+        return [c for (ln, _), c in self._calls.items() if ln == pl]
+
     def end_of(self, line: int, column: int | None, cell: int | None) -> tuple[int, int] | None:
         """End (line, 1-based exclusive column) of the call starting at a position."""
         node = self.call_at(line, column, cell) if column is not None else None

@@ -1,0 +1,12 @@
+import keras
+from keras import layers
+
+clf = keras.Sequential([
+    keras.Input((30,)),
+    layers.Dense(64, use_bias=False),
+    layers.BatchNormalization(),
+    layers.Activation("relu"),
+    layers.Dropout(0.3),
+    layers.Dense(1, activation="sigmoid"),
+])
+clf.compile(optimizer="adam", loss="binary_crossentropy", metrics=[keras.metrics.AUC()])
