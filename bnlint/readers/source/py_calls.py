@@ -28,6 +28,7 @@ from bnlint.readers.source.values import (
     Instance,
     KRef,
     Opaque,
+    Partial,
     PyMod,
     Scope,
     SuperProxy,
@@ -120,6 +121,15 @@ class Calls:
             return self.call_builtin(func.name, args, kwargs, node, scope)
         if isinstance(func, PyMod):
             return self.call_pymod(func.name, args, kwargs, node)
+        if isinstance(func, Partial):
+            if self.depth >= MAX_DEPTH:
+                raise _Budget(f"call depth bound of {MAX_DEPTH} hit in a functools.partial")
+            self.depth += 1
+            try:
+                return self.call(func.func, [*func.args, *args], {**func.kwargs, **kwargs}, node,
+                                 scope)
+            finally:
+                self.depth -= 1
         return self.keras.call_value(func, args, kwargs, node)
 
     def call_user(self, fn: UserFunc, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
@@ -332,6 +342,8 @@ class Calls:
 
 
         a0 = args[0] if args else None
+        if name == "functools.partial" and args:
+            return Partial(a0, list(args[1:]), dict(kwargs))
         if name in ("copy.deepcopy", "copy.copy"):
             if isinstance(a0, (list, dict, tuple)) and _plain_data(a0):
                 import copy

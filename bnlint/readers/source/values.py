@@ -65,6 +65,15 @@ class PyMod:
 
 
 @dataclass(eq=False)
+class Partial:
+    """``functools.partial(func, *args, **kwargs)``."""
+
+    func: Any
+    args: list[Any]
+    kwargs: dict[str, Any]
+
+
+@dataclass(eq=False)
 class ArrayValue:
     """A concrete (eager) array whose shape is known: ``np.ones((1, 4))``."""
 
