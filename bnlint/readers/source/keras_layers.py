@@ -351,9 +351,7 @@ class Layers:
 
     def call_layer_value(self, layer: Any, args: list[Any], kwargs: dict[str, Any],
                          node: Any) -> Any:
-        from bnlint.keras import builder as kb
         from bnlint.keras.builder import KModel, KTensor
-        from bnlint.keras.catalogue import TensorArg
 
 
         if isinstance(layer, Instance):
@@ -371,7 +369,11 @@ class Layers:
                     args[0], KTensor):
                 self.build_sequential(layer, args[0].shape, node)
         if not args:
-            return Opaque(self.py.text(node))
+            if not any(isinstance(v, KTensor) for v in kwargs.values()) or isinstance(
+                    layer, KModel):
+                return Opaque(self.py.text(node))
+            # only keyword tensors (``att(query=x, value=x, key=x)``): no positional input
+            return self._call_with(layer, [], 0, False, args, kwargs, node)
         first = args[0]
         list_input = isinstance(first, (list, tuple))
         firsts = list(first) if list_input else [first]
@@ -385,8 +387,15 @@ class Layers:
             if layer.built is None and layer.unknown is None:
                 layer.unknown = f"called on `{self.py.text(node)}`, which is not a known tensor"
             return Opaque(self.py.text(node))
+        return self._call_with(layer, firsts, len(firsts), list_input, args, kwargs, node)
+
+    def _call_with(self, layer: Any, firsts: list[Any], first_count: int, list_input: bool,
+                   args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
+        from bnlint.keras import builder as kb
+        from bnlint.keras.builder import KModel, KTensor
+        from bnlint.keras.catalogue import TensorArg
+
         inputs = list(firsts)
-        first_count = len(inputs)
         for a in args[1:]:
             if isinstance(a, KTensor):
                 inputs.append(a)

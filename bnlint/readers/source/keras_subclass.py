@@ -364,7 +364,10 @@ class Subclassed:
         first = shapes if first_count is None else shapes[:first_count]
         rest = [] if first_count is None else shapes[first_count:]
         multi = list_input or len(first) != 1
-        build_shape: Any = [tuple(x) for x in first] if multi else tuple(first[0])
+        if not first and shapes:  # keyword tensors only: build() sees the first one's shape
+            build_shape: Any = tuple(shapes[0])
+        else:
+            build_shape = [tuple(x) for x in first] if multi else tuple(first[0])
         first_build = layer.built is None
         call = inst.cls.lookup("call")
         if first_build:
@@ -372,7 +375,8 @@ class Subclassed:
             build = inst.cls.lookup("build")
             if isinstance(build, UserFunc):
                 self._guarded(build, [inst, build_shape], {})
-        targs: list[Any] = [[ph(x) for x in first] if multi else ph(first[0])]
+        targs: list[Any] = [] if first_count == 0 else [
+            [ph(x) for x in first] if multi else ph(first[0])]
         kw: dict[str, Any] = {}
         for k, v in kwargs.items():
             if isinstance(v, TensorArg):
