@@ -16,7 +16,7 @@ from bnlint.readers.source import read_text
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _arch(m):  # noqa: ANN001, ANN202
+def _arch(m):
     return [(la.name, la.class_name, [(w.name, w.shape, w.trainable) for w in la.weights])
             for la in m.layers]
 
