@@ -6,7 +6,7 @@ from typing import Any
 
 from bnlint import graph
 from bnlint.readers.source.facts import CallFact, Reference
-from bnlint.readers.source.keras_layers import _MODEL_FACT_METHODS
+from bnlint.readers.source.keras_layers import _MODEL_FACT_METHODS, _unbuilt
 from bnlint.readers.source.py_helpers import _plain
 from bnlint.readers.source.values import Instance, Opaque, SeqState, WeightList
 
@@ -358,6 +358,10 @@ class Models:
         if name in ("get_vocabulary", "vocabulary_size", "adapt", "set_vocabulary") and \
                 layer.rule_name in ("StringLookup", "IntegerLookup", "TextVectorization"):
             return self.vocabulary_method(layer, name, args, kwargs, node)
+        if name == "count_params" and _unbuilt(layer) and layer.unknown is None:
+            self.py.note(node, f"`{self.py.text(node)}`: Keras raises ValueError (count_params "
+                         "of a layer or model that is not built)")
+            return Opaque(self.py.text(node))
         if name == "count_params":
             g = self.graph_for(layer)
             if isinstance(g, graph.Model):
