@@ -44,7 +44,8 @@ def _run(command: Callable[..., int], **kwargs: Any) -> None:
 @app.command()
 def summarize(
     paths: Annotated[list[str], typer.Argument(
-        help="Saved models (.keras, .h5, .json), Python sources (.py, FILE.py::function, "
+        help="Saved models (.keras, .h5, .json, SavedModel directories), Python sources "
+             "(.py, FILE.py::function, "
              "FILE.py::Class.method) "
              "or notebooks (.ipynb).")],
     output_format: Annotated[
@@ -67,27 +68,37 @@ def summarize(
         "--weights", help="Saved models: also read the arrays (h5py, no TensorFlow): "
         "statistics per array, whether each BatchNormalization was ever trained, its "
         "effective scale and shift.")] = False,
+    weights_file: Annotated[str | None, typer.Option(
+        "--weights-file", help="A weights-only file (.weights.h5, save_weights .h5, TF "
+        "checkpoint prefix) for the one model argument: says whether it fits (count, shapes, "
+        "order) and feeds --weights.")] = None,
 ) -> None:
     """Per-layer parameter counts as Keras reports them, get_weights() indices, BN explained."""
     _run(commands.summarize, paths=paths, output_format=output_format, define=define, arg=arg,
-         where=where, keras_version=keras_version, weights=weights)
+         where=where, keras_version=keras_version, weights=weights, weights_file=weights_file)
 
 
 @app.command()
 def export(
-    model_path: Annotated[str, typer.Argument(help="A saved model (.keras or .h5).")],
+    model_path: Annotated[str, typer.Argument(
+        help="A saved model (.keras, .h5, SavedModel directory), or with --weights-file a "
+             "Python source building one model.")],
     to: Annotated[ExportTarget, typer.Option("--to", help="What to write.")] = ExportTarget.numpy,
     output: Annotated[str | None, typer.Option(
         "-o", "--output", help="File to write (default: standard output).")] = None,
+    weights_file: Annotated[str | None, typer.Option(
+        "--weights-file", help="Read the arrays from this weights-only file (.weights.h5, "
+        "save_weights .h5, TF checkpoint prefix).")] = None,
 ) -> None:
     """Write the model's forward pass as plain NumPy code: load_weights() + forward(x, weights)."""
-    _run(commands.export, model_path=model_path, to=to, output=output)
+    _run(commands.export, model_path=model_path, to=to, output=output, weights_file=weights_file)
 
 
 @app.command()
 def check(
     paths: Annotated[list[str] | None, typer.Argument(
-        help="Files or directories: .py, .ipynb, .keras, .h5, .json model configs.")] = None,
+        help="Files or directories: .py, .ipynb, .keras, .h5, .json model configs, SavedModel "
+             "directories.")] = None,
     select: Annotated[list[str], typer.Option(
         "--select", help="Rule codes or prefixes to enable (BN, BN00, BN001, ALL); replaces "
         "the configured selection.")] = [],  # noqa: B006

@@ -145,9 +145,12 @@ def summarize(
     where: bool = False,
     keras_version: int | None = None,
     weights: bool = False,
+    weights_file: str | None = None,
 ) -> int:
     """Per-layer parameter counts as Keras reports them, get_weights() indices, BN explained."""
     keras_version = _keras_version(keras_version)
+    if weights_file is not None and len(paths) != 1:
+        raise UsageError("pairs with exactly one model argument", "--weights-file")
     defines = _pairs(define, "--define")
     args = _pairs(arg, "--arg")
     from bnlint.readers.saved import ReadError, read_saved_model
@@ -156,7 +159,8 @@ def summarize(
     summaries = []
     errors: list[dict[str, str]] = []
     references: list[tuple[str, Any]] = []
-    weight_paths: list[str] = []
+    weight_paths: list[Any] = []  # a saved model's path, or (weights file, architecture)
+    models: list[Any] = []
     for target in paths:
         base = target.partition("::")[0]
         with _one_target(target, errors):
@@ -177,6 +181,7 @@ def summarize(
                 if not result.models and output_format == "text":
                     _print_functions(target, result)
                 summaries.extend(make_summary(m) for m in result.models)
+                models.extend(result.models)
                 references.extend((base, r) for r in result.references)
                 continue
             try:
@@ -185,13 +190,26 @@ def summarize(
                 errors.append(_error(target, str(exc)))
                 continue
             summaries.append(make_summary(model))
-            if weights:
+            models.append(model)
+            if weights and weights_file is None:
                 weight_paths.append(base)
+
+    match = None
+    if weights_file is not None:
+        match = _match_weights_file(weights_file, models, errors)
+        if match is not None and match["matches"]:
+            if output_format == "text":
+                _out(f"{weights_file}: {match['message']}")
+            if weights:
+                weight_paths.append((weights_file, _outermost(models)[0]))
 
     if output_format == "json":
         from bnlint.report.structured import render_json
 
-        extra = {"weights": _weights_data(weight_paths, errors)} if weights else None
+        extra: dict[str, Any] | None = {"weights": _weights_data(weight_paths, errors)} \
+            if weights else None
+        if match is not None:
+            extra = {**(extra or {}), "weights_file": match}
         sys.stdout.write(render_json(summaries, errors, extra))
     elif output_format == "markdown":
         from bnlint.report.structured import render_markdown
@@ -214,7 +232,44 @@ def summarize(
     return 2 if errors else 0
 
 
-def _weights_text(paths: list[str], fmt: str, errors: list[dict[str, str]]) -> str:
+def _outermost(models: list[Any]) -> list[Any]:
+    """The models that are not nested as a layer inside another one of ``models``."""
+    nested: set[int] = set()
+    stack = [layer for m in models for layer in m.layers]
+    seen = 0
+    while stack and seen < 1_000_000:
+        seen += 1
+        layer = stack.pop()
+        if layer.model is not None:
+            nested.add(id(layer.model))
+            nested.update(id(m) for m in models if m.name == layer.model.name)
+            stack.extend(layer.model.layers)
+    return [m for m in models if id(m) not in nested]
+
+
+def _match_weights_file(path: str, models: list[Any], errors: list[dict[str, str]]
+                        ) -> dict[str, Any] | None:
+    """``--weights-file``: does the file fit the one architecture read (as load_weights would
+    judge: count, shapes, order)? A mismatch is an error line; the summary still prints."""
+    models = _outermost(models)
+    if len(models) != 1:
+        if models:
+            errors.append(_error(path, f"--weights-file needs one model; the argument builds "
+                                 f"{len(models)} ({', '.join(m.name for m in models)})"))
+        return None
+    from bnlint.readers.saved import ReadError
+    from bnlint.readers.weights import match_weights
+
+    try:
+        message = match_weights(path, models[0])
+    except ReadError as exc:
+        message = f"does not match model \"{models[0].name}\" (load_weights would fail): {exc}"
+        errors.append(_error(path, message))
+        return {"path": path, "matches": False, "message": message}
+    return {"path": path, "matches": True, "message": message}
+
+
+def _weights_text(paths: list[Any], fmt: str, errors: list[dict[str, str]]) -> str:
     """The --weights report of each saved model; a file whose arrays cannot be read is an error."""
     if not paths:
         return ""
@@ -222,22 +277,24 @@ def _weights_text(paths: list[str], fmt: str, errors: list[dict[str, str]]) -> s
     from bnlint.weights_report import weights_report
 
     out = []
-    for path in paths:
+    for item in paths:
+        path, model = item if isinstance(item, tuple) else (item, None)
         try:
-            out.append(weights_report(path, fmt))
+            out.append(weights_report(path, fmt, model))
         except ReadError as exc:
             errors.append(_error(path, f"weights: {exc}"))
     return "\n" + "\n".join(out) if out else ""
 
 
-def _weights_data(paths: list[str], errors: list[dict[str, str]]) -> list[dict[str, Any]]:
+def _weights_data(paths: list[Any], errors: list[dict[str, str]]) -> list[dict[str, Any]]:
     from bnlint.readers.saved import ReadError
     from bnlint.weights_report import weights_report_data
 
     out = []
-    for path in paths:
+    for item in paths:
+        path, model = item if isinstance(item, tuple) else (item, None)
         try:
-            out.append({"path": path, **weights_report_data(path)})
+            out.append({"path": path, **weights_report_data(path, model)})
         except ReadError as exc:
             errors.append(_error(path, f"weights: {exc}"))
     return out
@@ -246,13 +303,49 @@ def _weights_data(paths: list[str], errors: list[dict[str, str]]) -> list[dict[s
 # --------------------------------------------------------------------------- export
 
 
-def export(model_path: str, to: str = "numpy", output: str | None = None) -> int:
+def _architecture(target: str) -> Any:
+    """The one model a source file or saved model builds (for ``--weights-file``)."""
+    from bnlint.readers.saved import ReadError, read_saved_model
+
+    base = target.partition("::")[0]
+    if not base.endswith((".py", ".ipynb")):
+        return read_saved_model(base)
+    from bnlint.readers.source import SourceError
+
+    try:
+        _preflight(base)
+        result = _read_source_target(target, {}, {}, None)
+    except SourceError as exc:
+        raise ReadError(str(exc)) from None
+    except OSError as exc:
+        raise ReadError(f"cannot read ({exc.strerror or exc})") from None
+    models = _outermost(result.models)
+    if len(models) != 1:
+        raise ReadError(f"builds {len(models)} models at import time; --weights-file "
+                        "needs exactly one (name a function with FILE.py::function)")
+    return models[0]
+
+
+def export(model_path: str, to: str = "numpy", output: str | None = None,
+           weights_file: str | None = None) -> int:
     """Write the model's forward pass as plain NumPy code: load_weights() + forward(x, weights)."""
     from bnlint.export import ExportError, export_numpy
     from bnlint.readers.saved import ReadError
 
     try:
-        code = export_numpy(model_path)
+        if weights_file is None:
+            code = export_numpy(model_path)
+        else:
+            from bnlint.readers.weights import match_weights
+
+            model = _architecture(model_path)
+            try:
+                match_weights(weights_file, model)
+            except ReadError as exc:
+                _error(weights_file, f"does not match model \"{model.name}\" (load_weights "
+                       f"would fail): {exc}")
+                return 2
+            code = export_numpy(weights_file, model)
     except (ReadError, ExportError) as exc:
         _error(model_path, str(exc))
         return 2

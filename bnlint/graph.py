@@ -172,6 +172,9 @@ class Model(Record):
     location: Location | None = None
     source: str | None = None  # file the model was read from
     notes: list[str] = Field(default_factory=list)
+    # Why the model may miss layers (a loop adding to it that bnlint could not finish): its
+    # totals are then unknown, whatever its known layers say.
+    unknown: str | None = None
 
     def layer(self, name: str) -> Layer:
         for layer in self.layers:
@@ -199,6 +202,8 @@ class Model(Record):
     @property
     def count_unknown_reason(self) -> str | None:
         """Why the totals cannot be given, or None when they can."""
+        if self.unknown is not None:
+            return self.unknown
         if self.unknown_layers:
             return "see the layers marked unknown"
         if not self.built and self.keras_version == 2:

@@ -175,8 +175,9 @@ def _bn_statistics(wf: WeightsFile) -> list[BNStats]:
 # --------------------------------------------------------------------------- rendering
 
 
-def weights_report_data(path: str | Path) -> dict[str, Any]:
-    with WeightsFile(path) as wf:
+def weights_report_data(path: str | Path, model: Any = None) -> dict[str, Any]:
+    """``model``: the architecture when ``path`` is a weights-only file."""
+    with WeightsFile(path, model) as wf:
         arrays = array_stats(wf)
         bns = _bn_statistics(wf)
         model = wf.model
@@ -241,9 +242,9 @@ def _table(rows: list[list[str]], header: list[str], markdown: bool) -> list[str
     ]
 
 
-def weights_report(path: str | Path, fmt: str = "text") -> str:
+def weights_report(path: str | Path, fmt: str = "text", model: Any = None) -> str:
     """``summarize --weights`` output: ``fmt`` is ``text``, ``markdown`` or ``json``."""
-    data = weights_report_data(path)
+    data = weights_report_data(path, model)
     if fmt == "json":
         return json.dumps(data, indent=1)
     if fmt not in ("text", "markdown"):

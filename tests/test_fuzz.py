@@ -231,3 +231,125 @@ def test_permute_misfit_is_no_internal_error_in_check(tmp_path: Path) -> None:
     f.write_text(PERMUTE_RANK)
     result = run([str(f)], Settings(), jobs=1)
     assert [x.code for x in result.findings] == []
+
+
+# --------------------------------------------------------------------------- SavedModel / TF checkpoints
+
+SAVEDMODEL = ROOT / "fixtures" / "savedmodel" / "tiny"
+CKPT = ROOT / "fixtures" / "savedmodel" / "ckpt"
+SAVED_PARTS = ["variables/variables.index", "variables/variables.data-00000-of-00001",
+               "keras_metadata.pb"]
+
+
+@st.composite
+def mutated_bytes(draw: Any, original: bytes) -> bytes:
+    """Truncated, bit-flipped, overwritten with extreme varints, or spliced junk."""
+    data = bytearray(original)
+    how = draw(st.sampled_from(["cut", "flip", "varint", "junk"]))
+    if how == "cut":
+        return bytes(data[:draw(st.integers(0, len(data)))])
+    for _ in range(draw(st.integers(1, 6))):
+        pos = draw(st.integers(0, max(len(data) - 1, 0)))
+        if how == "flip" and data:
+            data[pos] ^= 1 << draw(st.integers(0, 7))
+        elif how == "varint":
+            data[pos:pos + 10] = b"\xff" * 9 + b"\x01"  # the largest 64-bit varint
+        else:
+            data[pos:pos] = draw(st.binary(min_size=1, max_size=40))
+    return bytes(data)
+
+
+def _read_savedmodel(part: str, data: bytes) -> None:
+    import shutil
+    import tempfile
+
+    from bnlint.readers.saved import read_saved_model
+    from bnlint.readers.weights import get_weights
+
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp) / "m"
+        shutil.copytree(SAVEDMODEL, d)
+        (d / part).write_bytes(data)
+        read_saved_model(d)
+        get_weights(d)
+
+
+@FUZZ
+@given(st.sampled_from(SAVED_PARTS).flatmap(
+    lambda part: st.tuples(st.just(part), mutated_bytes((SAVEDMODEL / part).read_bytes()))))
+def test_savedmodel_reader_survives_damaged_files(case: tuple[str, bytes]) -> None:
+    part, data = case
+    _bounded(_read_savedmodel, part, data, allowed=(ReadError,))
+
+
+def _read_checkpoint(suffix: str, data: bytes) -> None:
+    import shutil
+    import tempfile
+
+    from bnlint.readers.tfbundle import BundleError, Checkpoint
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for f in CKPT.parent.glob("ckpt.*"):
+            shutil.copy(f, tmp)
+        prefix = Path(tmp) / "ckpt"
+        Path(str(prefix) + suffix).write_bytes(data)
+        try:
+            ckpt = Checkpoint(prefix)
+            for key, entry in ckpt.entries.items():
+                if entry.dtype == 7:
+                    ckpt.read_string(key)
+                else:
+                    ckpt.read(key)
+        except BundleError as exc:
+            raise ReadError(str(exc)) from None
+
+
+@FUZZ
+@given(st.sampled_from([".index", ".data-00000-of-00001"]).flatmap(
+    lambda sfx: st.tuples(st.just(sfx), mutated_bytes(
+        Path(str(CKPT) + sfx).read_bytes()))))
+def test_checkpoint_reader_survives_damaged_files(case: tuple[str, bytes]) -> None:
+    suffix, data = case
+    _bounded(_read_checkpoint, suffix, data, allowed=(ReadError,))
+
+
+def test_damaged_savedmodel_is_one_line_exit_2(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    d = tmp_path / "m"
+    shutil.copytree(SAVEDMODEL, d)
+    index = d / "variables" / "variables.index"
+    index.write_bytes(index.read_bytes()[:-7])
+    data = d / "variables" / "variables.data-00000-of-00001"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for args in (["summarize", str(d), "--weights"], ["export", str(d)]):
+        r = subprocess.run([sys.executable, "-m", "bnlint", *args], capture_output=True,
+                           text=True, env=env, timeout=60)
+        assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert "Traceback" not in r.stderr
+    shutil.copy(SAVEDMODEL / "variables" / "variables.index", index)
+    data.write_bytes(data.read_bytes()[:40])
+    r = subprocess.run([sys.executable, "-m", "bnlint", "summarize", str(d), "--weights"],
+                       capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 2 and "truncated" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_crc32c_and_varint_bounds() -> None:
+    import numpy as np
+
+    from bnlint.readers.tfbundle import BundleError, crc32c, fields, varint
+
+    assert crc32c(b"123456789") == 0xE3069283  # the standard check value of CRC-32C
+    rng = np.random.default_rng(0)
+    from bnlint.readers.tfbundle import _crc_bytes
+
+    # the vectorised paths (64- and 1024-byte lanes) agree with the byte-at-a-time one
+    for n in (0, 1, 4, 63, 255, 256, 257, 4096, 16383, 16384, 16385, 100_003):
+        data = rng.integers(0, 256, n, dtype=np.uint8).tobytes()
+        assert crc32c(data) == _crc_bytes(0xFFFFFFFF, data) ^ 0xFFFFFFFF, n
+    with pytest.raises(BundleError):
+        varint(b"\xff" * 11, 0, 11)
+    with pytest.raises(BundleError):
+        fields(b"\x0a\xff\xff\xff\x0f")  # a length far past the message

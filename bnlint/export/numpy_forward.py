@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from bnlint import graph
 from bnlint.keras.catalogue import Config, Unknown, canonical_class
 from bnlint.readers.weights import WeightsFile
@@ -79,6 +81,25 @@ def _gelu(x, approximate=False):
     if approximate:
         return 0.5 * x * (1.0 + np.tanh(0.7978845608028654 * (x + 0.044715 * x ** 3)))
     return (0.5 * x * (1.0 + _erf(x.astype(np.float64) / math.sqrt(2.0)))).astype(x.dtype)
+''')
+_helper("_sparsemax")('''
+def _sparsemax(x, axis=-1):
+    """Keras 3's sparsemax, as its TensorFlow backend computes it (tau sums the cumulative
+    sums over the support, which is what predict() returns)."""
+    z = np.flip(np.sort(x, axis=axis), axis=axis)
+    shape = [1] * x.ndim
+    shape[axis] = x.shape[axis]
+    r = np.arange(1, x.shape[axis] + 1, dtype=x.dtype).reshape(shape)
+    cum = np.cumsum(z, axis=axis)
+    support = z - (cum - 1) / r > 0
+    k = np.sum(support, axis=axis, keepdims=True).astype(x.dtype)
+    tau = (np.sum(np.where(support, cum, 0), axis=axis, keepdims=True) - 1) / k
+    return np.maximum(x - tau, 0).astype(x.dtype)
+''')
+_helper("_glu", "_sigmoid")('''
+def _glu(x, axis=-1):
+    a, b = np.split(x, 2, axis=axis)
+    return a * _sigmoid(b)
 ''')
 _helper("_relu")('''
 def _relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
@@ -197,11 +218,23 @@ _ACTIVATIONS_3 = {
     "squareplus": ("({x} + np.sqrt({x} ** 2 + 4)) / 2", ()),
     "sparse_plus": ("np.where({x} <= -1, 0, np.where({x} >= 1, {x}, ({x} + 1) ** 2 / 4))", ()),
     "celu": ("np.maximum({x}, 0) + np.minimum(np.expm1({x}), 0)", ()),
+    "glu": ("_glu({x}, axis=-1)", ("_glu",)),
+    "hard_shrink": ("np.where(np.abs({x}) > 0.5, {x}, 0).astype({x}.dtype)", ()),
+    "soft_shrink": ("np.where({x} > 0.5, {x} - 0.5, np.where({x} < -0.5, {x} + 0.5, 0))"
+                    ".astype({x}.dtype)", ()),
+    "log_sigmoid": ("-np.logaddexp(0, -{x})", ()),
+    "sparse_sigmoid": ("np.where({x} <= -1, 0, np.where({x} >= 1, 1, 0.5 * ({x} + 1)))"
+                       ".astype({x}.dtype)", ()),
+    "sparsemax": ("_sparsemax({x}, axis=-1)", ("_sparsemax",)),
 }
+# Keras 3's `threshold` activation has no defaults for its arguments: Activation("threshold")
+# cannot be called, so no saved model uses it by name.
 _ACTIVATIONS_2 = {
     **{k: v for k, v in _ACTIVATIONS_3.items()
        if k not in ("hard_silu", "hard_swish", "tanh_shrink", "hard_tanh", "squareplus",
-                    "sparse_plus", "celu", "log_softmax", "leaky_relu", "relu6")},
+                    "sparse_plus", "celu", "glu", "hard_shrink", "soft_shrink", "log_sigmoid",
+                    "sparse_sigmoid", "sparsemax")},
+    # tf-keras resolves these names to tf.nn.relu6 / leaky_relu (alpha=0.2) / log_softmax
     # tf-keras: 0 below -2.5, 1 above 2.5, 0.2 * x + 0.5 between.
     "hard_sigmoid": ("np.clip(0.2 * {x} + 0.5, 0, 1)", ()),
 }
@@ -783,15 +816,45 @@ def load_weights(path):
 '''
 
 
-def export_numpy(path: str | Path) -> str:
+_CKPT_LOADER = '''
+def load_weights(path):
+    """The model.get_weights() list, read from the raw little-endian tensors of the TF
+    checkpoint (a SavedModel directory's variables/, or a checkpoint prefix); no TensorFlow."""
+    if os.path.isdir(path):
+        prefix = os.path.join(path, "variables", "variables")
+    else:
+        prefix = path[: -len(".index")] if path.endswith(".index") else path
+    out = []
+    for shard, offset, dtype, shape in DATASETS:
+        count = math.prod(shape)
+        with open(prefix + shard, "rb") as f:
+            f.seek(offset)
+            array = np.fromfile(f, dtype=dtype, count=count)
+        if array.size != count:
+            raise ValueError(f"{prefix + shard} is truncated")
+        out.append(array.reshape(shape))
+    return out
+'''
+
+
+def export_numpy(path: str | Path, model: graph.Model | None = None) -> str:
     """The text of a standalone module computing ``model.predict`` for the model at ``path``.
 
-    Raises :class:`bnlint.readers.saved.ReadError` when the file cannot be read and
+    ``path`` holds the weights (a saved model, or a weights-only file when ``model``, the
+    architecture read elsewhere, is given).  Raises
+    :class:`bnlint.readers.saved.ReadError` when the file cannot be read and
     :class:`ExportError` when a layer cannot be translated exactly.
     """
-    with WeightsFile(path) as wf:
+    with WeightsFile(path, model) as wf:
         model = wf.model
-        datasets = [r.dataset for r in wf.refs]
+        fmt = wf.format
+        checkpoint = fmt in ("savedmodel", "checkpoint")
+        datasets: list[Any] = [r.dataset for r in wf.refs]
+        if checkpoint:  # (shard suffix, offset, dtype, shape): raw reads, no index parsing
+            entries = [wf.ckpt.entries[d] for d in datasets]
+            datasets = [(wf.ckpt.shard_path(e.shard)[len(wf.ckpt.prefix):], int(e.offset),
+                         str(np.dtype(e.numpy_dtype).str), tuple(int(d) for d in e.shape))
+                        for e in entries]
         described = [f"{r.layer_path}/{r.name} {tuple(r.shape)}" for r in wf.refs]
     ctx = _Ctx(model.keras_version)
     main = _model_function(model, "forward", ctx,
@@ -806,10 +869,11 @@ def export_numpy(path: str | Path) -> str:
         f"Keras {model.keras_version}) as plain NumPy.\n\nGenerated by `bnlint export "
         f"{src} --to numpy`. Usage::\n\n    weights = load_weights({src!r})\n"
         '    y = forward(x, weights)  # == model.predict(x)\n"""',
+        "import math\nimport os\n\nimport numpy as np" if checkpoint else
         "import io\nimport math  # noqa: F401\nimport zipfile\n\nimport h5py\nimport numpy as np",
         f"# Where each model.get_weights() array is stored in the file, in get_weights() order.\n"
         f"DATASETS = [\n{ds_lines}\n]" if datasets else "DATASETS = []",
-        _LOADER.strip("\n"),
+        (_CKPT_LOADER if checkpoint else _LOADER).strip("\n"),
     ]
     if helpers:
         parts.append(helpers)

@@ -594,6 +594,7 @@ def _to_graph(model: KModel, source: str | None, frozen: bool) -> graph.Model:
         location=model.location,
         source=source,
         notes=list(model.notes),
+        unknown=model.unknown,
     )
 
 

@@ -1,4 +1,5 @@
-"""Saved models without TensorFlow: ``.keras`` zips, legacy ``.h5`` files, ``to_json()`` files.
+"""Saved models without TensorFlow: ``.keras`` zips, legacy ``.h5`` files, ``to_json()`` files,
+tf-keras SavedModel directories (``keras_metadata.pb``, see :mod:`bnlint.readers.savedmodel`).
 
 Only the architecture JSON is read here (h5 attributes / zip members, with
 size bounds); weights are never loaded, nothing is unpickled or unmarshalled
@@ -16,7 +17,7 @@ from typing import Any
 from bnlint import graph
 from bnlint.readers.config import ConfigError, model_from_config
 
-SAVED_SUFFIXES = (".keras", ".h5", ".hdf5", ".json")
+SAVED_SUFFIXES = (".keras", ".h5", ".hdf5", ".json")  # and SavedModel directories
 MAX_CONFIG_BYTES = 64 * 1024 * 1024  # an architecture JSON larger than this is not a model
 MAX_METADATA_BYTES = 1 << 20
 #: a zip member that inflates more than this many times its compressed size (and to more
@@ -133,7 +134,8 @@ def _read_h5(path: Path) -> tuple[dict[str, Any], str | None]:
                         f"{' '.join(str(exc).split())[:160]})") from None
     text = _attr_text(raw)
     if text is None:
-        raise ReadError("the .h5 file has no model_config (a weights-only file?)")
+        raise ReadError("the .h5 file has no model_config (a weights-only file? pair it with "
+                        "the architecture: bnlint summarize model.py --weights-file FILE)")
     if len(text) > MAX_CONFIG_BYTES:
         raise ReadError("model_config is too large")
     data = _loads(text, "model_config")
@@ -152,10 +154,32 @@ def _read_json(path: Path) -> tuple[dict[str, Any], str | None]:
     return data, version if isinstance(version, str) else None
 
 
+def _read_saved_model_dir(p: Path) -> tuple[dict[str, Any], str | None]:
+    """The config of a tf-keras SavedModel directory (from keras_metadata.pb)."""
+    from bnlint.readers.savedmodel import SavedModelError, read_metadata_config
+    from bnlint.readers.tfpaths import is_saved_model_dir
+
+    if not is_saved_model_dir(p):
+        raise ReadError("a directory that is not a TensorFlow SavedModel (no saved_model.pb)")
+    try:
+        config, version = read_metadata_config(p)
+    except SavedModelError as exc:
+        raise ReadError(str(exc)) from None
+    check_bounds(config, "the config in keras_metadata.pb")
+    return config, version
+
+
 def read_config(path: str | Path) -> tuple[dict[str, Any], str | None]:
     """The architecture JSON of a saved model and the Keras version that wrote it."""
     p = Path(path)
     try:
+        if p.is_dir():
+            return _read_saved_model_dir(p)
+        from bnlint.readers.tfpaths import is_checkpoint_prefix
+
+        if is_checkpoint_prefix(p) and (p.suffix == ".index" or not p.exists()):
+            raise ReadError("a TF checkpoint holds weights only, no architecture: pair it "
+                            "with one (bnlint summarize model.py --weights-file CHECKPOINT)")
         if not p.is_file():
             raise ReadError("no such file" if not p.exists() else "not a regular file")
         suffix = p.suffix.lower()

@@ -34,6 +34,7 @@ import numpy as np
 
 from bnlint import graph
 from bnlint.readers.saved import ReadError, read_saved_model
+from bnlint.readers.tfpaths import checkpoint_prefix, is_checkpoint_prefix
 
 __all__ = [
     "MAX_ARRAY_BYTES",
@@ -342,6 +343,8 @@ class _Mapper:
     # ---------------------------------------------------------- legacy .h5
     def legacy(self) -> None:
         root = _h5_get(self.h5, "model_weights")
+        if root is None and "layer_names" in self.h5.attrs:
+            root = self.h5  # a tf-keras save_weights("w.h5") file: the layers at the top
         if root is None:
             raise ReadError("the .h5 file has no model_weights group (saved without weights?)")
         for layer in self.model.layers:
@@ -427,38 +430,143 @@ class WeightsFile:
         self.model = model if model is not None else read_saved_model(self.path)
         self._closers: list[Any] = []
         self.h5: Any = None
+        self.ckpt: Any = None
         suffix = self.path.suffix.lower()
         try:
-            if suffix == ".keras":
-                self.h5, self._closers = _open_keras_weights(self.path)
-                fmt = "keras"
-            elif suffix in (".h5", ".hdf5"):
-                import h5py
-
-                try:
-                    self.h5 = h5py.File(self.path, "r")
-                except OSError as exc:
-                    raise ReadError(f"not a readable HDF5 file ({exc})") from None
-                fmt = "h5"
+            if self.path.is_dir() or is_checkpoint_prefix(self.path):
+                refs = self._open_checkpoint()
             else:
-                raise ReadError(f"no weights in a `{self.path.suffix}` file (use .keras or .h5)")
-            self.format = fmt
-            mapper = _Mapper(self.h5, fmt, self.model)
-            if fmt == "keras":
-                mapper.keras()
-            else:
-                mapper.legacy()
+                refs = self._open_h5(suffix)
         except ReadError:
             self.close()
             raise
         except (OSError, KeyError, ValueError, TypeError, RecursionError) as exc:
             self.close()
             raise ReadError(f"cannot map the weights ({exc.__class__.__name__}: {exc})") from None
-        refs = sorted(mapper.refs, key=lambda r: r.index)
+        refs = sorted(refs, key=lambda r: r.index)
         if [r.index for r in refs] != list(range(len(refs))):
             self.close()
             raise ReadError("the weights do not cover get_weights() exactly")
         self.refs: list[WeightRef] = refs
+
+    def _open_h5(self, suffix: str) -> list[WeightRef]:
+        if suffix == ".keras":
+            self.h5, self._closers = _open_keras_weights(self.path)
+            fmt = "keras"
+        elif suffix in (".h5", ".hdf5"):
+            import h5py
+
+            try:
+                self.h5 = h5py.File(self.path, "r")
+            except OSError as exc:
+                raise ReadError(f"not a readable HDF5 file ({exc})") from None
+            # Keras 3 .weights.h5 (save_weights) has the .keras archive's weights layout
+            keras3 = "model_weights" not in self.h5 and "layer_names" not in self.h5.attrs \
+                and "layers" in self.h5
+            fmt = "keras" if keras3 else "h5"
+        else:
+            raise ReadError(f"no weights in a `{self.path.suffix}` file (use .keras, .h5, "
+                            "a SavedModel directory or a TF checkpoint)")
+        self.format = fmt
+        mapper = _Mapper(self.h5, fmt, self.model)
+        if fmt == "keras":
+            mapper.keras()
+        else:
+            mapper.legacy()
+        return mapper.refs
+
+    def _open_checkpoint(self) -> list[WeightRef]:
+        """A SavedModel directory's variables/ checkpoint, or a TF checkpoint prefix."""
+        from bnlint.readers.savedmodel import (
+            object_graph,
+            saved_model_keys,
+            structural_keys,
+        )
+        from bnlint.readers.tfbundle import BundleError, Checkpoint
+
+        saved = self.path.is_dir()
+        self.format = "savedmodel" if saved else "checkpoint"
+        owners = {w.index: (w, owner, lpath) for layer in self.model.layers
+                  for w, owner, lpath in _leaf_layers(layer, "") if w.index is not None}
+        for w in self.model.weights:
+            if w.index is not None:
+                owners.setdefault(w.index, (w, None, self.model.name))  # type: ignore[arg-type]
+        try:
+            self.ckpt = Checkpoint(checkpoint_prefix(self.path))
+            nodes = object_graph(self.ckpt)
+            if saved:
+                listed = saved_model_keys(nodes, len(owners))
+                keys = dict(enumerate(listed))
+            else:
+                keys = structural_keys(nodes, self.model)
+            refs = []
+            where = "the SavedModel" if saved else "the checkpoint"
+            for index, (w, owner, lpath) in owners.items():
+                if index not in keys:
+                    raise ReadError(f"{where} has no array for get_weights()[{index}] "
+                                    f"({w.path})")
+                var_name, key = keys[index]
+                if var_name.rsplit("/", 1)[-1] != w.name:
+                    raise ReadError(f"get_weights()[{index}] is `{var_name}` in {where} but "
+                                    f"`{lpath}/{w.name}` in the architecture")
+                entry = self.ckpt.entries.get(key)
+                if entry is None:
+                    raise ReadError(f"{where} has no tensor `{key}`")
+                self.ckpt.check(entry)
+                if entry.numpy_dtype is None:
+                    raise ReadError(f"`{key}` has unsupported type {entry.dtype_name}")
+                if all(isinstance(d, int) for d in w.shape) and tuple(w.shape) != entry.shape:
+                    raise ReadError(f"`{lpath}/{w.name}` has shape {entry.shape} in {where} "
+                                    f"but {tuple(w.shape)} in the architecture")
+                refs.append(WeightRef(index, w, owner if owner is not None else
+                                      self.model.layers[0], lpath, key, entry.shape,
+                                      entry.dtype_name))
+        except BundleError as exc:
+            raise ReadError(str(exc)) from None
+        return refs
+
+    def stored_count(self) -> int | None:
+        """How many weight arrays the file holds for the model (optimizer state excluded);
+        None when the layout does not say.  More than ``len(refs)`` means the file has
+        arrays the architecture has no place for (Keras's load_weights refuses it)."""
+        if self.ckpt is not None:
+            return sum(1 for k in self.ckpt.entries
+                       if k.endswith("/.ATTRIBUTES/VARIABLE_VALUE")
+                       and ".OPTIMIZER_SLOT" not in k and not k.startswith(
+                           ("optimizer/", "save_counter/", "keras_api/")))
+        try:
+            if self.format == "h5":
+                root = _h5_get(self.h5, "model_weights")
+                root = self.h5 if root is None else root
+                total = 0
+                for name in np.asarray(root.attrs.get("layer_names", [])).ravel()[
+                        :MAX_WEIGHT_NAMES]:
+                    g = _h5_get(root, _decode(name))
+                    raw = None if g is None else g.attrs.get("weight_names")
+                    total += 0 if raw is None else len(np.asarray(raw).ravel())
+                return total
+            layers = _h5_get(self.h5, "layers")
+            if layers is None:
+                return None
+            import h5py
+
+            count = 0
+            seen = 0
+            stack = [layers]
+            while stack:
+                g = stack.pop()
+                for key in g:
+                    seen += 1
+                    if seen > 1_000_000:
+                        return None
+                    child = _h5_get(g, key)
+                    if isinstance(child, h5py.Dataset):
+                        count += g.name.endswith("/vars")
+                    elif isinstance(child, h5py.Group):
+                        stack.append(child)
+            return count
+        except (OSError, KeyError, ValueError, TypeError):
+            return None
 
     def __enter__(self) -> WeightsFile:
         return self
@@ -467,6 +575,7 @@ class WeightsFile:
         self.close()
 
     def close(self) -> None:
+        self.ckpt = None
         if self.h5 is not None:
             try:
                 self.h5.close()
@@ -483,6 +592,13 @@ class WeightsFile:
     def read(self, index: int) -> np.ndarray:
         """``model.get_weights()[index]``."""
         ref = self.refs[index]
+        if self.ckpt is not None:
+            from bnlint.readers.tfbundle import BundleError
+
+            try:
+                return self.ckpt.read(ref.dataset)
+            except BundleError as exc:
+                raise ReadError(str(exc)) from None
         try:
             ds = self.h5[ref.dataset]
             out = np.empty(ref.shape, dtype=ds.dtype)
@@ -507,9 +623,18 @@ def open_weights(path: str | Path, model: graph.Model | None = None) -> WeightsF
     return WeightsFile(path, model)
 
 
-def get_weights(path: str | Path) -> list[np.ndarray]:
-    """What ``keras.models.load_model(path).get_weights()`` returns, without Keras."""
-    with WeightsFile(path) as wf:
+def get_weights(path: str | Path, model: graph.Model | str | Path | None = None
+                ) -> list[np.ndarray]:
+    """What ``keras.models.load_model(path).get_weights()`` returns, without Keras.
+
+    ``path``: a ``.keras`` / ``.h5`` file or a SavedModel directory; or a weights-only file
+    (``.weights.h5``, ``save_weights`` ``.h5``, TF checkpoint prefix) with ``model``, the
+    architecture (a typed graph, or the path of a saved model holding it): what
+    ``model.load_weights(path)`` followed by ``model.get_weights()`` returns.
+    """
+    if isinstance(model, (str, Path)):
+        model = read_saved_model(model)
+    with WeightsFile(path, model) as wf:
         return wf.get_weights()
 
 
@@ -518,3 +643,19 @@ def read_arrays(path: str | Path, pred: Callable[[WeightRef], bool]
     """Only the arrays ``pred`` selects (e.g. every BatchNormalization statistic)."""
     with WeightsFile(path) as wf:
         return [(r, wf.read(r.index)) for r in wf.select(pred)]
+
+
+def match_weights(path: str | Path, model: graph.Model) -> str:
+    """Whether the weights-only file at ``path`` fits ``model`` as Keras's ``load_weights``
+    would judge it (count, shapes, order); the one-line verdict, or :class:`ReadError`."""
+    with WeightsFile(path, model) as wf:
+        unique = len({w.index for w in model.all_weights()})
+        if len(wf.refs) != unique:
+            raise ReadError(f"the model has {unique} weight arrays, {len(wf.refs)} were "
+                            "matched in the file")
+        stored = wf.stored_count()
+        if stored is not None and stored != len(wf.refs):
+            raise ReadError(f"weight count mismatch: the model expects {len(wf.refs)} arrays, "
+                            f"the file holds {stored}")
+        return (f"matches model \"{model.name}\": {len(wf.refs)} arrays, each with the shape "
+                "the architecture expects, in get_weights() order")

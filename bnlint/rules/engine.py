@@ -30,6 +30,7 @@ from bnlint.guard import (  # noqa: F401 - re-exported for callers of the engine
     preflight_source,
     time_budget,
 )
+from bnlint.readers.tfpaths import is_saved_model_dir
 from bnlint.rules.base import Context, Finding, Rule, all_rules
 from bnlint.rules.config import (
     Settings,
@@ -146,7 +147,7 @@ def discover(paths: Sequence[str], cli: Settings) -> Iterator[tuple[Path, bool]]
     """(file, given explicitly) for every candidate under ``paths``, sorted per directory."""
     for raw in paths:
         p = Path(raw)
-        if p.is_dir():
+        if p.is_dir() and not is_saved_model_dir(p):
             for dirpath, dirnames, filenames in os.walk(p):
                 d = Path(dirpath)
                 s = settings_for_dir(d.resolve()).merged(cli)
@@ -154,6 +155,10 @@ def discover(paths: Sequence[str], cli: Settings) -> Iterator[tuple[Path, bool]]
                     n for n in dirnames
                     if n not in SKIP_DIRS and not n.endswith(".egg-info")
                     and not _is_venv(d / n) and not is_excluded(d / n, s, Path.cwd()))
+                # a SavedModel directory is one model: checked whole, never descended into
+                models = [n for n in dirnames if is_saved_model_dir(d / n)]
+                dirnames[:] = [n for n in dirnames if n not in models]
+                yield from ((d / n, False) for n in models)
                 for name in sorted(filenames):
                     f = d / name
                     if not name.lower().endswith(SOURCE_SUFFIXES + SAVED_SUFFIXES):
@@ -300,8 +305,8 @@ def read_context(path: Path, display: str, s: Settings, raw: bytes | None = None
     notes: list[str] = []
     ctx = Context(path=display, kind="saved", models=[model], saved_config=config,
                   keras_version=model.keras_version,
-                  weights=_weights_access(path, notes) if suffix in (".keras", ".h5", ".hdf5")
-                  else None)
+                  weights=_weights_access(path, notes)
+                  if suffix in (".keras", ".h5", ".hdf5") or path.is_dir() else None)
     ctx.reader_notes = notes  # type: ignore[attr-defined]  # filled while the rules run
     return ctx
 
@@ -462,7 +467,8 @@ def run(paths: Sequence[str], cli: Settings, *, cache: Any = None, jobs: int | N
                 not looks_like_keras_json(path):
             result.skipped += 1
             continue
-        if path.suffix.lower() not in SOURCE_SUFFIXES + SAVED_SUFFIXES and path.exists():
+        if path.suffix.lower() not in SOURCE_SUFFIXES + SAVED_SUFFIXES and path.exists() \
+                and not is_saved_model_dir(path):
             result.errors.append((display, f"unsupported file type `{path.suffix}`"))
             continue
         ignored = tuple(per_file_ignored(path, file_settings))

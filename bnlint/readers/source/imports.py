@@ -58,21 +58,87 @@ _APPS_DIR: dict[int, Any] = {}
 _APP_INDEX: dict[int, dict[str, str]] = {}
 
 
+def _package_apps_dir(pkg: str) -> Path | None:
+    """``<pkg>/src/applications`` of an installed package, located without importing it.
+
+    ``importlib.util.find_spec`` of a top-level name only asks the path finders where the
+    package lives (its ``__init__`` is not run), so this works the same in an isolated
+    environment (pre-commit's) as in a development one, whatever the order of ``sys.path``.
+    """
+    from importlib.util import find_spec
+
+    try:
+        spec = find_spec(pkg)
+    except (ImportError, ValueError, AttributeError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for loc in spec.submodule_search_locations:
+        cand = Path(loc) / "src" / "applications"
+        if cand.is_dir():
+            return cand.resolve()
+    return None
+
+
+def _is_keras3_dir(apps: Path) -> bool:
+    """keras/src/applications belongs to Keras 3 (keras 2.13-2.15 also had a ``src``)."""
+    try:
+        text = (apps.parent / "version.py").read_text(encoding="utf-8")
+    except OSError:
+        return False
+    m = re.search(r"""^__version__\s*=\s*["'](\d+)\.""", text, re.MULTILINE)
+    return m is not None and int(m.group(1)) >= 3
+
+
 def _keras_apps_dir(version: int) -> Path | None:
-    """keras/src/applications (tf_keras/src/applications) of the installed package, on disk."""
+    """keras/src/applications (tf_keras/src/applications) of the installed package, on disk.
+
+    Keras 3 is bnlint's own runtime dependency (the pure-Python ``keras`` package; its source
+    files are read, never imported); tf_keras is found only when the user installed it."""
     if version in _APPS_DIR:
         return _APPS_DIR[version]
-    import sys
-
-    pkg = "keras" if version == 3 else "tf_keras"
-    found = None
-    for entry in sys.path:
-        cand = Path(entry or ".") / pkg / "src" / "applications"
-        if cand.is_dir():
-            found = cand
-            break
+    found = _package_apps_dir("keras" if version == 3 else "tf_keras")
+    if found is not None and version == 3 and not _is_keras3_dir(found):
+        found = None
     _APPS_DIR[version] = found
     return found
+
+
+# tf-keras application functions whose Keras 3 source (keras/src/applications) builds exactly
+# the model tf_keras builds, when read under Keras 2 semantics: the same layer names and
+# classes, output shapes, get_weights() names, shapes, order and trainable flags, and totals.
+# Verified by tests/test_source_applications.py::test_keras2_from_keras3_source against the
+# tf_keras goldens (fixtures/applications/keras2, built by real tf_keras). Used only when
+# tf_keras is not installed; any other tf-keras application is then unknown, with the reason.
+KERAS2_FROM_KERAS3_EXACT: frozenset[str] = frozenset({
+    "EfficientNetB0", "EfficientNetB1", "EfficientNetB2", "EfficientNetB3", "EfficientNetB4",
+    "EfficientNetB5", "EfficientNetB6", "EfficientNetB7",
+    "EfficientNetV2B0", "EfficientNetV2B1", "EfficientNetV2B2", "EfficientNetV2B3",
+    "EfficientNetV2L", "EfficientNetV2M", "EfficientNetV2S",
+    "InceptionResNetV2", "InceptionV3", "MobileNet", "MobileNetV2",
+    "ResNet50", "ResNet101", "ResNet152", "ResNet50V2", "ResNet101V2", "ResNet152V2",
+    "VGG16", "VGG19", "Xception",
+})
+
+# Why the others are not (what differs from tf_keras's model, measured on the goldens).
+KERAS2_FROM_KERAS3_DIFFERS: dict[str, str] = {
+    "ConvNeXt": "Keras 3's LayerScale weight has no name (tf-keras: `gamma`)",
+    "DenseNet": "Keras 3 names DenseNet layers `conv1_conv` where tf-keras has `conv1/conv`",
+    "MobileNetV3": "Keras 3 names the model differently from tf-keras (`MobilenetV3large`)",
+    "NASNet": "Keras 3 names the model differently from tf-keras (`NASNet`)",
+    "RegNet": "Keras 3 has no RegNet applications",
+    "ResNetRS": "Keras 3 has no ResNetRS applications",
+}
+
+
+def _keras2_emulation_gap(name: str) -> str | None:
+    """None when tf_keras's ``name`` can be read from Keras 3's source; else why not."""
+    if name in KERAS2_FROM_KERAS3_EXACT:
+        return None
+    for prefix in sorted(KERAS2_FROM_KERAS3_DIFFERS, key=len, reverse=True):
+        if name.startswith(prefix):
+            return KERAS2_FROM_KERAS3_DIFFERS[prefix]
+    return "Keras 3's source was not verified to build the model tf-keras builds"
 
 
 def _keras_app_index(version: int) -> dict[str, str]:
@@ -270,7 +336,11 @@ class Imports:
         return um
 
     def keras_source(self, path: str, node: Any) -> Any:
-        """A function/value of Keras's own applications source, read from the installed package."""
+        """A function/value of Keras's own applications source, read from the installed package.
+
+        Keras 2 semantics without tf_keras installed: the functions in KERAS2_FROM_KERAS3_EXACT
+        are read from Keras 3's source (verified to build tf_keras's model); any other name is
+        not modelled, with a note saying why."""
         parts = path.split(".")
         if parts[:3] == ["keras", "src", "applications"]:
             rest = parts[3:]
@@ -278,11 +348,29 @@ class Imports:
             rest = parts[2:]
         else:
             return _MISSING
-        root = _keras_apps_dir(self.version)
-        if root is None or not rest:
+        if not rest:
             return _MISSING
+        root = _keras_apps_dir(self.version)
+        emulated = False
+        if root is None and self.version == 2:
+            root, emulated = _keras_apps_dir(3), True
+        if root is None:
+            self.note(node, f"`{path}`: Keras's applications source is not installed "
+                      f"({'tf_keras' if self.version == 2 else 'keras'}); not modelled")
+            return _MISSING
+        # (Keras 3's own modules, once read, call their helpers freely.)
+        if emulated and not (self.ctx.path is not None and root in self.ctx.path.parents):
+            gap = _keras2_emulation_gap(rest[-1])
+            if gap is None and len(rest) == 2:
+                if _keras_app_index(3).get(rest[1]) != rest[0]:
+                    gap = f"Keras 3 has no `{rest[1]}` in `{rest[0]}`"
+            if gap is not None or len(rest) > 2:
+                self.note(node, f"`tf_keras.applications.{'.'.join(rest)}`: tf_keras is not "
+                          f"installed and Keras 3's source cannot stand in for it "
+                          f"({gap or 'not an application function'}); not modelled")
+                return _MISSING
         if len(rest) == 1:
-            mod = _keras_app_index(self.version).get(rest[0])
+            mod = _keras_app_index(3 if emulated else self.version).get(rest[0])
             if mod is None:
                 um = self.load_file(root / rest[0], f"keras.applications.{rest[0]}", node, True)
                 return um if um is not None else _MISSING

@@ -187,6 +187,17 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
 
         return isinstance(v, KTensor)
 
+    def widen(self, value: Any, name: str, why: str) -> Any:
+        """What ``name`` may hold after a loop bnlint did not evaluate to its end (``why``): a
+        model it added layers to keeps them but its totals become unknown; a tensor is unknown."""
+        m = self.as_model(value, materialize=False)
+        if m is not None:
+            m.unknown = m.unknown or why
+            return value
+        if self.is_tensor(value):
+            return Opaque(name)
+        return None  # not Keras's
+
     def bind_global(self, name: str, value: Any, st: Any = None) -> None:
         """A model assigned to a module-level name is known by that name; a model whose name
         is bound to something else is remembered with where (``rebound``)."""

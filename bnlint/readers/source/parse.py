@@ -96,3 +96,49 @@ def _literal(node: Any) -> Any:
 
 def _evaluated_value(node: Any) -> Any:
     return node.evaluated_value
+
+
+_LOOP_NAMES: IdentityCache[tuple[frozenset[str], dict[str, frozenset[str]]]] = IdentityCache(
+    _MAX_NODE_CACHE)
+
+
+def loop_names(cst: Any, loop: Any) -> tuple[frozenset[str], dict[str, frozenset[str]]]:
+    """(names a loop statement binds, {name: methods called on it} for names whose object its
+    body may change — ``"[]"`` for an item or attribute set) — what may be unknown after a loop
+    bnlint did not evaluate to its end."""
+    return _LOOP_NAMES.get(loop, lambda n: _loop_names(cst, n))
+
+
+def _loop_names(cst: Any, loop: Any) -> tuple[frozenset[str], dict[str, frozenset[str]]]:
+    bound: set[str] = set()
+    mutated: dict[str, set[str]] = {}
+
+    def bind(t: Any) -> None:
+        if isinstance(t, cst.Name):
+            bound.add(t.value)
+        elif isinstance(t, (cst.Tuple, cst.List)):
+            for e in t.elements:
+                bind(e.value)
+        elif isinstance(t, cst.StarredElement):
+            bind(t.value)
+        elif isinstance(t, (cst.Subscript, cst.Attribute)) and isinstance(t.value, cst.Name):
+            mutated.setdefault(t.value.value, set()).add("[]")
+
+    if isinstance(loop, cst.For):
+        bind(loop.target)
+    for n, _ in _own_nodes(cst, loop):
+        if isinstance(n, cst.Assign):
+            for t in n.targets:
+                bind(t.target)
+        elif isinstance(n, (cst.AugAssign, cst.AnnAssign, cst.For)):
+            bind(n.target)
+        elif isinstance(n, cst.NamedExpr):
+            bind(n.target)
+        elif isinstance(n, cst.AsName):
+            bind(n.name)
+        elif isinstance(n, (cst.FunctionDef, cst.ClassDef)):
+            bound.add(n.name.value)
+        elif isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and isinstance(
+                n.func.value, cst.Name):
+            mutated.setdefault(n.func.value.value, set()).add(n.func.attr.value)
+    return frozenset(bound), {k: frozenset(v) for k, v in mutated.items() if k not in bound}

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from bnlint.readers.source.parse import loop_names
 from bnlint.readers.source.values import (
+    _MISSING,
     MAX_LOOP,
+    QUIET_LOOP_STEPS,
     Instance,
     Opaque,
     Scope,
@@ -17,6 +20,10 @@ from bnlint.readers.source.values import (
     _Return,
 )
 from bnlint.symbolic import Sym
+
+#: Methods by which a loop body changes a container or a Sequential model.
+_GROWING = frozenset({"add", "append", "extend", "insert", "pop", "remove", "update", "clear",
+                      "setdefault", "discard", "popitem"})
 
 
 class Statements:
@@ -168,16 +175,19 @@ class Statements:
         it = self.ev(st.iter, scope)
         items = self.iterate(it)
         if items is None:
-            self.note(st, f"loop over `{self.text(st.iter)}`: the iterable is not known "
-                          "statically; the body was not evaluated")
+            self.widen_loop(st, scope, f"loop over `{self.text(st.iter)}`: the iterable is not "
+                                       "known statically; the body was not evaluated")
             return
         n = 0
         broke = False
+        quiet = self.quiet_loop(st, scope)
         for item in items:
             n += 1
             if n > MAX_LOOP:
-                self.note(st, f"loop bound of {MAX_LOOP} iterations hit")
-                break
+                self.widen_loop(st, scope, f"loop bound of {MAX_LOOP} iterations hit")
+                return
+            if quiet(n):
+                return
             self.assign(st.target, item, scope, st)
             try:
                 self.exec_block(self.body_of(st), scope)
@@ -193,17 +203,18 @@ class Statements:
         n = 0
         endless = None
         before: tuple = ()
+        quiet = self.quiet_loop(st, scope)
         while True:
             cond = self.truth(self.ev(st.test, scope))
             if cond is None:
-                self.note(st, f"while condition `{self.text(st.test)}` is not known statically;"
-                              " the loop was not evaluated further")
+                self.widen_loop(st, scope, f"while condition `{self.text(st.test)}` is not known "
+                                           "statically; the loop was not evaluated further")
                 return
             if not cond:
                 break
             n += 1
             if n > MAX_LOOP:
-                self.note(st, f"loop bound of {MAX_LOOP} iterations hit")
+                self.widen_loop(st, scope, f"loop bound of {MAX_LOOP} iterations hit")
                 return
             if n == 2:
                 if endless is None:
@@ -217,6 +228,8 @@ class Statements:
                     return
             elif n == 1:
                 before = self.keras.state()
+            if quiet(n):
+                return
             try:
                 self.exec_block(self.body_of(st), scope)
             except _Break:
@@ -226,6 +239,45 @@ class Statements:
         if st.orelse is not None:
             self.exec_block(self.body_of(st.orelse), scope)
 
+    def quiet_loop(self, st: Any, scope: Scope) -> Any:
+        """A check, before each iteration of the loop ``st``, that stops a loop which has spent
+        ``QUIET_LOOP_STEPS`` steps without creating any Keras object (data preparation) and
+        widens what it assigns to unknown: the model after it is still reached."""
+        start, before = self.steps, self.keras.state()
+
+        def stop(n: int) -> bool:
+            if self.steps - start <= QUIET_LOOP_STEPS or self.keras.state() != before:
+                return False
+            self.widen_loop(st, scope, f"loop creates no Keras object in {n - 1} "
+                            f"iterations ({QUIET_LOOP_STEPS} steps); the rest was not evaluated")
+            return True
+
+        return stop
+
+    def widen_loop(self, st: Any, scope: Scope, why: str) -> None:
+        """After a loop bnlint did not evaluate to its end: every name it binds, and every
+        container or model it changes, may hold anything — unknown, never a stale value
+        printed as exact. The note names the loop and what became unknown."""
+        bound, mutated = loop_names(self.cst, st)
+        changed = []
+        for name in sorted(bound | mutated.keys()):
+            old = scope.lookup(name)
+            if name in mutated:
+                # Only what changes structure: a training loop (``model.fit``) leaves the model
+                # as it is; ``model.add``/``rows.append`` do not.
+                if old is _MISSING or not (mutated[name] & _GROWING or (isinstance(old, dict)
+                                           and "[]" in mutated[name])):
+                    continue
+            new = self.keras.widen(old, name, f"line {self.pos(st)[0]}: {why}")
+            if new is None:
+                if name in mutated and not isinstance(old, (list, dict, set)):
+                    continue  # a module or other object a method is called on: unchanged
+                new = Opaque(name)
+            if new is not old:
+                scope.set(name, new)
+            changed.append(name)
+        what = f"; unknown after it: {', '.join(f'`{n}`' for n in changed)}" if changed else ""
+        self.note(st, why + what)
     def st_Try(self, st: Any, scope: Scope) -> None:
         try:
             self.exec_block(self.body_of(st), scope)

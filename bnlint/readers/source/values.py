@@ -17,6 +17,10 @@ MAX_DEPTH = 40
 
 
 MAX_LOOP = 10_000
+#: Steps a loop may spend without creating any Keras object (names, models, layers) before its
+#: remaining iterations are skipped and what it assigns becomes unknown: data preparation such as
+#: ``for i in range(50000)`` must not spend the whole step budget before the model is reached.
+QUIET_LOOP_STEPS = 20_000
 
 
 MAX_SEQ = 1_000_000
