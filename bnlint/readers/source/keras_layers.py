@@ -184,6 +184,8 @@ class Layers:
                 t = self.traced_op(fn, args, self.tensor_op(fn, args, kwargs))
                 if t is not None:
                     return t
+                if any(self.is_tensor(a) for a in args):
+                    self.unknown_op(node)
             return Opaque(self.py.text(node))
         k, cls = kind
         if k == "clear":

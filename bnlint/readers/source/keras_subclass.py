@@ -402,6 +402,7 @@ class Subclassed:
         if isinstance(call, UserFunc):
             self.in_custom += 1
             self.calling.append(inst)
+            saved_op, self.first_unknown_op = self.first_unknown_op, None
             try:
                 if first_build:
                     self.build_by_run(inst, lambda: self._guarded(call, [inst, *targs], kw))
@@ -409,12 +410,15 @@ class Subclassed:
             finally:
                 self.calling.pop()
                 self.in_custom -= 1
+                first_op, self.first_unknown_op = self.first_unknown_op, saved_op
             ts = self._tensors(out)
             if ts is not None and ts and all(t.shape is not None for t in ts):
                 outs = [tuple(t.shape) for t in ts]
             else:
                 reason = f"`{inst.cls.name}.call` computes its output with operations bnlint " \
                          "does not model"
+                if first_op is not None:
+                    reason += f" (first: line {first_op[0]}, `{first_op[1][:60]}`)"
         else:
             reason = f"`{inst.cls.name}` has no call() bnlint can read"
         if outs is None:
@@ -452,6 +456,12 @@ class Subclassed:
                 layer.notes.append(msg)
             return [None]
         return outs
+
+    def unknown_op(self, node: Any) -> None:
+        """An operation on a tensor inside a custom call() whose result bnlint cannot model:
+        the first one is the root cause named by the layer's note. Returns None (unknown)."""
+        if self.first_unknown_op is None:
+            self.first_unknown_op = (self.py.pos(node)[0], " ".join(self.py.text(node).split()))
 
     def _guarded(self, fn: UserFunc, args: list[Any], kwargs: dict[str, Any]) -> Any:
         try:

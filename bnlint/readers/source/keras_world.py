@@ -46,6 +46,7 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
         self.graph_depth = 0  # > 0 inside a tf_keras symbolic call (graph_scope)
         self.in_custom = 0  # > 0 while interpreting a custom layer's call()
         self.calling: list[Instance] = []  # subclass instances whose call() is running
+        self.first_unknown_op: tuple[int, str] | None = None  # in a custom call(): line, text
         self.global_models: dict[str, Any] = {}  # module-level name -> KModel bound to it
         # id(KModel) -> (name, line, statement) of the assignment that rebound its name
         self.rebound: dict[int, tuple[str, str, str]] = {}
@@ -153,12 +154,15 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
 
         if isinstance(a, (KTensor, WeightVar)) or isinstance(b, (KTensor, WeightVar)):
             if self.in_custom or self.calling:
-                return self.traced_op(op, [a, b], self.tensor_binop(op, a, b))
+                t = self.traced_op(op, [a, b], self.tensor_binop(op, a, b))
+                return t if t is not None else self.unknown_op(node)
             return self.graph_op(op, a, b, node)
         return _MISSING
 
     def subscript(self, obj: Any, key: Any, node: Any) -> Any:
         """``get_weights()[i]`` and ``model.layers[i]``; else _MISSING."""
+        if self.is_tensor(obj) and (self.in_custom or self.calling):
+            self.unknown_op(node)
         if isinstance(obj, WeightList):
             if isinstance(key, int) and -len(obj.entries) <= key < len(obj.entries):
                 w = obj.entries[key]
