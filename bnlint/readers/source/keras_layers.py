@@ -184,8 +184,7 @@ class Layers:
                 t = self.traced_op(fn, args, self.tensor_op(fn, args, kwargs))
                 if t is not None:
                     return t
-                if any(self.is_tensor(a) for a in args):
-                    self.unknown_op(node)
+                self.unknown_op(node)
             return Opaque(self.py.text(node))
         k, cls = kind
         if k == "clear":
@@ -387,7 +386,8 @@ class Layers:
             return self.eager_call(layer, firsts, list_input, kwargs, node)
         if not all(isinstance(t, KTensor) for t in firsts) or not firsts:
             if layer.built is None and layer.unknown is None:
-                layer.unknown = f"called on `{self.py.text(node)}`, which is not a known tensor"
+                layer.unknown = (f"line {self.py.pos(node)[0]}: called on "
+                                 f"`{self.py.text(node)}`, which is not a known tensor")
             return Opaque(self.py.text(node))
         return self._call_with(layer, firsts, len(firsts), list_input, args, kwargs, node)
 
