@@ -146,3 +146,16 @@ def test_exact(path: Path) -> None:
 
 def test_every_gap_is_a_fixture() -> None:
     assert set(GAPS) <= {_rel(p) for p in FILES}
+
+
+@pytest.mark.parametrize("defines", [
+    {"x_train.shape": "(None, 500, 1)"},
+    {"x_train.shape[1:]": "(500, 1)"},
+    {"x_train.shape[1]": "500", "x_train.shape[2]": "1"},
+], ids=str)
+def test_define_forms_users_write(defines: dict[str, str]) -> None:
+    """Each way a user pins the data's shape gives the model Keras built from that data."""
+    path = REALWORLD / "scripts" / "define_slice.py"
+    golden = json.loads(golden_path(path).read_text())
+    (ours,) = read_source(path, defines=defines).models
+    assert_same_facts(golden["models"]["model"], bnlint_facts(ours), str(defines))

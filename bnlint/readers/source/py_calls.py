@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bnlint.readers.source.imports import _norm_text
 from bnlint.readers.source.parse import _GENERATORS, _YIELDS, _own_nodes
 from bnlint.readers.source.py_helpers import (
     _BUILTIN_IMPL,
@@ -239,7 +240,15 @@ class Calls:
             items = self.keras.sequence(a0)
             if items is not None:
                 return len(items)
-            return Sym.atom(self.text(node)) if isinstance(a0, Opaque) else Opaque(self.text(node))
+            if not isinstance(a0, Opaque):
+                return Opaque(self.text(node))
+            # Named by the expression the value came from, not the name it is bound to
+            # (``v = lookup.get_vocabulary(); len(v)`` is ``len(lookup.get_vocabulary())``): a
+            # define of either text answers it, and a loop binding ``v`` to different values
+            # gets one symbol per value.
+            text = f"len({a0.text})"
+            key = _norm_text(text)
+            return self.defines[key] if key in self.defines else Sym.atom(text)
         if name == "isinstance":
             return self._isinstance(a0, args[1] if len(args) > 1 else None, self.text(node))
         if name == "type" and len(args) == 1 and type(a0) in _PY_TYPES.values():

@@ -50,6 +50,13 @@ def _parse_defines(defines: dict[str, str] | None) -> dict[str, Any]:
         except (ValueError, SyntaxError) as exc:
             raise SourceError(f"line 0: --define {k}={v}: not a Python literal ({exc})") from None
         out[_norm_text(k)] = val
+    # A define of a slice answers its items: ``x.shape[1:]=(500, 1)`` gives ``x.shape[1]`` and
+    # ``x.shape[2]`` (what users write next to it), unless those are defined themselves.
+    for k, val in list(out.items()):
+        m = re.fullmatch(r"(.+)\[(\d+):\]", k)
+        if m and isinstance(val, (tuple, list)):
+            for i, item in enumerate(val):
+                out.setdefault(f"{m.group(1)}[{int(m.group(2)) + i}]", item)
     return out
 
 
