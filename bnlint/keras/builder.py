@@ -552,6 +552,12 @@ def _to_graph(model: KModel, source: str | None, frozen: bool) -> graph.Model:
             )
             for n in (per_layer.get(id(la)) or la.nodes[:1])
         ]
+        if not nodes and isinstance(la, KModel) and la.is_built and la.outputs:
+            # a built model held by an unbuilt subclass (never called in it): Keras's summary
+            # shows its own output shape
+            nodes = [graph.CallNode.model_construct(
+                inputs=[], input_shapes=[t.shape for t in la.inputs if t.shape is not None],
+                output_shapes=[t.shape for t in la.outputs if t.shape is not None], kwargs={})]
         unknown = la.unknown
         built = la.built is not None or isinstance(la, KModel) or unknown is not None
         if model.kind == "Sequential" and not model.is_built and (
