@@ -29,6 +29,8 @@ class Settings:
     exclude: list[str] = field(default_factory=list)
     define: dict[str, str] = field(default_factory=dict)
     keras_version: int | None = None
+    # where imports of the analysed code are looked for (as ruff's `src`), relative to root
+    src: list[str] = field(default_factory=list)
     root: Path | None = None  # directory of the pyproject.toml the settings came from
     # fixes (ruff's options; see bnlint.fix): None = not set here
     fix: bool | None = None
@@ -49,6 +51,7 @@ class Settings:
             exclude=[*self.exclude, *cli.exclude],
             define={**self.define, **cli.define},
             keras_version=cli.keras_version or self.keras_version,
+            src=[*self.src, *cli.src],
             root=self.root,
             fix=cli.fix if cli.fix is not None else self.fix,
             unsafe_fixes=cli.unsafe_fixes if cli.unsafe_fixes is not None else self.unsafe_fixes,
@@ -89,6 +92,8 @@ def parse_settings(table: dict[str, Any], root: Path | None) -> Settings:
             if not isinstance(value, dict):
                 raise ConfigError("`define` must be a table, e.g. define = {num_classes = 38}")
             s.define = {str(n): _define_text(v) for n, v in value.items()}
+        elif k == "src":
+            s.src = _strings(value, key)
         elif k in ("fix", "unsafe-fixes"):
             if not isinstance(value, bool):
                 raise ConfigError(f"`{key}` must be true or false")

@@ -27,8 +27,11 @@ from bnlint.readers.source.values import (
 
 
 def _search_roots(path: Path | None) -> list[Path]:
-    """Where ``import x`` of the analysed file looks: its directory, then the directory that
-    holds its top-level package (walking up through ``__init__.py`` files)."""
+    """Where ``import x`` of the analysed file looks first: its directory, then the directory
+    that holds its top-level package (walking up through ``__init__.py`` files), then the
+    ``src`` directories of the nearest ``[tool.bnlint]`` (as ruff's ``src``).  See
+    :meth:`Imports.import_user` for what comes after (the project's siblings, installed
+    packages)."""
     if path is None:
         return []
     d = path.resolve().parent
@@ -36,8 +39,118 @@ def _search_roots(path: Path | None) -> list[Path]:
     while (d / "__init__.py").is_file() and d.parent != d:
         d = d.parent
         roots.append(d)
-    # Installed libraries are never read (only Keras's own applications, see keras_source).
+    roots.extend(r for r in _config_src(path.resolve().parent) if r not in roots)
+    # The file's own tree is not read when it is an installed library.
     return [r for r in roots if not _is_library_dir(r)]
+
+
+_SRC: dict[Path, list[Path]] = {}
+
+
+def _config_src(directory: Path) -> list[Path]:
+    """``src`` of the nearest pyproject.toml with a ``[tool.bnlint]`` table (the walk of
+    ``bnlint.rules.config.settings_for_dir``, without importing the rules package)."""
+    if directory in _SRC:
+        return _SRC[directory]
+    out: list[Path] = []
+    for d in [directory, *directory.parents]:
+        candidate = d / "pyproject.toml"
+        if not candidate.is_file():
+            continue
+        try:
+            import tomllib
+
+            table = tomllib.loads(candidate.read_text("utf-8")).get("tool", {}).get("bnlint")
+        except Exception:  # a bad file is reported by `check` itself
+            break
+        if not isinstance(table, dict):
+            continue
+        src = table.get("src", [])
+        src = [src] if isinstance(src, str) else src
+        if isinstance(src, list):
+            out = [(d / p).resolve() for p in src if isinstance(p, str)]
+        break
+    _SRC[directory] = out
+    return out
+
+
+_REPO_MARKERS = (".git", ".hg", "pyproject.toml", "setup.py", "setup.cfg")
+
+
+MAX_SIBLINGS = 64
+
+
+_SIBLINGS: dict[Path, list[Path]] = {}
+
+
+def _project_siblings(top: Path) -> list[Path]:
+    """The directories beside ``top`` (the directory holding the file's top-level package)
+    inside the same repository: ``repo/libB/app/net.py`` imports ``helpers`` from
+    ``repo/libA/helpers`` in a monorepo whose libraries are put on ``sys.path`` together.
+    None when ``top`` is itself a repository root (its siblings are other projects) or is
+    not inside one."""
+    if top in _SIBLINGS:
+        return _SIBLINGS[top]
+    out: list[Path] = []
+    in_repo = not any((top / m).exists() for m in _REPO_MARKERS) and any(
+        (d / m).exists() for d in list(top.parents)[:8] for m in _REPO_MARKERS)
+    if in_repo:
+        try:
+            out = sorted(d for d in top.parent.iterdir()
+                         if d.is_dir() and d != top and not d.name.startswith((".", "_")))
+        except OSError:
+            out = []
+        out = out[:MAX_SIBLINGS]
+    _SIBLINGS[top] = out
+    return out
+
+
+# Installed distributions never read: big, not model code, or modelled otherwise.
+_NEVER_READ = frozenset((
+    "numpy", "pandas", "tensorflow", "keras", "tf_keras", "torch", "jax", "jaxlib", "flax",
+    "scipy", "sklearn", "matplotlib", "PIL", "cv2", "six", "transformers", "tensorflow_hub",
+    "tensorflow_datasets", "tensorflow_addons", "tensorflow_probability", "tensorboard",
+    "h5py", "absl", "google", "seaborn", "tqdm", "IPython", "ipykernel", "pytest",
+    "setuptools", "pkg_resources", "typing_extensions", "optree", "ml_dtypes", "rich",
+))
+
+
+_SITE: list[Path] | None = None
+
+
+def _installed(top: str) -> Path | None:
+    """The stem (``site-packages/name``) of an installed top-level module whose entry file
+    mentions Keras (a Keras helper library such as ``keras_applications``); None else."""
+    import sys
+
+    if top in _NEVER_READ or top in sys.stdlib_module_names or not top.isidentifier():
+        return None
+    if top in _INSTALLED:
+        return _INSTALLED[top]
+    found = _INSTALLED[top] = _find_installed(top)
+    return found
+
+
+_INSTALLED: dict[str, Path | None] = {}
+
+
+def _find_installed(top: str) -> Path | None:
+    global _SITE
+    import sys
+
+    if _SITE is None:
+        _SITE = [Path(p) for p in sys.path if p and _is_library_dir(Path(p))
+                 and Path(p).name in ("site-packages", "dist-packages")]
+    for site in _SITE:
+        stem = site / top
+        for entry in (stem / "__init__.py", stem.with_suffix(".py")):
+            try:
+                if entry.is_file() and entry.stat().st_size < 1_000_000 and re.search(
+                        r"\b(keras|tensorflow)\b", entry.read_text(encoding="utf-8")):
+                    return stem
+            except (OSError, UnicodeDecodeError):
+                return None
+    return None
 
 
 def _is_library_dir(d: Path) -> bool:
@@ -161,6 +274,30 @@ def _keras_app_index(version: int) -> dict[str, str]:
     return index
 
 
+_PUBLIC: dict[str, frozenset[str] | None] = {}
+
+
+def _public_app_names(module: str) -> frozenset[str] | None:
+    """The names Keras 3's public ``keras.applications.<module>`` exports: the imports of its
+    generated ``keras/applications/<module>/__init__.py``, read as text (None: not found)."""
+    if module in _PUBLIC:
+        return _PUBLIC[module]
+    names = None
+    apps = _keras_apps_dir(3)
+    if apps is not None and module.isidentifier():
+        api = apps.parent.parent / "applications" / module / "__init__.py"
+        try:
+            text = api.read_text(encoding="utf-8")
+        except OSError:
+            text = None
+        if text is not None:
+            names = frozenset(
+                m.group(2) or m.group(1)
+                for m in re.finditer(r"import\s*\(?\s*(\w+)(?:\s+as\s+(\w+))?", text))
+    _PUBLIC[module] = names
+    return names
+
+
 def _norm_text(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
@@ -205,6 +342,10 @@ class Imports:
     def st_ImportFrom(self, st: Any, scope: Scope) -> None:
         level = len(st.relative) if st.relative else 0
         mod = self.text(st.module) if st.module is not None else ""
+        if level and st.module is None and not isinstance(st.names, self.cst.ImportStar):
+            # ``from . import blocks`` (a package's __init__ importing its submodules)
+            if self._import_relative_names(level, st, scope):
+                return
         if level or not isinstance(_canon_import(mod)[0], KRef):
             um = self.import_user(mod, level, st) if (mod or level) else None
             if um is not None:
@@ -227,11 +368,44 @@ class Imports:
             bound = self.text(alias.asname.name) if alias.asname else nm
             if isinstance(base, KRef):
                 ref, _ = _canon_import(f"{mod}.{nm}")
+                parts = ref.path.split(".") if isinstance(ref, KRef) else []
+                if len(parts) == 4 and parts[:2] == ["keras", "applications"] and not (
+                        self.keras_public(parts[2], parts[3])):
+                    self.note(st, f"`{self.text(st)}`: Keras 3's `keras.applications."
+                                  f"{parts[2]}` has no `{nm}` (ImportError)")
+                    scope.set(bound, Opaque(nm))
+                    continue
                 scope.set(bound, ref)
             else:
                 scope.set(bound, PyMod(f"{mod}.{nm}"))
 
     # -------------------------------------------------------------- helper modules
+    def _import_relative_names(self, level: int, st: Any, scope: Scope) -> bool:
+        """``from . import a, b as c``: each name is the package's attribute or its
+        submodule ``a.py`` / ``a/``, read from disk; False when the file has no path."""
+        cur = self.ctx.path
+        if cur is None:
+            return False
+        base = cur.parent
+        for _ in range(level - 1):
+            base = base.parent
+        pkg = self.modules.get((base / "__init__.py").resolve())
+        for alias in st.names:
+            nm = self.text(alias.name)
+            bound = self.text(alias.asname.name) if alias.asname else nm
+            v: Any = _MISSING
+            if pkg is not None and nm in pkg.scope.vars:
+                v = pkg.scope.vars[nm]
+            if v is _MISSING:
+                prefix = pkg.name if pkg is not None else base.name
+                v = self.load_file(base / nm, f"{prefix}.{nm}", st)
+                if v is not None and pkg is not None:
+                    pkg.scope.vars[nm] = v
+            if v is None or v is _MISSING:
+                v = Opaque(nm)
+            scope.set(bound, v)
+        return True
+
     def bind_from(self, um: UserModule, st: Any, scope: Scope) -> None:
         if isinstance(st.names, self.cst.ImportStar):
             for k, v in um.scope.vars.items():
@@ -260,8 +434,7 @@ class Imports:
 
         parts = [p for p in dotted.split(".") if p]
         if not level and parts and (parts[0] in sys.stdlib_module_names or parts[0] in (
-                "numpy", "pandas", "tensorflow", "keras", "tf_keras", "torch", "jax", "scipy",
-                "sklearn", "matplotlib", "PIL", "cv2")):
+                _NEVER_READ)):
             return None
         if level:
             cur = self.ctx.path
@@ -278,21 +451,51 @@ class Imports:
             if not parts:
                 um = self.load_file(base, base.name, node)
             else:
-                cur_mod = None
-                d = base
-                for i, part in enumerate(parts):
-                    m = self.load_file(d / part, ".".join(parts[: i + 1]), node)
-                    if m is None:
-                        cur_mod = None
-                        break
-                    if cur_mod is not None:
-                        cur_mod.scope.vars.setdefault(part, m)
-                    cur_mod = m
-                    d = d / part
-                um = cur_mod
+                um = self._load_dotted(base, parts, node)  # `import a.b` sets a.b
             if um is not None:
                 return um
+        if level or not parts or not self.roots:
+            return None
+        # Not in the project: a directory beside it in the same repository, then an
+        # installed Keras helper library (both read from disk, never imported).
+        for base, where in [*((b, "beside the project") for b in _project_siblings(
+                self.roots[len(self._own_roots()) - 1])), (None, "installed")]:
+            if base is None:
+                stem = _installed(parts[0])
+                if stem is None:
+                    break
+                base = stem.parent
+            elif not ((base / parts[0] / "__init__.py").is_file()
+                      or (base / f"{parts[0]}.py").is_file()):
+                continue
+            um = self._load_dotted(base, parts, node)
+            if um is not None:
+                self.note(node, f"`{dotted}`: read from {um.path} ({where}; Python finds it "
+                                "there when it is on sys.path)")
+                return um
         return None
+
+    def _own_roots(self) -> list[Path]:
+        """The file's directory and the package directories above it (not config ``src``)."""
+        out = self.roots[:1]
+        for r in self.roots[1:]:
+            if r != out[-1].parent:
+                break
+            out.append(r)
+        return out
+
+    def _load_dotted(self, base: Path, parts: list[str], node: Any) -> UserModule | None:
+        cur_mod = None
+        d = base
+        for i, part in enumerate(parts):
+            m = self.load_file(d / part, ".".join(parts[: i + 1]), node)
+            if m is None:
+                return None
+            if cur_mod is not None and not isinstance(cur_mod.scope.vars.get(part), UserModule):
+                cur_mod.scope.vars[part] = m
+            cur_mod = m
+            d = d / part
+        return cur_mod
 
     def load_file(self, stem: Path, name: str, node: Any,
                   is_keras: bool = False) -> UserModule | None:
@@ -335,6 +538,19 @@ class Imports:
             self.switch(old)
         return um
 
+    def keras_public(self, module: str, name: str) -> bool:
+        """Does Keras 3's public ``keras.applications.<module>`` have ``name``? (True when
+        unknown: not Keras 3, or no public module file to read.)"""
+        if self.version != 3:
+            return True
+        names = _public_app_names(module)
+        return names is None or name in names
+
+    def keras_app_name(self, ref: KRef) -> bool:
+        """Is ``ref`` a public function of ``keras.applications`` (``VGG16``)?"""
+        head, _, last = ref.path.rpartition(".")
+        return head == "keras.applications" and last in _keras_app_index(self.version)
+
     def keras_source(self, path: str, node: Any) -> Any:
         """A function/value of Keras's own applications source, read from the installed package.
 
@@ -346,6 +562,14 @@ class Imports:
             rest = parts[3:]
         elif parts[:2] == ["keras", "applications"]:
             rest = parts[2:]
+            if len(rest) == 2 and self.version == 2 and rest[1] == "_obtain_input_shape":
+                # Keras <= 2.3 (keras_applications) named it with an underscore
+                rest = [rest[0], "obtain_input_shape"]
+            if len(rest) == 2 and not self.keras_public(rest[0], rest[1]):
+                self.note(node, f"`{path}` does not exist in Keras 3 (its public "
+                                f"`keras.applications.{rest[0]}` has no `{rest[1]}`: Keras "
+                                "raises ImportError/AttributeError)")
+                return _MISSING
         else:
             return _MISSING
         if not rest:

@@ -57,15 +57,15 @@ class Models:
         st = self.seq[id(model)]
         layer = self._as_seq_layer(value)
         if layer is None:
-            # never skipped silently: an unknown layer in its place makes what follows unknown
             from bnlint.keras.builder import KLayer
 
-            text = value.text if isinstance(value, Opaque) else type(value).__name__
-            line = self.py.pos(node)[0]
-            layer = KLayer(f"<{text[:40]}>", "?", {}, self.py.version, location=self.py.loc(node))
-            layer.unknown = f"line {line}: `{text[:60]}` is not a layer bnlint knows"
-            self.py.note(node, f"`{self.py.text(node)}`: added value `{text[:60]}` is not a "
-                         "known layer; the model is unknown from there on")
+            # The value may be a layer bnlint cannot read: it stands in the model as an
+            # unknown layer, so that nothing after it is counted as exact.
+            what = value.text if isinstance(value, Opaque) else type(value).__name__
+            self.py.note(node, f"`{self.py.text(node)}`: added value `{what}` is not a layer "
+                               "bnlint knows; the model is unknown from there on")
+            layer = KLayer(f"<{what}>", "?", {}, self.py.version, location=self.py.loc(node),
+                           unknown=f"line {self.py.pos(node)[0]}: `{what}` is not a layer bnlint knows")
         if layer.class_name == "InputLayer" and layer.nodes and layer.nodes[0].is_input:
             if st.input is None and not st.layers:
                 st.input = layer.nodes[0].outputs[0]

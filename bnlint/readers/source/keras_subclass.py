@@ -158,14 +158,13 @@ class Subclassed:
                     inst.kmodel.is_built = True
                     inst.attrs["__functional__"] = True
                 else:
-                    # a functional model bnlint cannot follow: never an empty model's 0
+                    # a functional model bnlint cannot follow: not an empty model
                     which = "inputs" if ins is None else "outputs"
-                    line = self.py.pos(node)[0]
-                    inst.kmodel.unknown = inst.kmodel.unknown or (
-                        f"line {line}: `{self.py.text(node)}`: the {which} are not tensors "
-                        "bnlint knows")
-                    self.py.note(node, f"`{self.py.text(node)}`: the {which} are not tensors "
-                                 "bnlint knows; the model is unknown")
+                    why = (f"`{self.py.text(node)}`: the {which} are not tensors bnlint "
+                           "knows; the functional model is not modelled")
+                    self.py.note(node, why)
+                    line, _, _ = self.py.pos(node)
+                    inst.kmodel.unknown = inst.kmodel.unknown or f"line {line}: {why}"
             return None
         if name == "build":
             if inst.kmodel is not None and self.py.version == 2 and not inst.calling_build \

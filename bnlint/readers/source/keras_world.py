@@ -16,17 +16,19 @@ from bnlint.readers.source.keras_layers import Layers, _LayerList, _set_trainabl
 from bnlint.readers.source.keras_models import Models
 from bnlint.readers.source.keras_subclass import Subclassed
 from bnlint.readers.source.keras_tensors import Tensors
-from bnlint.readers.source.py_helpers import _plain
+from bnlint.readers.source.py_helpers import _plain, _plain_data
 from bnlint.readers.source.values import (
     _MISSING,
     Bound,
     Instance,
+    KRef,
     Opaque,
     SeqState,
     UserFunc,
     WeightArray,
     WeightList,
     WeightVar,
+    _Raise,
 )
 
 if TYPE_CHECKING:
@@ -62,6 +64,13 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
                 return obj.shape if obj.shape is not None else Opaque(self.py.text(node))
             if name == "dtype":
                 return obj.dtype
+            if name == "get_shape":
+                if self.py.version == 2:  # a tf.Tensor's TensorShape (``.as_list()``)
+                    return Bound(obj, name)
+                # Keras 3's KerasTensor has no get_shape: the program stops here
+                self.py.note(node, f"`{self.py.text(node)}`: a Keras 3 KerasTensor has no "
+                                   "`get_shape` (AttributeError; tf-keras tensors have it)")
+                raise _Raise()
             return Opaque(self.py.text(node))
         if isinstance(obj, KModel):
             self.materialize(obj)
@@ -132,7 +141,7 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
                node: Any) -> Any:
         """A method of a Keras model or layer, or Keras's own on a subclass instance
         (``super().x``, the default ``add_weight``/``build``); else _MISSING."""
-        from bnlint.keras.builder import KLayer, KModel
+        from bnlint.keras.builder import KLayer, KModel, KTensor
 
         if isinstance(obj, Instance) and name.startswith("super."):
             return self.super_call(obj, name[6:], args, kwargs, node)
@@ -142,6 +151,8 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
             shape = args[0] if args else kwargs.get("input_shape")
             self.subclass_build(obj, shape, node)
             return None
+        if isinstance(obj, KTensor) and name == "get_shape" and not args and not kwargs:
+            return obj.shape if obj.shape is not None else Opaque(self.py.text(node))
         if isinstance(obj, KModel):
             return self.model_method(obj, name, args, kwargs, node)
         if isinstance(obj, KLayer):
@@ -185,6 +196,54 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
                                 f"(the model has {len(obj.layers)} layers)")
             return Opaque(self.py.text(node))
         return _MISSING
+
+    def isinstance_(self, v: Any, t: KRef) -> bool | None:
+        """``isinstance(v, t)`` for a Keras class ``t``: True / False / None (not known).
+
+        Exact for the class of a layer or model itself and for the bases every layer and
+        model has (``Layer``, ``Model``); another Keras class may be a base class of the
+        layer's (bnlint has no Keras class hierarchy), so the answer is unknown."""
+        from bnlint.keras.builder import KLayer, KModel, KTensor
+
+        last = t.path.rsplit(".", 1)[-1]
+        kind = self.keras_kind(t)
+        if isinstance(v, Instance):
+            base = v.cls.keras_base()
+            if base is None:
+                return False if kind is not None or last in ("Layer", "Model") else None
+            if last == "Layer" or (last == "Model" and base == "model"):
+                return True
+            return None
+        if isinstance(v, KModel):
+            if last in ("Layer", "Model"):
+                return True
+            if last == "Sequential":
+                return v.kind == "Sequential" or None
+            return None
+        if isinstance(v, KLayer):
+            if last == "Layer" or (kind is not None and kind[0] == "layer" and kind[1] ==
+                                   v.class_name):
+                return True
+            if last in ("Model", "Sequential", "Functional"):
+                return False
+            return None
+        if isinstance(v, KTensor) or _plain_data(v):
+            if last in ("Layer", "Model", "Sequential", "Functional") or kind is not None:
+                return False  # a tensor or plain data is no layer
+            return None
+        return None
+
+    def is_callable(self, v: Any) -> bool | None:
+        """``callable(v)`` for Keras values (None: not known)."""
+        from bnlint.keras.builder import KLayer, KTensor
+
+        if isinstance(v, (KLayer, Instance)):
+            return True if not isinstance(v, Instance) or v.cls.keras_base() else None
+        if isinstance(v, KRef) and self.keras_kind(v) is not None:
+            return True
+        if isinstance(v, KTensor):
+            return False
+        return None
 
     def is_tensor(self, v: Any) -> bool:
         from bnlint.keras.builder import KTensor

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bnlint.readers.source.imports import _norm_text
@@ -11,6 +12,7 @@ from bnlint.readers.source.py_helpers import (
     _BUILTIN_IMPL,
     _DICT_PURE,
     _LIST_PURE,
+    _PURE_BUILTINS,
     _PY_TYPES,
     _STR_METHODS,
     _as_int_like,
@@ -28,6 +30,8 @@ from bnlint.readers.source.values import (
     Builtin,
     Instance,
     KRef,
+    NTClass,
+    NTuple,
     Opaque,
     Partial,
     PyMod,
@@ -43,6 +47,66 @@ from bnlint.readers.source.values import (
     _Return,
 )
 from bnlint.symbolic import Sym
+
+_DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+
+
+# Python modules' names for a builtin (Python 2 compatibility layers, ``builtins``).
+_PY_BUILTIN_ALIASES = {
+    **{f"builtins.{n}": n for n in _PURE_BUILTINS if n != "super"},
+    "six.moves.xrange": "range", "six.moves.range": "range", "six.moves.zip": "zip",
+    "six.moves.map": "map", "six.moves.filter": "filter", "six.moves.builtins.range": "range",
+    "past.builtins.xrange": "range", "builtins.xrange": "range",
+}
+
+
+def _deepcopy_atoms(v: Any, depth: int = 0) -> Any:
+    """``copy.deepcopy(v)`` when ``v`` holds only plain data and values Python's deepcopy
+    returns as they are (functions, classes, modules); else _MISSING."""
+    if _plain_data(v) and not isinstance(v, (list, dict, set)):
+        return v
+    if isinstance(v, (UserFunc, UserClass, KRef, Builtin, PyMod, UserModule)):
+        return v
+    if depth > 20:
+        return _MISSING
+    if isinstance(v, (list, tuple, set)):
+        items = [_deepcopy_atoms(x, depth + 1) for x in v]
+        if any(x is _MISSING for x in items):
+            return _MISSING
+        if isinstance(v, NTuple):
+            return NTuple(items, v.cls)
+        return type(v)(items) if type(v) in (list, tuple, set) else _MISSING
+    if isinstance(v, dict):
+        out = {}
+        for k, x in v.items():
+            c = _deepcopy_atoms(x, depth + 1)
+            if c is _MISSING or not _plain_data(k):
+                return _MISSING
+            out[k] = c
+        return out
+    return _MISSING
+
+
+def _derives(cls: UserClass, target: UserClass | None, depth: int) -> bool | None:
+    """Is ``cls`` ``target`` or a subclass of it (None: a base is not known)? With ``target``
+    None: False when every base is a class of the program or a Keras class (no builtin)."""
+    if cls is target:
+        return True
+    if depth > 20:
+        return None
+    answer: bool | None = False
+    for b in cls.bases:
+        if isinstance(b, UserClass):
+            r = _derives(b, target, depth + 1)
+        elif isinstance(b, KRef) or (isinstance(b, Builtin) and target is not None):
+            r = False  # a Keras or builtin class is not a class of the program
+        else:
+            r = None
+        if r is True:
+            return True
+        if r is None:
+            answer = None
+    return answer
 
 
 class Calls:
@@ -61,6 +125,11 @@ class Calls:
         if isinstance(obj, UserModule):
             v = self.module_attr(obj, name, node)
             return Opaque(self.text(node)) if v is _MISSING else v
+        if isinstance(obj, (UserFunc, UserClass)) and name == "__name__" and (
+                not isinstance(obj, UserFunc) or not obj.is_lambda):
+            return obj.name
+        if isinstance(obj, Instance) and name == "__class__":
+            return obj.cls
         if isinstance(obj, UserFunc) and name == "__doc__":
             doc = obj.node.get_docstring() if hasattr(obj.node, "get_docstring") else None
             return doc
@@ -85,6 +154,29 @@ class Calls:
                     if isinstance(v, UserFunc):
                         return self.bind_method(v, obj.inst, obj.inst.cls)
             return Bound(obj.inst, f"super.{name}")
+        if isinstance(obj, NTuple) and obj.cls is not None:
+            if name in obj.cls.fields:
+                return obj[obj.cls.fields.index(name)]
+            if name == "_fields":
+                return obj.cls.fields
+            if name in ("_replace", "_asdict"):
+                return Bound(obj, name)
+            return Opaque(self.text(node))
+        if isinstance(obj, Partial):
+            if name in ("func", "args", "keywords"):
+                v = getattr(obj, name)
+                return dict(v) if name == "keywords" else v
+            return Opaque(self.text(node))
+        if isinstance(obj, NTClass):
+            if name == "_fields":
+                return obj.fields
+            if name == "_field_defaults":
+                return dict(obj.defaults)
+            if name == "_make":
+                return Bound(obj, name)
+            if name == "__name__":
+                return obj.name
+            return Opaque(self.text(node))
         v = self.keras.attr(obj, name, node)
         if v is not _MISSING:
             return v
@@ -123,14 +215,15 @@ class Calls:
         if isinstance(func, PyMod):
             return self.call_pymod(func.name, args, kwargs, node)
         if isinstance(func, Partial):
-            if self.depth >= MAX_DEPTH:
-                raise _Budget(f"call depth bound of {MAX_DEPTH} hit in a functools.partial")
-            self.depth += 1
-            try:
-                return self.call(func.func, [*func.args, *args], {**func.kwargs, **kwargs}, node,
-                                 scope)
-            finally:
-                self.depth -= 1
+            return self.call(func.func, [*func.args, *args], {**func.keywords, **kwargs}, node,
+                             scope)
+        if isinstance(func, NTClass):
+            made = func.make(args, kwargs)
+            if made is None:
+                self.note(node, f"`{self.text(node)}`: the arguments do not match the fields of "
+                                f"namedtuple `{func.name}` {list(func.fields)}")
+                return Opaque(self.text(node))
+            return made
         return self.keras.call_value(func, args, kwargs, node)
 
     def call_user(self, fn: UserFunc, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
@@ -234,6 +327,8 @@ class Calls:
             if isinstance(inst, Instance) and isinstance(cls, UserClass):
                 return SuperProxy(inst, cls)
             return Opaque(self.text(node))
+        if name == "eval":
+            return self._eval_name(args, kwargs, node, scope)
         if name == "len":
             if isinstance(a0, (list, tuple, str, dict, set, range)):
                 return len(a0)
@@ -251,6 +346,13 @@ class Calls:
             return self.defines[key] if key in self.defines else Sym.atom(text)
         if name == "isinstance":
             return self._isinstance(a0, args[1] if len(args) > 1 else None, self.text(node))
+        if name == "callable" and len(args) == 1:
+            if isinstance(a0, (UserFunc, UserClass, Builtin, Bound, Partial, NTClass)):
+                return True
+            if _plain_data(a0) or isinstance(a0, (PyMod, UserModule)):
+                return False
+            c = self.keras.is_callable(a0)
+            return c if c is not None else Opaque(self.text(node))
         if name == "type" and len(args) == 1 and type(a0) in _PY_TYPES.values():
             return Builtin(type(a0).__name__)  # `type(h) is not tuple` on a known value
         if name in ("hasattr", "getattr", "setattr", "type", "iter", "next", "callable"):
@@ -262,6 +364,10 @@ class Calls:
             if name == "setattr" and len(args) == 3 and isinstance(args[1], str):
                 self.setattr_(a0, args[1], args[2], node, node)
                 return None
+            if name in ("getattr", "setattr", "hasattr") and len(args) >= 2 and not isinstance(
+                    args[1], str):
+                self.note(node, f"`{self.text(node)}`: the attribute name is not known "
+                                "statically")
             return Opaque(self.text(node))
         if name == "range":
             if all(isinstance(a, int) for a in args) and 1 <= len(args) <= 3:
@@ -336,29 +442,89 @@ class Calls:
                 return Opaque(self.text(node))
         return Opaque(self.text(node))
 
+    def _eval_name(self, args: list[Any], kwargs: dict[str, Any], node: Any,
+                   scope: Scope) -> Any:
+        """``eval("ReLU")`` / ``eval(activation)`` / ``eval("keras.layers.ReLU")``: the string
+        names a value in scope (a dotted name), which is looked up as Python would; any other
+        string is never evaluated (unknown, with a note)."""
+        a0 = args[0] if args else None
+        if len(args) == 1 and not kwargs and isinstance(a0, str) and _DOTTED.match(a0.strip()):
+            head, *rest = a0.strip().split(".")
+            v = self.lookup_name(head, scope)
+            for attr in rest:
+                if isinstance(v, Opaque):
+                    break
+                v = self.getattr_(v, attr, node)
+            if not isinstance(v, Opaque):
+                return v
+            self.note(node, f"`{self.text(node)}`: the name `{a0.strip()}` is not known "
+                            "statically")
+            return Opaque(self.text(node))
+        what = f"`{a0}`" if isinstance(a0, str) else "a string not known statically"
+        self.note(node, f"`{self.text(node)}`: eval of {what} is not read (bnlint looks up a "
+                        "name given to eval, it never evaluates an expression)")
+        return Opaque(self.text(node))
+
     def _isinstance(self, v: Any, t: Any, text: str) -> Any:
         types = t if isinstance(t, tuple) else (t,)
-        if not all(isinstance(x, Builtin) for x in types):
-            return Opaque(text)
-        if not all(x.name in _PY_TYPES for x in types):
-            return Opaque(text)
-        if self.keras.is_tensor(v) or v is None or isinstance(v, tuple(_PY_TYPES.values())):
-            return isinstance(v, tuple(_PY_TYPES[x.name] for x in types))
+        # builtin, user and Keras classes: True when one answer is True, False when every
+        # answer is False, else unknown
+        answers = [self._isinstance_one(v, x) for x in types]
+        if any(a is True for a in answers):
+            return True
+        if answers and all(a is False for a in answers):
+            return False
         return Opaque(text)
+
+    def _isinstance_one(self, v: Any, t: Any) -> bool | None:
+        """``isinstance(v, t)`` for one type: True / False / None (not known)."""
+        if isinstance(t, Builtin):
+            if t.name not in _PY_TYPES:
+                return None
+            if self.keras.is_tensor(v) or v is None or isinstance(v, tuple(_PY_TYPES.values())):
+                return isinstance(v, _PY_TYPES[t.name])
+            if isinstance(v, (UserFunc, UserClass, Partial, NTClass)) or (
+                    isinstance(v, Instance) and _derives(v.cls, None, 0) is False):
+                return False  # a function, a class, an instance of classes of the program
+            return None
+        if isinstance(t, UserClass):
+            if isinstance(v, Instance):
+                return _derives(v.cls, t, 0)
+            if _plain_data(v) or isinstance(v, (UserFunc, UserClass)) or self.keras.is_tensor(v):
+                return False
+            return None
+        if isinstance(t, KRef):
+            return self.keras.isinstance_(v, t)
+        return None
 
     def call_pymod(self, name: str, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
         import math
 
 
         a0 = args[0] if args else None
+        alias = _PY_BUILTIN_ALIASES.get(name)
+        if alias is not None:  # six.moves.xrange, builtins.range...: the builtin itself
+            return self.call_builtin(alias, args, kwargs, node, self.globals)
+        if name in ("six.iteritems", "six.iterkeys", "six.itervalues") and isinstance(a0, dict):
+            return list(getattr(a0, name[8:])())
         if name == "functools.partial" and args:
-            return Partial(a0, list(args[1:]), dict(kwargs))
-        if name in ("copy.deepcopy", "copy.copy"):
-            if isinstance(a0, (list, dict, tuple)) and _plain_data(a0):
-                import copy
-
-                return copy.deepcopy(a0)
-            return a0 if _plain_data(a0) else Opaque(self.text(node))
+            if isinstance(a0, Partial):  # Python flattens a partial of a partial
+                return Partial(a0.func, (*a0.args, *args[1:]), {**a0.keywords, **kwargs})
+            return Partial(a0, tuple(args[1:]), dict(kwargs))
+        if name in ("collections.namedtuple", "typing.NamedTuple"):
+            return self._namedtuple(name, args, kwargs, node)
+        if name == "copy.copy" and len(args) == 1:
+            if isinstance(a0, (list, dict, set)):
+                return type(a0)(a0)  # a shallow copy: a new container of the same values
+            if _plain_data(a0) or isinstance(a0, (tuple, UserFunc, UserClass, KRef, Builtin,
+                                                  PyMod, UserModule)):
+                return a0
+        if name == "copy.deepcopy" and len(args) == 1:
+            copied = _deepcopy_atoms(a0)
+            if copied is not _MISSING:
+                return copied
+            self.note(node, f"`{self.text(node)}`: a deep copy of this value is not modelled")
+            return Opaque(self.text(node))
         if name.startswith("math."):
             fn = name[5:]
             if fn in ("ceil", "floor") and isinstance(a0, Sym):
@@ -388,12 +554,46 @@ class Calls:
                 return product(vals)  # type: ignore[arg-type]
         return Opaque(self.text(node))
 
+    def _namedtuple(self, name: str, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
+        """``collections.namedtuple(typename, field_names, defaults=...)`` and the functional
+        ``typing.NamedTuple(typename, [(field, type), ...])``."""
+        typename = args[0] if args else kwargs.get("typename")
+        fields: Any = args[1] if len(args) > 1 else kwargs.get(
+            "field_names" if name.startswith("collections") else "fields")
+        if isinstance(fields, str):
+            fields = fields.replace(",", " ").split()
+        if name == "typing.NamedTuple" and isinstance(fields, (list, tuple)):
+            fields = [f[0] if isinstance(f, tuple) and len(f) == 2 else None for f in fields]
+        defaults = kwargs.get("defaults") or ()
+        if not isinstance(typename, str) or not isinstance(fields, (list, tuple)) or not all(
+                isinstance(f, str) and f.isidentifier() for f in fields) or not isinstance(
+                defaults, (list, tuple)) or len(defaults) > len(fields):
+            self.note(node, f"`{self.text(node)}`: the namedtuple's fields are not known "
+                            "statically")
+            return Opaque(self.text(node))
+        fields = tuple(fields)
+        return NTClass(typename, fields, dict(zip(fields[len(fields) - len(defaults):],
+                                                  defaults, strict=True)))
+
     # ---- methods on native values
     def call_method(self, obj: Any, name: str, args: list[Any], kwargs: dict[str, Any],
                     node: Any) -> Any:
         v = self.keras.method(obj, name, args, kwargs, node)
         if v is not _MISSING:
             return v
+        if isinstance(obj, NTuple) and obj.cls is not None:
+            if name == "_replace" and not args:
+                if any(k not in obj.cls.fields for k in kwargs):
+                    self.note(node, f"`{self.text(node)}`: `{obj.cls.name}` has no such field")
+                    return Opaque(self.text(node))
+                return NTuple([kwargs.get(f, x) for f, x in zip(obj.cls.fields, obj,
+                                                                 strict=True)], obj.cls)
+            if name == "_asdict" and not args and not kwargs:
+                return dict(zip(obj.cls.fields, obj, strict=True))
+        if isinstance(obj, NTClass) and name == "_make" and len(args) == 1:
+            items = self.iterate(args[0])
+            made = obj.make(items, {}) if items is not None else None
+            return made if made is not None else Opaque(self.text(node))
         if isinstance(obj, tuple) and name == "as_list" and not args:
             return list(obj)
         if isinstance(obj, str) and name in _STR_METHODS:

@@ -22,12 +22,20 @@ from bnlint.readers.source.values import (
     MAX_LOOP,
     MAX_SEQ,
     Builtin,
+    Instance,
     KRef,
+    NTClass,
     Opaque,
+    Partial,
     Scope,
+    UserClass,
     UserFunc,
+    UserModule,
 )
 from bnlint.symbolic import Sym
+
+# Values made once by the program, whose Python identity is the program's.
+_IDENTITY = (UserFunc, UserClass, Instance, NTClass, Partial, UserModule)
 
 
 class Expressions:
@@ -52,15 +60,29 @@ class Expressions:
         return fn(node, scope)
 
     def ev_Name(self, node: Any, scope: Scope) -> Any:
-        name = node.value
+        v = scope.lookup(node.value)
+        if v is not _MISSING:
+            return v
+        return self._unbound_name(node.value, scope)
+
+    def lookup_name(self, name: str, scope: Scope) -> Any:
+        """A name as Python resolves it: the scope chain, the star imports of the module the
+        scope belongs to, the builtins; unknown (Opaque) otherwise."""
         v = scope.lookup(name)
         if v is not _MISSING:
             return v
+        return self._unbound_name(name, scope)
+
+    def _unbound_name(self, name: str, scope: Scope) -> Any:
         if name in ("True", "False", "None"):
             return {"True": True, "False": False, "None": None}[name]
-        for star in self.globals.vars.get("__star__", []):
+        root = scope.root()
+        stars = root.vars.get("__star__", [])
+        if root is not self.globals:
+            stars = [*stars, *self.globals.vars.get("__star__", [])]
+        for star in stars:
             cand = KRef(f"{star.path}.{name}")
-            if self.keras.keras_kind(cand) is not None:
+            if self.keras.keras_kind(cand) is not None or self.keras_app_name(cand):
                 return cand
         if name in _PURE_BUILTINS:
             return Builtin(name)
@@ -297,6 +319,10 @@ class Expressions:
                 return (a is b) if op == "Is" else (a is not b)
             if isinstance(a, Builtin) and isinstance(b, Builtin):
                 return (a.name == b.name) == (op == "Is")
+            if a is b and not isinstance(a, (Opaque, Sym)):
+                return op == "Is"  # the same object of the program
+            if isinstance(a, _IDENTITY) and isinstance(b, _IDENTITY):
+                return op == "IsNot"  # two functions/classes/instances created apart
             return None
         if isinstance(a, (Opaque, Sym)) or isinstance(b, (Opaque, Sym)):
             if op in ("Equal", "NotEqual") and isinstance(a, Sym) and isinstance(b, Sym):

@@ -15,7 +15,7 @@ _PURE_BUILTINS = {
     "len", "range", "int", "float", "str", "bool", "list", "tuple", "dict", "set", "min", "max",
     "sum", "abs", "round", "enumerate", "zip", "reversed", "sorted", "isinstance", "print", "any",
     "all", "map", "filter", "super", "hasattr", "getattr", "setattr", "type", "divmod", "pow",
-    "frozenset", "iter", "next", "callable", "repr", "format", "chr", "ord", "hex",
+    "frozenset", "iter", "next", "callable", "repr", "format", "chr", "ord", "hex", "eval",
 }
 
 

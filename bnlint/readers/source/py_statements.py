@@ -10,7 +10,9 @@ from bnlint.readers.source.values import (
     MAX_LOOP,
     QUIET_LOOP_STEPS,
     Instance,
+    NTClass,
     Opaque,
+    PyMod,
     Scope,
     UserClass,
     UserFunc,
@@ -29,6 +31,9 @@ _GROWING = frozenset({"add", "append", "extend", "insert", "pop", "remove", "upd
 class Statements:
     # -------------------------------------------------------------- statements
     def run_module(self) -> None:
+        # The analysed file runs as the main program (a script, a notebook; a FILE::NAME
+        # target is called after it, as the oracle does): `if __name__ == "__main__":` is true.
+        self.globals.vars.setdefault("__name__", "__main__")
         self.exec_block(self.module.body, self.globals)
 
     def exec_block(self, stmts: Any, scope: Scope) -> None:
@@ -111,6 +116,9 @@ class Statements:
 
     def st_ClassDef(self, st: Any, scope: Scope) -> None:
         bases = [self.ev(a.value, scope) for a in st.bases if not a.keyword]
+        if len(bases) == 1 and isinstance(bases[0], PyMod) and bases[0].name == "typing.NamedTuple":
+            scope.set(st.name.value, self._class_namedtuple(st, scope))
+            return
         cls = UserClass(st, st.name.value, bases, {}, scope)
         ns = Scope(scope)
         self.exec_block(self.body_of(st), ns)
@@ -120,6 +128,26 @@ class Statements:
                 v.closure = scope
             cls.ns[k] = v
         scope.set(st.name.value, cls)
+
+    def _class_namedtuple(self, st: Any, scope: Scope) -> Any:
+        """``class Cfg(typing.NamedTuple): units: int = 4`` (fields only; a class that
+        defines methods is unknown)."""
+        cst = self.cst
+        fields: list[str] = []
+        defaults: dict[str, Any] = {}
+        for line in self.body_of(st):
+            if isinstance(line, cst.SimpleStatementLine):
+                for small in line.body:
+                    if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                        fields.append(small.target.value)
+                        if small.value is not None:
+                            defaults[small.target.value] = self.ev(small.value, scope)
+                    elif not isinstance(small, (cst.Pass, cst.Expr)):
+                        return Opaque(st.name.value)
+            else:
+                self.note(st, f"class `{st.name.value}(NamedTuple)` with methods is not modelled")
+                return Opaque(st.name.value)
+        return NTClass(st.name.value, tuple(fields), defaults)
 
     def st_If(self, st: Any, scope: Scope) -> None:
         cond = self.truth(self.ev(st.test, scope))

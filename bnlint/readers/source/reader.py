@@ -14,8 +14,11 @@ from bnlint.readers.source.interpreter import Interpreter
 from bnlint.readers.source.parse import _parse_cached, _parsed_positions
 from bnlint.readers.source.targets import _model_functions, _target
 from bnlint.readers.source.values import (
+    _MISSING,
     Instance,
+    KRef,
     Opaque,
+    Scope,
     _Break,
     _Budget,
     _Continue,
@@ -73,6 +76,11 @@ def _syntax_error(exc: Exception, line_map: Any = None) -> SourceError:
 MAX_ALTERNATIVES = 4
 
 
+# Keras's top-level modules, for the expressions of --arg when the file does not bind them.
+_ARG_MODULES = {"keras": KRef("keras"), "tf_keras": KRef("keras"), "tensorflow": KRef("tensorflow"),
+                "tf": KRef("tensorflow")}
+
+
 def _model_signature(g: graph.Model) -> Any:
     return (g.name, tuple((la.name, la.class_name, tuple(tuple(map(str, w.shape))
                                                           for w in la.weights))
@@ -103,6 +111,9 @@ def read_text(
     except (RecursionError, ValueError) as exc:
         raise SourceError(f"line 0: cannot parse ({exc.__class__.__name__})") from None
     version = keras_version or detect_version(text)
+    if keras_version is None and any(re.search(r"\btf_keras\b", str(v)) for v in
+                                     (args or {}).values()):
+        version = 2  # the arguments are tf_keras's modules or layers
     if path is None and source and not source.startswith("<") and Path(source).is_file():
         path = Path(source)
     parsed = _parse_defines(defines)
@@ -169,6 +180,12 @@ def _read_once(module: Any, text: str, source: str, parsed: dict[str, Any], vers
     if function is not None:
         fn, lead = _target(interp, function, source)
         call_args: dict[str, Any] = {}
+        # An argument may name a Keras module the file never imports itself
+        # (``--arg layers=keras.layers``, as a caller passes ``keras.layers``).
+        arg_scope = Scope(interp.globals)
+        for top, ref in _ARG_MODULES.items():
+            if interp.globals.lookup(top) is _MISSING:
+                arg_scope.vars[top] = ref
         for k, expr in (args or {}).items():
             try:
                 node = cst.parse_expression(expr)
@@ -180,13 +197,14 @@ def _read_once(module: Any, text: str, source: str, parsed: dict[str, Any], vers
             sub.globals = interp.globals
             stmt = sub.module.body[0].body[0]
             try:
-                call_args[k] = sub.ev(stmt.value, interp.globals)
+                call_args[k] = sub.ev(stmt.value, arg_scope)
             except _Budget:
                 call_args[k] = Opaque(expr)
             del node
         before = len(interp.keras.models)
+        where = getattr(fn, "node", None)
         try:
-            ret = interp.call_user(fn, lead, call_args, fn.node)
+            ret = interp.call(fn, lead, call_args, where, interp.globals)
         except _Budget as exc:
             interp.note(None, f"{exc}; the result is partial")
             ret = None
@@ -194,9 +212,9 @@ def _read_once(module: Any, text: str, source: str, parsed: dict[str, Any], vers
         for r in rets:
             m = interp.keras.as_model(r)
             if m is not None:
-                chosen.append((m, function))
+                chosen.append((r if isinstance(r, Instance) else m, function))
         if not chosen:
-            interp.note(fn.node, f"`{function}` does not return a model bnlint could build")
+            interp.note(where, f"`{function}` does not return a model bnlint could build")
         del before
     else:
         seen: set[int] = set()
@@ -223,7 +241,7 @@ def _read_once(module: Any, text: str, source: str, parsed: dict[str, Any], vers
         interp.keras.as_model(obj)
     for obj, var in chosen:
         m = interp.keras.as_model(obj)
-        if isinstance(obj, Instance) and not m.is_built:
+        if isinstance(obj, Instance) and not m.is_built and not m.unknown:
             held = [la.name for la in m.seq_layers
                     if (la.is_built if la.is_model else la.built is not None)]
             if not held:

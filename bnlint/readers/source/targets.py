@@ -12,16 +12,21 @@ from bnlint.readers.source.interpreter import Interpreter
 from bnlint.readers.source.values import UserClass, UserFunc, _Budget
 
 
-def _target(interp: Interpreter, function: str, source: str) -> tuple[UserFunc, list[Any]]:
-    """The function ``FILE.py::NAME`` / ``FILE.py::Class.method`` names, and the leading
-    arguments it is called with (the class for a classmethod; for a plain method, an instance
-    made with the class's ``__init__`` defaults)."""
+def _target(interp: Interpreter, function: str, source: str) -> tuple[Any, list[Any]]:
+    """What ``FILE.py::NAME`` / ``FILE.py::Class.method`` calls, and the leading arguments it
+    is called with (the class for a classmethod; for a plain method, an instance made with the
+    class's ``__init__`` defaults). ``NAME`` is a top-level function, a class (a subclassed
+    model called with the arguments), or a name bound by assignment to a function or class
+    (``build = make_builder(4)``, ``Net = partial(ResNet, depth=50)``)."""
     cls_name, dot, meth_name = function.partition(".")
     if not dot:
         fn = interp.globals.vars.get(function)
-        if not isinstance(fn, UserFunc):
-            raise SourceError(f"line 0: no top-level function `{function}` in {source}")
-        return fn, []
+        if isinstance(fn, (UserFunc, UserClass)) or (fn is not None and _callable(interp, fn)):
+            return fn, []
+        what = "function or class" if fn is None else (
+            f"function or class (`{function}` is bound to a value bnlint does not know as "
+            "callable)")
+        raise SourceError(f"line 0: no top-level {what} `{function}` in {source}")
     cls = interp.globals.vars.get(cls_name)
     if not isinstance(cls, UserClass):
         raise SourceError(f"line 0: no top-level class `{cls_name}` in {source}")
@@ -47,6 +52,10 @@ def _target(interp: Interpreter, function: str, source: str) -> tuple[UserFunc, 
     except _Budget as exc:
         raise SourceError(f"line 0: `{cls_name}()`: {exc}") from None
     return fn, [inst]
+
+
+def _callable(interp: Interpreter, v: Any) -> bool:
+    return interp.call_builtin("callable", [v], {}, None, interp.globals) is True
 
 
 def _model_functions(interp: Interpreter) -> list[FunctionInfo]:

@@ -69,15 +69,6 @@ class PyMod:
 
 
 @dataclass(eq=False)
-class Partial:
-    """``functools.partial(func, *args, **kwargs)``."""
-
-    func: Any
-    args: list[Any]
-    kwargs: dict[str, Any]
-
-
-@dataclass(eq=False)
 class ArrayValue:
     """A concrete (eager) array whose shape is known: ``np.ones((1, 4))``."""
 
@@ -171,6 +162,46 @@ class UserClass:
 
 
 @dataclass(eq=False)
+class NTClass:
+    """A class made by ``collections.namedtuple`` / ``typing.NamedTuple``."""
+
+    name: str
+    fields: tuple[str, ...]
+    defaults: dict[str, Any]
+
+    def make(self, args: list[Any], kwargs: dict[str, Any]) -> NTuple | None:
+        """``Cls(*args, **kwargs)``; None where Python raises TypeError."""
+        if len(args) > len(self.fields) or any(k not in self.fields for k in kwargs):
+            return None
+        values = dict(zip(self.fields, args, strict=False))
+        for k, v in kwargs.items():
+            if k in values:
+                return None
+            values[k] = v
+        for f in self.fields:
+            if f not in values:
+                if f not in self.defaults:
+                    return None
+                values[f] = self.defaults[f]
+        return NTuple([values[f] for f in self.fields], self)
+
+
+class NTuple(tuple):
+    """An instance of a namedtuple class: a tuple (iteration, indexing, unpacking, equality
+    as Python's) that knows its class for attribute access and ``_replace``."""
+
+    cls: NTClass | None
+
+    def __new__(cls, items: Any, ntcls: NTClass | None = None) -> NTuple:
+        self = super().__new__(cls, items)
+        self.cls = ntcls
+        return self
+
+    def __getnewargs__(self) -> tuple:  # type: ignore[override]
+        return (tuple(self), self.cls)
+
+
+@dataclass(eq=False)
 class Instance:
     cls: UserClass
     attrs: dict[str, Any] = field(default_factory=dict)
@@ -185,6 +216,15 @@ class Instance:
 class Bound:
     obj: Any
     func: Any  # UserFunc, or a str naming a native method
+
+
+@dataclass(eq=False)
+class Partial:
+    """``functools.partial(func, *args, **keywords)``."""
+
+    func: Any
+    args: tuple
+    keywords: dict[str, Any]
 
 
 @dataclass(eq=False)
