@@ -41,6 +41,20 @@ def fmt_shape(shape: Shape | None) -> str:
     return "(" + ", ".join(fmt_size(d) for d in shape) + ")"
 
 
+def layer_notes(model: Model) -> list[str]:
+    """The notes of a model's layers, each naming the layer (and its line when known)."""
+    out = []
+    for i, layer in enumerate(model.layers):
+        if not layer.notes:
+            continue
+        loc = layer.location
+        where = f" (line {loc.line})" if loc is not None and loc.line is not None else ""
+        if loc is not None and loc.cell is not None:
+            where = f" (cell {loc.cell}, line {loc.line})"
+        out.extend(f"layers[{i}] {layer.name}{where}: {n}" for n in layer.notes)
+    return out
+
+
 def shape_size(shape: Shape) -> Size:
     """Number of elements; weight shapes never hold ``None``."""
     return product(d if d is not None else Sym.atom("None") for d in shape)

@@ -72,6 +72,9 @@ class KLayer:
     # A user-defined layer (source reader): ``custom(layer, shapes, kwargs, list_input,
     # first_count)`` returns the call's output shapes and sets ``layer.built`` on first call.
     custom: Any = None
+    # A user subclass of a built-in layer (``class MyBN(BatchNormalization)``): the built-in
+    # class whose rule applies; ``class_name`` is the subclass's.
+    rule: str | None = None
 
     @property
     def is_model(self) -> bool:
@@ -79,7 +82,7 @@ class KLayer:
 
     @property
     def rule_name(self) -> str:
-        return f"op:{self.class_name}" if self.is_op else self.class_name
+        return f"op:{self.class_name}" if self.is_op else (self.rule or self.class_name)
 
 
 @dataclass(eq=False)
@@ -92,6 +95,9 @@ class KModel(KLayer):
     is_built: bool = True
     variable: str | None = None
     own_weights: list[WeightSpec] = field(default_factory=list)  # self.add_weight on a Model
+    # An input-less Sequential builds itself on its first call (``Sequential.build``):
+    # ``on_first_call(model, input_shapes)`` (the source reader's hook) builds it.
+    on_first_call: Any = None
 
     @property
     def is_model(self) -> bool:
@@ -237,6 +243,8 @@ def _n_outputs(layer: KLayer, hint: int) -> int:
 def _call_model(model: KModel, shapes: list[Shape]) -> list[Shape | None]:
     """Output shapes of a nested model called on new inputs (replays its graph)."""
     if model.kind == "Sequential":
+        if not model.is_built and model.on_first_call is not None and len(shapes) == 1:
+            model.on_first_call(model, shapes)
         if not model.is_built:
             return [None]
         cur: list[Shape | None] = list(shapes)
@@ -449,6 +457,31 @@ def _weights(owner: KLayer, specs: list[tuple[str, WeightSpec]], frozen: bool,
     ]
 
 
+def as_built(layer: KLayer, depth: int = 0) -> Built | None:
+    """What a layer holding ``layer`` sees of it (``layer.weights``): a plain layer's
+    :class:`Built`; a model's own variables, then each of its layers as a sublayer. None when
+    it has no variables yet (unbuilt)."""
+    if not isinstance(layer, KModel):
+        return layer.built
+    if not layer.is_built or depth > 20:
+        return None
+    from bnlint.keras.catalogue import SubLayer
+
+    subs: list[SubLayer] = []
+    seen: set[int] = set()
+    for sub in layer.layers:
+        if id(sub) in seen:
+            continue
+        seen.add(id(sub))
+        b = as_built(sub, depth + 1)
+        if b is not None:
+            subs.append(SubLayer(sub.name, sub.class_name, b, not sub.trainable))
+    own = [w for w in layer.own_weights if w.trainable] + [
+        w for w in layer.own_weights if not w.trainable]
+    return Built([t.shape for t in layer.outputs if t.shape is not None], weights=own,
+                 sublayers=subs)
+
+
 def _own_weights(model: KModel, frozen: bool) -> list[graph.Weight]:
     """A model's own variables: trainable ones first, then the others (both Kerases keep
     them in two lists); a frozen model's are all non-trainable, in the same order."""
@@ -473,15 +506,8 @@ def _layer_weights(layer: KLayer, frozen: bool) -> list[graph.Weight]:
     return _weights(layer, _ordered(layer.built, layer.version, frozen), frozen)
 
 
-def _ordered(built: Built, version: int, frozen: bool, prefix: str = "") -> list[tuple[str, Any]]:
-    """tf-keras orders a frozen layer's weights as its own, then each sublayer's variables."""
-    if version == 3 or not frozen or not built.sublayers:
-        return ordered_weights(built, version, prefix)
-    out = [(f"{prefix}{w.name}", w) for w in built.weights if w.trainable]
-    out += [(f"{prefix}{w.name}", w) for w in built.weights if not w.trainable]
-    for sub in built.sublayers:
-        out += _ordered(sub.built, version, True, f"{prefix}{sub.name}/")
-    return out
+def _ordered(built: Built, version: int, frozen: bool) -> list[tuple[str, Any]]:
+    return ordered_weights(built, version, "", frozen)
 
 
 def _refs(tensors: list[KTensor], node_index: dict[int, int], io: bool = False,
@@ -550,9 +576,19 @@ def _to_graph(model: KModel, source: str | None, frozen: bool) -> graph.Model:
             )
             for n in (per_layer.get(id(la)) or la.nodes[:1])
         ]
+        if not nodes and isinstance(la, KModel) and la.is_built and la.outputs:
+            # a built model held by an unbuilt subclass (never called in it): Keras's summary
+            # shows its own output shape
+            nodes = [graph.CallNode.model_construct(
+                inputs=[], input_shapes=[t.shape for t in la.inputs if t.shape is not None],
+                output_shapes=[t.shape for t in la.outputs if t.shape is not None], kwargs={})]
         unknown = la.unknown
         built = la.built is not None or isinstance(la, KModel) or unknown is not None
-        if model.kind == "Sequential" and not model.is_built:
+        if model.kind == "Sequential" and not model.is_built and (
+                model.class_name == "Sequential" or not (
+                    la.is_built if isinstance(la, KModel) else la.built is not None)):
+            # an unbuilt Sequential's layers are unbuilt; an unbuilt subclassed model
+            # (kind "Sequential": layers in tracking order) holds layers built elsewhere
             built = False
         if isinstance(la, KModel) and nested is not None and not nested.built:
             built = False
@@ -560,7 +596,8 @@ def _to_graph(model: KModel, source: str | None, frozen: bool) -> graph.Model:
             graph.Layer.model_construct(
                 name=la.name,
                 class_name=la.class_name,
-                config={k: v for k, v in la.config.items() if _jsonable(v)},
+                config={k: v for k, v in la.config.items()
+                        if _jsonable(v) and not k.startswith("__")},
                 trainable=la.trainable,
                 nodes=nodes,
                 weights=_layer_weights(la, frozen_model) if built else [],

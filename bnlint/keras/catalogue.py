@@ -148,6 +148,13 @@ class SubLayer:
     name: str
     class_name: str
     built: Built
+    # Created or wrapped with ``trainable=False``: every variable below it is non-trainable.
+    frozen: bool = False
+
+
+def is_frozen(values: dict[str, Any]) -> bool:
+    """A wrapped layer's config says ``trainable=False``."""
+    return values.get("trainable") is False
 
 
 @dataclass
@@ -284,25 +291,33 @@ def build_layer(
     return rule(Call(cfg, list(inputs), version, dict(kwargs or {}), list_input, first_count))
 
 
-def ordered_weights(built: Built, version: int, prefix: str = "") -> list[tuple[str, WeightSpec]]:
+def ordered_weights(built: Built, version: int, prefix: str = "",
+                    frozen: bool = False) -> list[tuple[str, WeightSpec]]:
     """``layer.weights`` order for a built layer, with each weight's path.
 
     Keras 3 (``Layer.weights``): own trainable variables, own non-trainable ones,
     then each sublayer's weights in turn.  tf-keras (``trainable_weights +
     non_trainable_weights``): every trainable variable (own, then sublayers'),
-    then every non-trainable one.
+    then every non-trainable one; a frozen layer's (``frozen``, or a sublayer's
+    :attr:`SubLayer.frozen`) are all non-trainable, in the order own trainable, own
+    non-trainable, then each sublayer's (tf-keras's ``non_trainable_weights``).  The
+    specs of frozen weights come back as copies with ``trainable=False``.
     """
+    from dataclasses import replace
 
-    def walk(b: Built, path: str) -> list[tuple[str, WeightSpec]]:
+    def walk(b: Built, path: str, frozen: bool) -> list[tuple[str, WeightSpec]]:
         own_t = [(f"{path}{w.name}", w) for w in b.weights if w.trainable]
         own_n = [(f"{path}{w.name}", w) for w in b.weights if not w.trainable]
-        subs = [walk(s.built, f"{path}{s.name}/") for s in b.sublayers]
-        if version == 3:
+        subs = [walk(s.built, f"{path}{s.name}/", frozen or s.frozen) for s in b.sublayers]
+        if version == 3 or frozen:
             out = own_t + own_n
             for s in subs:
                 out += s
-            return out
-        out = own_t + [x for s in subs for x in s if x[1].trainable]
-        return out + own_n + [x for s in subs for x in s if not x[1].trainable]
+        else:
+            out = own_t + [x for s in subs for x in s if x[1].trainable]
+            out += own_n + [x for s in subs for x in s if not x[1].trainable]
+        if frozen:
+            out = [(p, replace(w, trainable=False) if w.trainable else w) for p, w in out]
+        return out
 
-    return walk(built, prefix)
+    return walk(built, prefix, frozen)

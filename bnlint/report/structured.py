@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bnlint.graph import Dim, Layer, Weight, fmt_shape
+from bnlint.graph import Dim, Layer, Weight, fmt_shape, layer_notes
 from bnlint.summary import ModelSummary, fmt_params, json_count, layer_trainability
 
 JSON_SCHEMA_VERSION = 1
@@ -38,6 +38,7 @@ def layer_json(index: int, layer: Layer) -> dict[str, Any]:
         "unknown": layer.unknown,
         "weights": _weights_json(layer.weights),
         "model": model_json(_nested_summary(layer)) if layer.model is not None else None,
+        "notes": list(layer.notes),
     }
 
 
@@ -119,6 +120,7 @@ def render_markdown(summaries: list[ModelSummary]) -> str:
             )
         out.append("")
         out += [f"- {t}" for t in s.totals]
+        out += [f"- note: {line}" for line in layer_notes(m)]
         if m.weights:
             out.append("- The model's own variables (`self.add_weight`): " + ", ".join(
                 f"`[{w.index}]` {w.name} {fmt_shape(w.shape)}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bnlint.graph import Layer, fmt_shape
+from bnlint.graph import Layer, fmt_shape, layer_notes
 from bnlint.summary import BN_FORMULA, ModelSummary, fmt_params, layer_trainability
 
 MAX_NAME = 34
@@ -108,6 +108,8 @@ def render_model(s: ModelSummary, title_extra: str = "") -> list[str]:
                         + ("" if w.trainable else " non-trainable") for w in m.weights)
         out.append(f" The model's own variables (self.add_weight; no layer row, counted in the "
                    f"totals): {own}")
+    for note in layer_notes(m):
+        out.append(f" note: {note}")
     for note in m.notes:
         out.append(f" note: {note}")
     if s.batch_norms:

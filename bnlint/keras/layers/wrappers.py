@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bnlint.keras.catalogue import Built, Call, Shape, SubLayer, Unknown, layer_rule
+from bnlint.keras.catalogue import Built, Call, Shape, SubLayer, Unknown, is_frozen, layer_rule
 from bnlint.keras.layers._shapes import broadcast, num_elements
 from bnlint.keras.layers.recurrent import layer_name, nested_layer
 from bnlint.symbolic import add, mul
@@ -110,7 +110,8 @@ def bidirectional(call: Call) -> Built:
     outputs = merged + list(f_states) + list(b_states)
     return Built(
         outputs,
-        sublayers=[SubLayer(fwd_name, cls, fwd), SubLayer(bwd_name, back_cls, bwd)],
+        sublayers=[SubLayer(fwd_name, cls, fwd, is_frozen(fwd_values)),
+                   SubLayer(bwd_name, back_cls, bwd, is_frozen(bwd_values))],
     )
 
 
@@ -136,5 +137,5 @@ def time_distributed(call: Call) -> Built:
         raise Unknown("TimeDistributed: the wrapped layer's output has no batch axis")
     return Built(
         [(x[0], x[1], *out[1:])],
-        sublayers=[SubLayer(layer_name(values, cls), cls, child)],
+        sublayers=[SubLayer(layer_name(values, cls), cls, child, is_frozen(values))],
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bnlint.readers.source.py_helpers import _plain_data
-from bnlint.readers.source.values import _MISSING, Instance, KRef, Opaque, UserFunc
+from bnlint.readers.source.values import _MISSING, ArrayValue, Instance, KRef, Opaque, UserFunc
 from bnlint.symbolic import Sym
 
 _MERGE_FUNCS = {"add": "Add", "subtract": "Subtract", "multiply": "Multiply", "average": "Average",
@@ -142,16 +142,32 @@ class Layers:
             la.unknown = la.unknown or reason
         self.py.note(node, f"`{self.py.text(node)}`: {_STATE_IN_CALL}")
 
-    def _track(self, inst: Instance, value: Any) -> None:
+    def _track(self, inst: Instance, value: Any, depth: int = 0) -> None:
+        """Keras tracks the layers an attribute holds, also inside lists, tuples and dicts
+        (its tracked containers: a layer appended later is tracked too, see :meth:`retrack`)."""
         from bnlint.keras.builder import KLayer
 
+        if isinstance(value, dict):
+            value = list(value.values())
         vals = value if isinstance(value, (list, tuple)) else [value]
         for v in vals:
+            if isinstance(v, (list, tuple, dict)):
+                if depth < 4:
+                    self._track(inst, v, depth + 1)
+                continue
             target = v
             if isinstance(v, Instance):
                 target = v.kmodel or v.klayer
-            if isinstance(target, KLayer) and not any(t is target for t in inst.tracked):
+            if isinstance(target, KLayer) and target is not inst.klayer and not any(
+                    t is target for t in inst.tracked):
                 inst.tracked.append(target)
+
+    def retrack(self, inst: Instance) -> None:
+        """Track the layers appended to a list attribute after it was assigned
+        (``self.convs = []; self.convs.append(Conv1D(...))``)."""
+        for v in list(inst.attrs.values()):
+            if isinstance(v, (list, tuple, dict)):
+                self._track(inst, v)
 
     def _invalidate(self) -> None:
         self.graph_cache.clear()
@@ -172,6 +188,9 @@ class Layers:
             return ("model", "Functional")
         if last == "Input" and (not mid or mid[0] in ("layers", "src", "engine")):
             return ("input", "Input")
+        if last in ("load_model", "clone_model", "save_model") and (
+                not mid or mid[0] in ("models", "saving", "src")):
+            return (last, "")
         if last == "InputLayer":
             return ("inputlayer", "InputLayer")
         if last == "clear_session" and mid and mid[0] in ("backend", "utils", "src"):
@@ -237,6 +256,14 @@ class Layers:
             from bnlint.keras.naming import NameCounters
 
             self.counters = NameCounters(self.py.version)
+            return None
+        if k == "load_model":
+            return self.load_model(args, kwargs, node)
+        if k == "clone_model":
+            return self.clone_model(args, kwargs, node)
+        if k == "save_model":
+            if args:
+                self.save_model(args[0], args[1] if len(args) > 1 else kwargs.get("filepath"))
             return None
         if k == "input":
             return self.make_input_call(args, kwargs, node)
@@ -330,7 +357,10 @@ class Layers:
             return v.path.rsplit(".", 1)[-1]
         if isinstance(v, KLayer):
             # wrapped layers (Bidirectional(LSTM(...))): their config, as Keras serializes it
-            return {"class_name": v.class_name, "config": dict(v.config)}
+            config = dict(v.config)
+            if not v.trainable:
+                config["trainable"] = False  # a frozen wrapped layer's variables are frozen
+            return {"class_name": v.class_name, "config": config}
         from bnlint.keras.catalogue import unknown_value
 
         return unknown_value(type(v).__name__)
@@ -417,9 +447,7 @@ class Layers:
 
     def call_layer_value(self, layer: Any, args: list[Any], kwargs: dict[str, Any],
                          node: Any) -> Any:
-        from bnlint.keras import builder as kb
         from bnlint.keras.builder import KModel, KTensor
-        from bnlint.keras.catalogue import TensorArg
 
 
         if isinstance(layer, Instance):
@@ -443,31 +471,50 @@ class Layers:
                 kwargs = dict(kwargs)
                 args = [kwargs.pop(first_name)]
         if not args:
-            return Opaque(self.py.text(node))
+            if not any(isinstance(v, KTensor) for v in kwargs.values()) or isinstance(
+                    layer, KModel):
+                return Opaque(self.py.text(node))
+            # only keyword tensors (``att(query=x, value=x, key=x)``): no positional input
+            return self._call_with(layer, [], 0, False, args, kwargs, node)
         first = args[0]
         list_input = isinstance(first, (list, tuple))
         firsts = list(first) if list_input else [first]
         if isinstance(first, dict):
             firsts = [first[k] for k in sorted(first)]
             list_input = True
+        if firsts and all(isinstance(t, ArrayValue) for t in firsts) and len(args) == 1 \
+                and not isinstance(layer, KModel) and layer.custom is None:
+            return self.eager_call(layer, firsts, list_input, kwargs, node)
         if not all(isinstance(t, KTensor) for t in firsts) or not firsts:
             if layer.built is None and layer.unknown is None:
-                layer.unknown = f"called on `{self.py.text(node)}`, which is not a known tensor"
+                layer.unknown = (f"line {self.py.pos(node)[0]}: called on "
+                                 f"`{self.py.text(node)}`, which is not a known tensor")
             return Opaque(self.py.text(node))
+        return self._call_with(layer, firsts, len(firsts), list_input, args, kwargs, node)
+
+    def _call_with(self, layer: Any, firsts: list[Any], first_count: int, list_input: bool,
+                   args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
+        from bnlint.keras import builder as kb
+        from bnlint.keras.builder import KModel, KTensor
+        from bnlint.keras.catalogue import TensorArg
+
         inputs = list(firsts)
-        first_count = len(inputs)
         for a in args[1:]:
             if isinstance(a, KTensor):
                 inputs.append(a)
         call_kwargs: dict[str, Any] = {}
-        for k, v in kwargs.items():
+        # Keras's node inputs: tree.flatten((args, kwargs)), keyword arguments by sorted key,
+        # every tensor of a list (``initial_state=[h, c]``); TensorArg: the first one's index.
+        for k in sorted(kwargs):
+            v = kwargs[k]
             if isinstance(v, KTensor):
                 call_kwargs[k] = TensorArg(len(inputs))
                 inputs.append(v)
             elif isinstance(v, (list, tuple)) and v and all(isinstance(x, KTensor) for x in v):
                 call_kwargs[k] = TensorArg(len(inputs))
-                inputs.append(v[0])
-            elif _plain_data(v):
+                inputs.extend(v)
+        for k, v in kwargs.items():
+            if k not in call_kwargs and _plain_data(v):
                 call_kwargs[k] = v
         self.in_masks = [self.masks.get(id(t)) for t in inputs]
         self.out_mask = _NO_MASK
@@ -477,3 +524,28 @@ class Layers:
         if isinstance(layer, KModel):
             return outs[0] if len(outs) == 1 else list(outs)
         return outs[0] if len(outs) == 1 else list(outs)
+
+    def eager_call(self, layer: Any, arrays: list[Any], list_input: bool,
+                   kwargs: dict[str, Any], node: Any) -> Any:
+        """A layer called on concrete arrays (``dense(np.ones((1, 4)))``): Keras builds it for
+        their shapes, records no node, and returns concrete arrays."""
+        from bnlint.keras.catalogue import Unknown, build_layer
+
+        plain = {k: v for k, v in kwargs.items() if _plain_data(v)}
+        try:
+            built = build_layer(layer.rule_name, layer.config, [a.shape for a in arrays],
+                                layer.version, plain, list_input)
+        except Unknown as exc:
+            if layer.built is None and layer.unknown is None:
+                layer.unknown = f"called on concrete data at line {self.py.pos(node)[0]}: {exc}"
+            return Opaque(self.py.text(node))
+        if layer.built is None:
+            layer.built = built
+            if self.py.version == 3:
+                from bnlint.keras.builder import _name_anonymous_weights
+
+                _name_anonymous_weights(built, self.counters)
+        self._invalidate()
+        outs = [ArrayValue(tuple(s)) if s is not None and all(isinstance(d, int) for d in s)
+                else Opaque(self.py.text(node)) for s in built.outputs]
+        return outs[0] if len(outs) == 1 else outs

@@ -6,7 +6,7 @@ from typing import Any
 
 from bnlint import graph
 from bnlint.readers.source.facts import CallFact, Reference
-from bnlint.readers.source.keras_layers import _MODEL_FACT_METHODS
+from bnlint.readers.source.keras_layers import _MODEL_FACT_METHODS, _unbuilt
 from bnlint.readers.source.py_helpers import _plain
 from bnlint.readers.source.values import Instance, Opaque, SeqState, WeightList
 
@@ -26,6 +26,7 @@ class Models:
         trainable = kwargs.get("trainable", True)
         model.trainable = self.py.truth(trainable) is not False
         model.is_built = False
+        model.on_first_call = lambda m, shapes: self.build_sequential(m, shapes[0], node)
         self.seq[id(model)] = SeqState()
         self.models.append(model)
         if isinstance(layers, (list, tuple)):
@@ -64,7 +65,7 @@ class Models:
             self.py.note(node, f"`{self.py.text(node)}`: added value `{what}` is not a layer "
                                "bnlint knows; the model is unknown from there on")
             layer = KLayer(f"<{what}>", "?", {}, self.py.version, location=self.py.loc(node),
-                           unknown=f"`{what}` is not a layer bnlint knows")
+                           unknown=f"line {self.py.pos(node)[0]}: `{what}` is not a layer bnlint knows")
         if layer.class_name == "InputLayer" and layer.nodes and layer.nodes[0].is_input:
             if st.input is None and not st.layers:
                 st.input = layer.nodes[0].outputs[0]
@@ -148,6 +149,105 @@ class Models:
             model.is_built = True
         st.dirty = False
         self._invalidate()
+
+    # -------------------------------------------------------------- save, load, clone
+    def save_model(self, model: Any, path: Any) -> None:
+        """``model.save(path)``: a later ``load_model(path)`` reads this model back."""
+        m = self.as_model(model)
+        if isinstance(path, str) and m is not None:
+            self.saved_paths[path] = m
+
+    def load_model(self, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
+        """``keras.models.load_model(path)``: the model this program saved to ``path``, else
+        the file when bnlint can read it, else unknown (with a note)."""
+        from pathlib import Path
+
+        path = args[0] if args else kwargs.get("filepath")
+        text = self.py.text(node)
+        if not isinstance(path, str):
+            self.py.note(node, f"`{text}`: the path is not known statically; the loaded model "
+                         "is unknown")
+            return Opaque(text)
+        saved = self.saved_paths.get(path)
+        if saved is not None:
+            return self.copy_model(saved, node)
+        where = self.py.ctx.path
+        base = where.parent if where is not None else Path.cwd()
+        file = base / path
+        from bnlint.readers.saved import SAVED_SUFFIXES
+
+        if file.suffix.lower() in SAVED_SUFFIXES and file.is_file():
+            from bnlint.readers.config import ConfigError, Replayer
+            from bnlint.readers.saved import ReadError, read_config
+
+            try:
+                config, _ = read_config(file)
+                model = Replayer(self.py.version, str(file)).model(config)
+            except (ReadError, ConfigError, AttributeError, TypeError, ValueError, KeyError,
+                    IndexError, RecursionError) as exc:
+                self.py.note(node, f"`{text}`: {path} cannot be read ({exc}); the loaded model "
+                             "is unknown")
+                return Opaque(text)
+            model.location = self.py.loc(node)
+            if model.kind == "Sequential" and model.is_built and self.py.version == 3:
+                self.counters.model_name("Functional")
+            self.models.append(model)
+            return model
+        self.py.note(node, f"`{text}`: {path} is not a saved model file bnlint can read (and "
+                     "this program saves none there); the loaded model is unknown")
+        return Opaque(text)
+
+    def clone_model(self, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
+        """``keras.models.clone_model(m)``: m's architecture, new variables, the same names
+        (Keras rebuilds every layer from its config)."""
+        src = args[0] if args else kwargs.get("model")
+        text = self.py.text(node)
+        extra = [k for k in ("input_tensors", "clone_function", "call_function") if k in kwargs]
+        if len(args) > 1 or extra:
+            self.py.note(node, f"`{text}`: clone_model with "
+                         f"{', '.join(extra) or 'input_tensors'} is not modelled")
+            return Opaque(text)
+        if isinstance(src, Instance):
+            self.py.note(node, f"`{text}`: cloning a subclassed model rebuilds it from its "
+                         "get_config(); not modelled")
+            return Opaque(text)
+        m = self.as_model(src)
+        if m is None:
+            self.py.note(node, f"`{text}`: the argument is not a model bnlint knows")
+            return Opaque(text)
+        return self.copy_model(m, node)
+
+    def copy_model(self, model: Any, node: Any) -> Any:
+        """A new model with ``model``'s architecture: a copy of its layers, nodes and tensors
+        (user-defined layers keep their interpreter hooks)."""
+        import copy
+
+        from bnlint.keras.builder import KLayer
+
+        memo: dict[int, Any] = {}
+        for la in self._all_layers(model):
+            if la.custom is not None:
+                memo[id(la.custom)] = la.custom
+            if la.location is not None:
+                memo[id(la.location)] = la.location
+        new = copy.deepcopy(model, memo)
+        if new.kind == "Sequential" and new.is_built and self.py.version == 3:
+            self.counters.model_name("Functional")  # Keras 3 builds the new Sequential's graph
+        new.variable = None
+        new.location = self.py.loc(node)
+        new.on_first_call = None
+        assert isinstance(new, KLayer)
+        self.models.append(new)
+        self._invalidate()
+        return new
+
+    def _all_layers(self, model: Any, depth: int = 0) -> list[Any]:
+        out = []
+        for la in model.layers:
+            out.append(la)
+            if getattr(la, "is_model", False) and depth < 20:
+                out.extend(self._all_layers(la, depth + 1))
+        return out
 
     # -------------------------------------------------------------- functional
     def _tensors(self, v: Any) -> list[Any] | None:
@@ -261,6 +361,8 @@ class Models:
             st.dirty = True
             self.seq_rebuild(model, node)
             return la
+        if name == "save":
+            self.save_model(model, args[0] if args else kwargs.get("filepath"))
         if name in _MODEL_FACT_METHODS:
             self.materialize(model)
             self.fact(model, name, kwargs, node)
@@ -299,6 +401,13 @@ class Models:
                 self.reference(node, "layer", layer.name, found.name, None)
                 return found
             return Opaque(self.py.text(node))
+        if name in ("get_vocabulary", "vocabulary_size", "adapt", "set_vocabulary") and \
+                layer.rule_name in ("StringLookup", "IntegerLookup", "TextVectorization"):
+            return self.vocabulary_method(layer, name, args, kwargs, node)
+        if name == "count_params" and _unbuilt(layer) and layer.unknown is None:
+            self.py.note(node, f"`{self.py.text(node)}`: Keras raises ValueError (count_params "
+                         "of a layer or model that is not built)")
+            return Opaque(self.py.text(node))
         if name == "count_params":
             g = self.graph_for(layer)
             if isinstance(g, graph.Model):
@@ -308,6 +417,44 @@ class Models:
             return total(w.size for w in g)
         if name == "__call__":
             return self.call_layer_value(layer, args, kwargs, node)
+        return Opaque(self.py.text(node))
+
+    def vocabulary_method(self, layer: Any, name: str, args: list[Any], kwargs: dict[str, Any],
+                          node: Any) -> Any:
+        """A lookup layer's vocabulary: known when given as a list; after adapt() (or a
+        set_vocabulary bnlint cannot read) its size is a symbol the user can pin with
+        ``--define``."""
+        from bnlint.keras.layers.lookup import vocabulary
+
+        if name == "adapt":
+            from bnlint.readers.source.imports import _norm_text
+            from bnlint.symbolic import Sym
+
+            layer.config["__adapted__"] = True
+            layer.config.pop("vocabulary", None)
+            recv = node.func.value if isinstance(node, self.py.cst.Call) and isinstance(
+                node.func, self.py.cst.Attribute) else None
+            if recv is not None:
+                # the vocabulary size: a symbol named as the user would write it, or its define
+                text = f"len({_norm_text(self.py.text(recv))}.get_vocabulary())"
+                size = self.py.defines.get(text)
+                layer.config["__vocab_size__"] = size if isinstance(size, int) else Sym.atom(text)
+            self._invalidate()
+            return None
+        if name == "set_vocabulary":
+            vocab = args[0] if args else kwargs.get("vocabulary")
+            layer.config.pop("__adapted__", None)
+            layer.config["vocabulary"] = self._cfg(vocab)
+            if not isinstance(vocab, (list, tuple)):
+                layer.config["__adapted__"] = True
+            self._invalidate()
+            return None
+        vocab = vocabulary(layer.rule_name, layer.config, self.py.version)
+        special = args[0] if args else kwargs.get("include_special_tokens", True)
+        if name == "vocabulary_size" and layer.config.get("__vocab_size__") is not None:
+            return layer.config["__vocab_size__"]
+        if vocab is not None and special is True:
+            return list(vocab) if name == "get_vocabulary" else len(vocab)
         return Opaque(self.py.text(node))
 
     def graph_for(self, layer: Any) -> Any:

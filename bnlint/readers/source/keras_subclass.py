@@ -29,6 +29,18 @@ if TYPE_CHECKING:
 # a subclass holding only these has no "unbuilt state", so Keras does not run its call() an
 # extra time to build it (``Layer._maybe_build``).
 
+def _unknown_reason(layer: Any, depth: int = 0) -> str | None:
+    """Why a layer's weights (a model's: any of its layers') cannot be known, or None."""
+    if layer.unknown is not None:
+        return layer.unknown
+    if getattr(layer, "is_model", False) and depth < 20:
+        for sub in layer.layers:
+            why = _unknown_reason(sub, depth + 1)
+            if why is not None:
+                return f"`{sub.name}`: {why}" if not why.startswith("`") else why
+    return None
+
+
 class _CustomCall:
     """The builder's hook for a user-defined layer (``KLayer.custom``)."""
 
@@ -73,13 +85,61 @@ class Subclassed:
                     inst.attrs["__init_frozen__"] = True
                 else:
                     inst.klayer.trainable = False
+        elif base is None:
+            builtin = self.builtin_base(cls)
+            if builtin is not None:
+                inst.attrs["__builtin__"] = builtin
         init = cls.lookup("__init__")
         if isinstance(init, UserFunc):
             self.py.call_user(init, [inst, *args], kwargs, node)
+        if inst.attrs.get("__builtin__") and inst.klayer is None:
+            self.builtin_init(inst, args if not isinstance(init, UserFunc) else [],
+                              kwargs if not isinstance(init, UserFunc) else {}, node)
         return inst
+
+    def builtin_base(self, cls: UserClass) -> str | None:
+        """The built-in Keras layer class a user class derives from, or None."""
+        ref = cls.keras_class_base()
+        if ref is None:
+            return None
+        kind = self.keras_kind(ref)
+        return kind[1] if kind is not None and kind[0] == "layer" else None
+
+    def builtin_init(self, inst: Instance, args: list[Any], kwargs: dict[str, Any],
+                     node: Any) -> None:
+        """``super().__init__(...)`` of a subclass of a built-in layer: the built-in layer, named
+        and reported after the subclass; overriding build() is not modelled."""
+        builtin = inst.attrs["__builtin__"]
+        cls = inst.cls
+        kw = dict(kwargs)
+        if not isinstance(kw.get("name"), str):
+            kw["name"] = self.counters.layer_name(cls.name)
+        layer = self.make_layer(builtin, list(args), kw, node)
+        layer.class_name = cls.name
+        layer.rule = builtin
+        own = [n for n in ("build", "call", "compute_output_shape")
+               if self._defined_below(cls, n)]
+        if "build" in own:
+            layer.unknown = (f"`{cls.name}` overrides {builtin}.build(): its variables are not "
+                             "modelled")
+        elif own:
+            layer.notes.append(f"`{cls.name}` overrides {builtin}.{own[0]}(); shapes are "
+                               f"{builtin}'s")
+        inst.klayer = layer
+        if inst.attrs.get("__init_frozen__"):
+            layer.trainable = False
+
+    def _defined_below(self, cls: UserClass, name: str, depth: int = 0) -> bool:
+        if name in cls.ns:
+            return True
+        return depth < 20 and any(isinstance(b, UserClass) and self._defined_below(
+            b, name, depth + 1) for b in cls.bases)
 
     def super_call(self, inst: Instance, name: str, args: list[Any], kwargs: dict[str, Any],
                    node: Any) -> Any:
+        if name == "__init__" and inst.attrs.get("__builtin__") and inst.klayer is None:
+            self.builtin_init(inst, args, kwargs, node)
+            return None
         if name == "__init__":
             nm = kwargs.get("name")
             if isinstance(nm, str):
@@ -207,6 +267,7 @@ class Subclassed:
         """Keras 3 builds a subclass without ``build()`` that holds an unbuilt sublayer by
         running its call() once more before the real call: layers created inside call() take
         names twice.  Keras records no nodes on the sublayers in that run."""
+        self.retrack(inst)
         if self.py.version != 3 or isinstance(inst.cls.lookup("build"), UserFunc) or not any(
                 _unbuilt(la) for la in inst.tracked):
             return
@@ -319,7 +380,10 @@ class Subclassed:
         first = shapes if first_count is None else shapes[:first_count]
         rest = [] if first_count is None else shapes[first_count:]
         multi = list_input or len(first) != 1
-        build_shape: Any = [tuple(x) for x in first] if multi else tuple(first[0])
+        if not first and shapes:  # keyword tensors only: build() sees the first one's shape
+            build_shape: Any = tuple(shapes[0])
+        else:
+            build_shape = [tuple(x) for x in first] if multi else tuple(first[0])
         first_build = layer.built is None
         call = inst.cls.lookup("call")
         if first_build:
@@ -327,7 +391,8 @@ class Subclassed:
             build = inst.cls.lookup("build")
             if isinstance(build, UserFunc):
                 self._guarded(build, [inst, build_shape], {})
-        targs: list[Any] = [[ph(x) for x in first] if multi else ph(first[0])]
+        targs: list[Any] = [] if first_count == 0 else [
+            [ph(x) for x in first] if multi else ph(first[0])]
         kw: dict[str, Any] = {}
         for k, v in kwargs.items():
             if isinstance(v, TensorArg):
@@ -386,17 +451,22 @@ class Subclassed:
             if lost:
                 layer.unknown = layer.unknown or f"{reason}; `{lost[0].name}` is not built"
         if first_build:
+            from bnlint.keras.builder import as_built
+
+            self.retrack(inst)
             subs = []
             for sub in inst.tracked:
-                if sub is layer or sub.built is None:
+                if sub is layer:
                     continue
-                b = sub.built
-                if not sub.trainable:
-                    from dataclasses import replace
-
-                    b = replace(b, weights=[replace(w, trainable=False) for w in b.weights],
-                                sublayers=[replace(x) for x in b.sublayers])
-                subs.append(SubLayer(sub.name, sub.class_name, b))
+                if getattr(sub, "is_model", False):
+                    self.materialize(sub)
+                why = _unknown_reason(sub)
+                if why is not None and layer.unknown is None:
+                    layer.unknown = f"sublayer `{sub.name}`: {why}"
+                b = as_built(sub)
+                if b is None:
+                    continue
+                subs.append(SubLayer(sub.name, sub.class_name, b, not sub.trainable))
             layer.built = Built(outs or [], weights=list(inst.weights), sublayers=subs)
         if outs is None:
             msg = f"output shape unknown: {reason} (define compute_output_shape to fix)"

@@ -54,6 +54,10 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
         self.calling: list[Instance] = []  # subclass instances whose call() is running
         self.op_error: str | None = None  # why the last tensor operation has no known shape
         self.first_unknown: str | None = None  # root cause of the current call's unknown output
+        self.global_models: dict[str, Any] = {}  # module-level name -> KModel bound to it
+        # id(KModel) -> (name, line, statement) of the assignment that rebound its name
+        self.rebound: dict[int, tuple[str, str, str]] = {}
+        self.saved_paths: dict[str, Any] = {}  # model.save(path) -> the KModel saved there
 
     # -------------------------------------------------------------- the evaluator's interface
     def attr(self, obj: Any, name: str, node: Any) -> Any:
@@ -265,10 +269,23 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
             return Opaque(name)
         return None  # not Keras's
 
-    def bind_global(self, name: str, value: Any) -> None:
-        """A model assigned to a module-level name is known by that name."""
+    def bind_global(self, name: str, value: Any, st: Any = None) -> None:
+        """A model assigned to a module-level name is known by that name; a model whose name
+        is bound to something else is remembered with where (``rebound``)."""
         m = self.as_model(value, materialize=False)
-        if m is not None and getattr(m, "variable", None) is None:
+        prev = self.global_models.get(name)
+        if prev is not None and prev is not m and id(prev) not in self.rebound:
+            where, text = "", name
+            if st is not None:
+                line, _, cell = self.py.pos(st)
+                where = f"cell {cell}, line {line}" if cell is not None else f"line {line}"
+                text = " ".join(self.py.text(st).split())
+            self.rebound[id(prev)] = (name, where, text[:80])
+        if m is None:
+            self.global_models.pop(name, None)
+            return
+        self.global_models[name] = m
+        if getattr(m, "variable", None) is None:
             m.variable = name
 
     def set_trainable(self, obj: Any, value: Any, target: Any, st: Any) -> bool:

@@ -25,6 +25,7 @@ from bnlint.readers.source.values import (
     MAX_DEPTH,
     MAX_LOOP,
     MAX_SEQ,
+    ArrayValue,
     Bound,
     Builtin,
     Instance,
@@ -119,6 +120,8 @@ class Calls:
             return KRef(f"{obj.path}.{name}")
         if isinstance(obj, PyMod):
             return PyMod(f"{obj.name}.{name}")
+        if isinstance(obj, ArrayValue) and name in ("shape", "ndim"):
+            return obj.shape if name == "shape" else len(obj.shape)
         if isinstance(obj, UserModule):
             v = self.module_attr(obj, name, node)
             return Opaque(self.text(node)) if v is _MISSING else v
@@ -540,6 +543,9 @@ class Calls:
             if n == 1:
                 return [float(lo)]
             return [lo + (hi - lo) * i / (n - 1) for i in range(n)]
+        array = _array_shape(name, args, kwargs)
+        if array is not None:
+            return ArrayValue(array)
         if name in ("numpy.prod", "np.prod") and isinstance(a0, (list, tuple)):
             from bnlint.symbolic import product
 
@@ -647,3 +653,29 @@ class Calls:
             except (ValueError, TypeError):
                 return Opaque(self.text(node))
         return Opaque(self.text(node))
+
+
+_ARRAY_SHAPE_FIRST = {"numpy.ones", "numpy.zeros", "numpy.empty", "numpy.full",
+                      "numpy.random.random", "numpy.random.random_sample",
+                      "numpy.random.standard_normal"}
+_ARRAY_DIMS = {"numpy.random.rand", "numpy.random.randn"}
+_ARRAY_SIZE_KW = {"numpy.random.uniform", "numpy.random.normal", "numpy.random.randint",
+                  "numpy.random.random", "numpy.random.random_sample",
+                  "numpy.random.standard_normal"}
+
+
+def _array_shape(name: str, args: list[Any], kwargs: dict[str, Any]) -> tuple | None:
+    """The shape of a NumPy array-making call whose shape is given as plain integers."""
+    shape: Any = None
+    if name in _ARRAY_SHAPE_FIRST:
+        shape = args[0] if args else kwargs.get("shape", kwargs.get("size"))
+    elif name in _ARRAY_DIMS:
+        shape = tuple(args)
+    if name in _ARRAY_SIZE_KW and "size" in kwargs:
+        shape = kwargs["size"]
+    if isinstance(shape, int) and not isinstance(shape, bool):
+        shape = (shape,)
+    if isinstance(shape, (list, tuple)) and all(
+            isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
+        return tuple(shape)
+    return None

@@ -259,14 +259,20 @@ class Expressions:
         ib = _as_int_like(b)
         if isinstance(a, (Opaque, Sym)) or isinstance(b, (Opaque, Sym)):
             if ia is not None and ib is not None:
+                r: Any = None
                 if op == "Add":
-                    return sy.add(ia, ib)
-                if op == "Subtract":
-                    return sy.sub(ia, ib)
-                if op == "Multiply":
-                    return sy.mul(ia, ib)
-                if op == "FloorDivide":
-                    return sy.floordiv(ia, ib)
+                    r = sy.add(ia, ib)
+                elif op == "Subtract":
+                    r = sy.sub(ia, ib)
+                elif op == "Multiply":
+                    r = sy.mul(ia, ib)
+                elif op == "FloorDivide":
+                    r = sy.floordiv(ia, ib)
+                if r is not None:
+                    if isinstance(r, int) and (isinstance(a, Opaque) or isinstance(b, Opaque)):
+                        # `x * 0` is 0 only for a number; an unknown value may be a tensor
+                        return Opaque(text)
+                    return r
             if isinstance(a, tuple) and op == "Add":
                 return Opaque(text)
             return Opaque(text)

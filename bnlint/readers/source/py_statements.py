@@ -333,7 +333,7 @@ class Statements:
         if isinstance(target, cst.Name):
             scope.set(target.value, value)
             if scope is self.globals or target.value in scope.globals_decl:
-                self.keras.bind_global(target.value, value)
+                self.keras.bind_global(target.value, value, st)
         elif isinstance(target, (cst.Tuple, cst.List)):
             elems = target.elements
             items = self.iterate(value)

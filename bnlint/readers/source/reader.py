@@ -302,17 +302,40 @@ def _read_once(module: Any, text: str, source: str, parsed: dict[str, Any], vers
             m = interp.keras.as_model(v, materialize=False)
             if m is not None and id(m) not in names:
                 names[id(m)] = k
+        rebound = interp.keras.rebound
+        later: list[tuple[Any, str | None]] = []
         for obj in interp.keras.models:
             m = interp.keras.as_model(obj, materialize=False)
-            if m is None or id(m) in seen or id(m) not in names:
+            if m is None or id(m) in seen:
                 continue
-            seen.add(id(m))
-            chosen.append((obj, names[id(m)]))
+            if id(m) in names:
+                seen.add(id(m))
+                chosen.append((obj, names[id(m)]))
+            elif id(m) in rebound:
+                # a model the program built and bound to a name it later rebound: never dropped
+                seen.add(id(m))
+                later.append((obj, rebound[id(m)][0]))
+        chosen.extend(later)
+    for obj, _ in chosen:  # building one can build another (a Sequential nested in it)
+        interp.keras.as_model(obj)
     for obj, var in chosen:
         m = interp.keras.as_model(obj)
         if isinstance(obj, Instance) and not m.is_built and not m.unknown:
-            interp.notes.append(f"`{var}` ({m.name}, {obj.cls.name}) is a subclassed model that "
-                                "is never built: its weights do not exist yet")
+            held = [la.name for la in m.seq_layers
+                    if (la.is_built if la.is_model else la.built is not None)]
+            if not held:
+                interp.notes.append(f"`{var}` ({m.name}, {obj.cls.name}) is a subclassed model "
+                                    "that is never built: its weights do not exist yet")
+            elif m.version == 3:
+                interp.notes.append(
+                    f"`{var}` ({m.name}, {obj.cls.name}) is a subclassed model that is never "
+                    "built: count_params() raises, but summary() and get_weights() list the "
+                    f"variables of the built layers/models it holds ({', '.join(held)})")
+            else:
+                interp.notes.append(
+                    f"`{var}` ({m.name}, {obj.cls.name}) is a subclassed model that is never "
+                    "built: tf-keras's summary() and count_params() raise; get_weights() lists "
+                    f"the variables of the built layers/models it holds ({', '.join(held)})")
         elif m.kind == "Sequential" and not m.is_built and m.seq_layers:
             interp.notes.append(f"`{var}` ({m.name}) is a Sequential model without an input "
                                 "shape bnlint can read: it is unbuilt (Keras counts 0 parameters "
@@ -327,6 +350,9 @@ def _read_once(module: Any, text: str, source: str, parsed: dict[str, Any], vers
         if isinstance(obj, Instance):
             g.class_name = obj.cls.name
         g.variable = var
+        if function is None and id(m) in interp.keras.rebound:
+            name, where, text = interp.keras.rebound[id(m)]
+            g.notes.append(f"`{name}` held this model until {where} rebound the name (`{text}`)")
         if interp.uncertain:
             g.notes.extend(f"uncertain: {u}" for u in list(dict.fromkeys(interp.uncertain))[:5])
         result.models.append(g)

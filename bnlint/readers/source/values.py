@@ -69,6 +69,13 @@ class PyMod:
 
 
 @dataclass(eq=False)
+class ArrayValue:
+    """A concrete (eager) array whose shape is known: ``np.ones((1, 4))``."""
+
+    shape: tuple
+
+
+@dataclass(eq=False)
 class Builtin:
     name: str
 
@@ -139,6 +146,17 @@ class UserClass:
             if isinstance(b, UserClass) and depth < 20:
                 k = b.keras_base(depth + 1)
                 if k:
+                    return k
+        return None
+
+    def keras_class_base(self, depth: int = 0) -> KRef | None:
+        """The Keras class this class derives from (``keras.layers.BatchNormalization``)."""
+        for b in self.bases:
+            if isinstance(b, KRef):
+                return b
+            if isinstance(b, UserClass) and depth < 20:
+                k = b.keras_class_base(depth + 1)
+                if k is not None:
                     return k
         return None
 
