@@ -212,3 +212,18 @@ def model_named(models: list[graph.Model], name: str | None, variable: str | Non
     if len({id(m) for m in cands}) == 1:
         return cands[0]
     return None
+
+
+def single_output(model: graph.Model) -> tuple[graph.Layer, Any, int | None] | None:
+    """The single output layer (through inference-identity layers), its activation and its
+    units; None when the model has several outputs or they are unknown."""
+    outs = output_layers(model)
+    if outs is None or len(outs) != 1:
+        return None
+    last = through_identity(model, outs[0])
+    if last.unknown:
+        return None
+    act = activation(last)
+    if act is False:
+        return None
+    return last, act, units(last)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bnlint.rules.base import Context, Finding, Rule
 from bnlint.rules.graphs import (
     activation,
     all_layers,
-    output_layers,
-    through_identity,
+    single_output,
     units,
 )
 from bnlint.rules.lossinfo import PRETTY, Compiled, Loss, compiled, loss_info  # noqa: F401
@@ -22,20 +21,6 @@ if TYPE_CHECKING:
 # shared by every loss rule: bnlint.rules.lossinfo.
 _PRETTY = PRETTY
 _compiled = compiled
-
-
-def _output(model: graph.Model) -> tuple[graph.Layer, Any, int | None] | None:
-    """The single output layer, its activation (False: unknown) and its units."""
-    outs = output_layers(model)
-    if outs is None or len(outs) != 1:
-        return None
-    last = through_identity(model, outs[0])
-    if last.unknown:
-        return None
-    act = activation(last)
-    if act is False:
-        return None
-    return last, act, units(last)
 
 
 class SoftmaxOnSingleUnit(Rule):
@@ -79,7 +64,7 @@ class LogitsLossOnProbabilities(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         for c in _compiled(ctx):
-            out = _output(c.model)
+            out = single_output(c.model)
             if out is None or c.loss.from_logits is not True:
                 continue
             layer, act, _ = out
@@ -101,7 +86,7 @@ class ProbabilityLossOnLogits(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         for c in _compiled(ctx):
-            out = _output(c.model)
+            out = single_output(c.model)
             if out is None or c.loss.from_logits is not False:
                 continue
             layer, act, _ = out
@@ -120,7 +105,7 @@ class LossActivationMismatch(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         for c in _compiled(ctx):
-            out = _output(c.model)
+            out = single_output(c.model)
             if out is None:
                 continue
             layer, act, n = out
@@ -154,7 +139,7 @@ class CategoricalLossOnSingleUnit(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         for c in _compiled(ctx):
-            out = _output(c.model)
+            out = single_output(c.model)
             if out is None or c.loss.kind not in ("cce", "scce"):
                 continue
             layer, _, n = out

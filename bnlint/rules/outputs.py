@@ -11,8 +11,8 @@ from bnlint.rules.graphs import (
     activation,
     output_layers,
     single_inbound,
+    single_output,
     through_identity,
-    units,
     walk_models,
 )
 from bnlint.rules.lossinfo import (
@@ -42,20 +42,6 @@ _RANGE_KEEPING = INFERENCE_IDENTITY | {
 } | {"Permute"}
 
 
-def _single_output(model: graph.Model) -> tuple[graph.Layer, Any, int | None] | None:
-    """The single output layer (through inference-identity layers), activation, units."""
-    outs = output_layers(model)
-    if outs is None or len(outs) != 1:
-        return None
-    last = through_identity(model, outs[0])
-    if last.unknown:
-        return None
-    act = activation(last)
-    if act is False:
-        return None
-    return last, act, units(last)
-
-
 def _act_of(layer: graph.Layer) -> Any:
     """activation(), with a ReLU layer that leaks or is capped told apart from plain relu."""
     act = activation(layer)
@@ -82,7 +68,7 @@ class RegressionLossOnClassifier(Rule):
         for c in compiled(ctx):
             if c.loss.kind not in REGRESSION:
                 continue
-            out = _single_output(c.model)
+            out = single_output(c.model)
             if out is None:
                 continue
             layer, act, n = out
@@ -159,7 +145,7 @@ class NonNegativeLogits(Rule):
         for c in compiled(ctx):
             if c.loss.kind not in CLASSIFICATION or c.loss.from_logits is not True:
                 continue
-            out = _single_output(c.model)
+            out = single_output(c.model)
             if out is None:
                 continue
             layer, _, _ = out
