@@ -445,6 +445,7 @@ def collect(version: int) -> dict[str, Any]:
                 paths.setdefault(obj, set()).add(f"{mod.__name__}.{attr}")
 
     base_defaults = _base_layer_defaults(layer_cls)
+    public = {c.__name__: c for c in paths}
     classes: dict[str, Any] = {}
     for cls, exports in paths.items():
         key = cls.__name__
@@ -455,6 +456,8 @@ def collect(version: int) -> dict[str, Any]:
             )
         names = {p.rsplit(".", 1)[1] for p in exports}
         record = {
+            # the public layer classes it is an instance of (isinstance(layer, keras.layers.X))
+            "bases": sorted(n for n, c in public.items() if c is not cls and issubclass(cls, c)),
             "exports": sorted(exports),
             "aliases": sorted(names - {key}),
             **_describe(cls, base_defaults, layers),

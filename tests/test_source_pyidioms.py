@@ -170,8 +170,9 @@ def test_isinstance_of_keras_classes() -> None:
         "r_other = isinstance(d, keras.layers.Conv2D)\n"
         "r_callable = callable(d), callable(keras.layers.Dense)\n")
     assert ours["r_same"] is True and ours["r_layer"] is True and ours["r_model"] is False
-    # a Keras class other than the layer's own may be one of its bases: not known
-    assert isinstance(ours["r_other"], Opaque)
+    # another built-in class: decided by Keras's class hierarchy, generated from Keras with the
+    # signatures (tests/test_signatures.py checks the data is current): Dense is no Conv2D
+    assert ours["r_other"] is False
     assert ours["r_callable"] == (True, True)
 
 

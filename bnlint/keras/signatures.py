@@ -109,6 +109,17 @@ def inherited_params(class_name: str, version: int) -> tuple[list[str], list[str
     return list(sig.get("inherited", ())), list(sig.get("inherited_unverified", ()))
 
 
+def is_instance_of(class_name: str, other: str, version: int) -> bool | None:
+    """``isinstance(layer, keras.layers.<other>)`` for a layer of the built-in class
+    ``class_name`` (from the generated class hierarchy); None when either is not a public
+    Keras layer class."""
+    rec = signature(class_name, version)
+    target = resolve_class(other, version)
+    if rec is None or target is None or "bases" not in rec:
+        return None
+    return target == class_name or target in rec["bases"]
+
+
 def class_names(version: int) -> list[str]:
     return sorted(_data(version)["classes"])
 

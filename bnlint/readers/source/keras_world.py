@@ -206,9 +206,9 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
     def isinstance_(self, v: Any, t: KRef) -> bool | None:
         """``isinstance(v, t)`` for a Keras class ``t``: True / False / None (not known).
 
-        Exact for the class of a layer or model itself and for the bases every layer and
-        model has (``Layer``, ``Model``); another Keras class may be a base class of the
-        layer's (bnlint has no Keras class hierarchy), so the answer is unknown."""
+        Exact for the class of a layer or model itself, for the bases every layer and model
+        has (``Layer``, ``Model``), and for a built-in layer against a built-in layer class
+        (Keras's class hierarchy, generated from Keras with the signatures); else unknown."""
         from bnlint.keras.builder import KLayer, KModel, KTensor
 
         last = t.path.rsplit(".", 1)[-1]
@@ -232,6 +232,12 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
                 return True
             if last in ("Model", "Sequential", "Functional"):
                 return False
+            if kind is not None and kind[0] == "layer":
+                # a built-in layer against a built-in class: Keras's own class hierarchy
+                # (generated with the signatures); None for a class bnlint does not know
+                from bnlint.keras.signatures import is_instance_of
+
+                return is_instance_of(v.class_name, kind[1], self.py.version)
             return None
         if isinstance(v, KTensor) or _plain_data(v):
             if last in ("Layer", "Model", "Sequential", "Functional") or kind is not None:
