@@ -301,3 +301,21 @@ def test_config_src_must_be_strings() -> None:
     assert parse_settings({"src": ["lib", "../other"]}, None).src == ["lib", "../other"]
     with pytest.raises(ConfigError, match="src"):
         parse_settings({"src": 3}, None)
+
+
+def test_locals_forwarding_and_unknown_double_star() -> None:
+    """``f(**locals())`` forwards the function's own arguments (read like the explicit call);
+    ``f(**cfg)`` with ``cfg`` unknown leaves no parameter at its default: nothing exact."""
+    lib = ("import keras\n"
+           "def net(units=4, width=8):\n"
+           "    x = keras.Input((width,))\n"
+           "    return keras.Model(x, keras.layers.Dense(units)(x))\n")
+    via_locals = read_text(lib + "def small(units=2, width=3):\n    return net(**locals())\n"
+                           "a = small()\n")
+    explicit = read_text(lib + "a = net(units=2, width=3)\n")
+    (got,), (want,) = via_locals.models, explicit.models
+    assert got.total_params == want.total_params and got.total_params is not None
+    assert [la.output_shapes for la in got.layers] == [la.output_shapes for la in want.layers]
+    unknown = read_text(lib + "b = net(**cfg)\nc = keras.layers.Dense(**cfg)\n")
+    assert all(not isinstance(m.total_params, int) for m in unknown.models), unknown.models
+    assert any("**cfg" in n for n in unknown.notes), unknown.notes

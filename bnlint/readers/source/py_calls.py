@@ -15,6 +15,7 @@ from bnlint.readers.source.py_helpers import (
     _PURE_BUILTINS,
     _PY_TYPES,
     _STR_METHODS,
+    UNKNOWN_KWARGS,
     _as_int_like,
     _display,
     _is_num,
@@ -200,6 +201,13 @@ class Calls:
     # -------------------------------------------------------------- calls
     def call(self, func: Any, args: list[Any], kwargs: dict[str, Any], node: Any,
              scope: Scope) -> Any:
+        unknown_kw = kwargs.get(UNKNOWN_KWARGS)
+        if unknown_kw is not None and not isinstance(func, (UserFunc, Bound, Partial)):
+            # ``f(**cfg)`` with ``cfg`` unknown: any argument may be in it (a layer's units,
+            # an activation): the result is unknown, never the call with its defaults
+            self.note(node, f"`{self.text(node)}`: `**{unknown_kw.text}` is not known "
+                            "statically; the call's result is unknown")
+            return Opaque(self.text(node))
         if isinstance(func, KRef):
             return self.keras.call_keras(func, args, kwargs, node)
         if isinstance(func, UserFunc):
@@ -233,14 +241,18 @@ class Calls:
         params = fn.node.params
         positional = [*params.posonly_params, *params.params]
         args = list(args)
+        # ``**cfg`` of an unknown value: a parameter left out may be in it, so it is unknown
+        # rather than its default
+        unknown_kw = kwargs.pop(UNKNOWN_KWARGS, None)
+        defaults = {} if unknown_kw is not None else fn.defaults
         for p in positional:
             pname = p.name.value
             if args:
                 scope.vars[pname] = args.pop(0)
             elif pname in kwargs:
                 scope.vars[pname] = kwargs.pop(pname)
-            elif pname in fn.defaults:
-                scope.vars[pname] = fn.defaults[pname]
+            elif pname in defaults:
+                scope.vars[pname] = defaults[pname]
             else:
                 scope.vars[pname] = Opaque(pname)
         star = params.star_arg
@@ -251,12 +263,13 @@ class Calls:
             pname = p.name.value
             if pname in kwargs:
                 scope.vars[pname] = kwargs.pop(pname)
-            elif pname in fn.defaults:
-                scope.vars[pname] = fn.defaults[pname]
+            elif pname in defaults:
+                scope.vars[pname] = defaults[pname]
             else:
                 scope.vars[pname] = Opaque(pname)
         if isinstance(params.star_kwarg, self.cst.Param):
-            scope.vars[params.star_kwarg.name.value] = dict(kwargs)
+            scope.vars[params.star_kwarg.name.value] = (
+                dict(kwargs) if unknown_kw is None else Opaque(params.star_kwarg.name.value))
         if fn.owner is not None:
             scope.vars["__class__"] = fn.owner
         if not fn.is_lambda and self._is_generator(fn.node):
@@ -319,6 +332,9 @@ class Calls:
         a0 = args[0] if args else None
         if name == "print":
             return None
+        if name == "locals" and not args:
+            # a copy of the function's own names (``f(**locals())`` forwards its arguments)
+            return {k: v for k, v in scope.vars.items() if k != "__class__"}
         if name == "super":
             inst = scope.lookup("self")
             cls = scope.lookup("__class__")

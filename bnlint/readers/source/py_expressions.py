@@ -11,6 +11,7 @@ from bnlint.readers.source.py_helpers import (
     _CMP_OPS,
     _PURE_BUILTINS,
     _PY_OPS,
+    UNKNOWN_KWARGS,
     _as_int_like,
     _display,
     _is_num,
@@ -398,6 +399,8 @@ class Expressions:
             elif a.star == "**":
                 if isinstance(v, dict):
                     kwargs.update({str(k): x for k, x in v.items()})
+                else:
+                    kwargs[UNKNOWN_KWARGS] = Opaque(self.text(a.value))
             elif a.keyword is not None:
                 kwargs[a.keyword.value] = v
             else:

@@ -16,7 +16,12 @@ _PURE_BUILTINS = {
     "sum", "abs", "round", "enumerate", "zip", "reversed", "sorted", "isinstance", "print", "any",
     "all", "map", "filter", "super", "hasattr", "getattr", "setattr", "type", "divmod", "pow",
     "frozenset", "iter", "next", "callable", "repr", "format", "chr", "ord", "hex", "eval",
+    "locals",
 }
+
+#: The key under which a call records ``**value`` of a value bnlint cannot read: any keyword may
+#: be in it, so no parameter the call leaves out can be taken at its default.
+UNKNOWN_KWARGS = "**"
 
 
 _STR_METHODS = {"format", "upper", "lower", "join", "split", "replace", "startswith", "endswith",
