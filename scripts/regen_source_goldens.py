@@ -34,6 +34,8 @@ FIXTURES = ROOT / "fixtures" / "source"
 # reductions of public code from ../shared/realworld: scripts, and library functions as targets).
 FIXTURE_DIRS = [FIXTURES, FIXTURES / "realworld" / "scripts", FIXTURES / "realworld" / "libraries"]
 TESTS = ROOT / "tests"
+sys.path.insert(0, str(ROOT))
+from bnlint.readers.source.imports import module_name  # noqa: E402  (the name bnlint gives)
 
 WORKER = r'''
 import json, os, sys
@@ -49,7 +51,8 @@ version = req["version"]
 if version == 3:
     import keras
     keras.utils.set_random_seed(1234)
-result = run_program_facts(req["text"], req["path"], version, req["defines"])
+result = run_program_facts(req["text"], req["path"], version, req["defines"],
+                           req.get("module_name", "__main__"))
 print(json.dumps({"version": version, **result}, sort_keys=True))
 '''
 
@@ -165,7 +168,7 @@ def runs(path: Path, text: str, version: int, defines: dict, legacy: bool = Fals
         out["targets"] = []
         for name, args in extra["targets"]:
             got = run_worker(path, target_text(text, name, args, version), version, defines,
-                             legacy)
+                             legacy, module_name(path))
             out["targets"].append({"name": name, "args": args, "error": got["error"],
                                    "model": got["models"].get("bnlint_target")})
     return out
@@ -180,7 +183,8 @@ def syspath(path: Path, text: str) -> list[str]:
     return [str((path.parent / d).resolve()) for d in m.group(1).split()] if m else []
 
 
-def run_worker(path: Path, text: str, version: int, defines: dict, legacy: bool = False) -> dict:
+def run_worker(path: Path, text: str, version: int, defines: dict, legacy: bool = False,
+               module_name: str = "__main__") -> dict:
     """``run_program_facts`` of the text in a fresh Python session (names start from zero);
     ``legacy``: ``tensorflow.keras`` is tf-keras there (TF_USE_LEGACY_KERAS=1)."""
     with tempfile.TemporaryDirectory() as home:
@@ -189,7 +193,7 @@ def run_worker(path: Path, text: str, version: int, defines: dict, legacy: bool 
         if legacy:
             env["TF_USE_LEGACY_KERAS"] = "1"
         req = {"text": text, "path": str(path), "version": version, "defines": defines,
-               "syspath": syspath(path, text)}
+               "syspath": syspath(path, text), "module_name": module_name}
         proc = subprocess.run([sys.executable, "-c", WORKER, str(TESTS)], input=json.dumps(req),
                               capture_output=True, text=True, env=env, cwd=str(ROOT),
                               timeout=600)

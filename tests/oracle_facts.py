@@ -222,7 +222,8 @@ def keras_facts(model: Any, version: int) -> dict[str, Any]:
 
 
 def run_program_facts(text: str, path: str | None, version: int,
-                      defines: dict[str, Any] | None = None) -> dict[str, Any]:
+                      defines: dict[str, Any] | None = None,
+                      module_name: str = "__main__") -> dict[str, Any]:
     """Execute a model-building program under real Keras and collect ``keras_facts`` of every
     model it binds to a module-level name.
 
@@ -242,7 +243,8 @@ def run_program_facts(text: str, path: str | None, version: int,
         import tf_keras
 
         base = tf_keras.Model
-    ns: dict[str, Any] = {"__name__": "__main__", **(defines or {})}
+    # ``module_name``: a FILE::NAME target imports the file (its `__main__` block does not run).
+    ns: dict[str, Any] = {"__name__": module_name, **(defines or {})}
     if path:
         ns["__file__"] = path
     error = None

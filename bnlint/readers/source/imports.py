@@ -26,6 +26,22 @@ from bnlint.readers.source.values import (
 )
 
 
+def module_name(path: Path | None) -> str:
+    """The dotted name Python imports ``path`` under (``pkg.sub.mod`` inside packages,
+    the file's stem otherwise): a FILE::NAME target imports the file, as
+    ``from mod import NAME`` would, so its ``if __name__ == "__main__":`` block does not run."""
+    if path is None:
+        return "__bnlint_target__"
+    parts = [] if path.stem == "__init__" else [path.stem]
+    d = path.resolve().parent
+    for _ in range(64):  # bounded walk up the enclosing packages
+        if not (d / "__init__.py").is_file() or d.parent == d:
+            break
+        parts.insert(0, d.name)
+        d = d.parent
+    return ".".join(parts) or path.stem
+
+
 def _search_roots(path: Path | None) -> list[Path]:
     """Where ``import x`` of the analysed file looks first: its directory, then the directory
     that holds its top-level package (walking up through ``__init__.py`` files), then the
@@ -389,7 +405,12 @@ class Imports:
         base = cur.parent
         for _ in range(level - 1):
             base = base.parent
-        pkg = self.modules.get((base / "__init__.py").resolve())
+        init = (base / "__init__.py").resolve()
+        pkg = self.modules.get(init)
+        if pkg is None and init.is_file() and init != cur.resolve():
+            # Python runs the package's __init__ first: `from . import helper` finds a
+            # function defined there before it looks for a submodule file.
+            pkg = self.load_file(base, base.name, st)
         for alias in st.names:
             nm = self.text(alias.name)
             bound = self.text(alias.asname.name) if alias.asname else nm

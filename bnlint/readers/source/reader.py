@@ -10,7 +10,7 @@ from typing import Any
 from bnlint import graph
 from bnlint.guard import TimeBudgetExceeded
 from bnlint.readers.source.facts import SourceError, SourceResult
-from bnlint.readers.source.imports import _norm_text
+from bnlint.readers.source.imports import _norm_text, module_name
 from bnlint.readers.source.interpreter import Interpreter
 from bnlint.readers.source.parse import _parse_cached, _parsed_positions
 from bnlint.readers.source.targets import _model_functions, _target
@@ -246,6 +246,8 @@ def _read_once(module: Any, text: str, source: str, parsed: dict[str, Any], vers
         interp.globals.vars[name] = KRef(kpath)
     # model_construct: no validation schema for the nested graph types is built on this path.
     result = SourceResult.model_construct(keras_version=version)
+    if function is not None:
+        interp.globals.vars["__name__"] = module_name(Path(path) if path else None)
     try:
         interp.run_module()
     except _Budget as exc:
