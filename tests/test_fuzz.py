@@ -339,17 +339,35 @@ def test_damaged_savedmodel_is_one_line_exit_2(tmp_path: Path) -> None:
 def test_crc32c_and_varint_bounds() -> None:
     import numpy as np
 
-    from bnlint.readers.tfbundle import BundleError, crc32c, fields, varint
+    from bnlint.readers.tfbundle import BundleError, crc32c, crc32c_numpy, fields, varint
 
-    assert crc32c(b"123456789") == 0xE3069283  # the standard check value of CRC-32C
+    for crc in (crc32c, crc32c_numpy):
+        assert crc(b"123456789") == 0xE3069283  # the standard check value of CRC-32C
     rng = np.random.default_rng(0)
     from bnlint.readers.tfbundle import _crc_bytes
 
-    # the vectorised paths (64- and 1024-byte lanes) agree with the byte-at-a-time one
+    # the vectorised paths (64- and 1024-byte lanes) and Google's C library agree with the
+    # byte-at-a-time one, on every buffer type the readers pass
     for n in (0, 1, 4, 63, 255, 256, 257, 4096, 16383, 16384, 16385, 100_003):
         data = rng.integers(0, 256, n, dtype=np.uint8).tobytes()
-        assert crc32c(data) == _crc_bytes(0xFFFFFFFF, data) ^ 0xFFFFFFFF, n
+        want = _crc_bytes(0xFFFFFFFF, data) ^ 0xFFFFFFFF
+        assert crc32c_numpy(data) == want, n
+        for buf in (data, bytearray(data), memoryview(data), np.frombuffer(data, np.uint8)):
+            assert crc32c(buf) == want, (n, type(buf))
+
     with pytest.raises(BundleError):
         varint(b"\xff" * 11, 0, 11)
     with pytest.raises(BundleError):
         fields(b"\x0a\xff\xff\xff\x0f")  # a length far past the message
+
+
+def test_crc32c_uses_the_c_library() -> None:
+    """The runtime dependency google-crc32c is installed with bnlint; its C extension is
+    what makes reading a large checkpoint fast (benchmarks/bench_savedmodel.py)."""
+    import google_crc32c
+
+    from bnlint.readers import tfbundle
+
+    tfbundle.crc32c(b"x")
+    assert google_crc32c.implementation == "c"
+    assert tfbundle._C_CRC[0] is not None

@@ -25,6 +25,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -135,8 +136,29 @@ def _shift_tables(n: int) -> np.ndarray:
     return _SHIFT_CACHE[n]
 
 
+_C_CRC: list[Any] = []  # google_crc32c's C ``value`` once looked up; [None] when absent
+
+
 def crc32c(data: bytes | bytearray | memoryview | np.ndarray) -> int:
-    """CRC-32C (Castagnoli) of ``data``.
+    """CRC-32C (Castagnoli) of ``data``: Google's C library (the ``google-crc32c``
+    dependency, hardware CRC32 instructions, several GB/s) when it imported its C
+    extension, else the NumPy version below (about 0.1 GB/s; same results, tested)."""
+    if not _C_CRC:
+        try:
+            import google_crc32c
+
+            _C_CRC.append(google_crc32c.value if google_crc32c.implementation == "c" else None)
+        except ImportError:
+            _C_CRC.append(None)
+    fast = _C_CRC[0]
+    if fast is not None:
+        # it takes only ``bytes`` (a copy of anything else costs far less than the CRC)
+        return int(fast(data if isinstance(data, bytes) else memoryview(data).cast("B").tobytes()))
+    return crc32c_numpy(data)
+
+
+def crc32c_numpy(data: bytes | bytearray | memoryview | np.ndarray) -> int:
+    """CRC-32C (Castagnoli) of ``data``, in NumPy.
 
     Vectorised with NumPy: the data is cut into lanes of :data:`_CHUNK` bytes whose raw
     CRCs (register starting at 0) are computed side by side, four bytes a step (two 16-bit
