@@ -150,6 +150,11 @@ def check(
         "--extend-fixable", help="Codes or prefixes to add to `fixable`.")] = [],  # noqa: B006
     unfixable: Annotated[list[str], typer.Option(
         "--unfixable", help="Codes or prefixes whose fixes are never applied.")] = [],  # noqa: B006
+    weights_file: Annotated[str | None, typer.Option(
+        "--weights-file", help="A weights-only file (.weights.h5, save_weights .h5, TF "
+        "checkpoint prefix) for the one model the single FILE builds: the weight rules "
+        "(BN002, BN013) read its arrays; a file that does not fit the model is an error.")
+    ] = None,
 ) -> None:
     """Lint Keras code, notebooks and saved models for BatchNormalization and loss mistakes.
 
@@ -162,7 +167,8 @@ def check(
          keras_version=keras_version, exit_zero=exit_zero, statistics=statistics,
          no_cache=no_cache, strict=strict, jobs=jobs, fix=fix, no_fix=no_fix,
          unsafe_fixes=unsafe_fixes, no_unsafe_fixes=no_unsafe_fixes, fix_only=fix_only,
-         diff=diff, fixable=fixable, extend_fixable=extend_fixable, unfixable=unfixable)
+         diff=diff, fixable=fixable, extend_fixable=extend_fixable, unfixable=unfixable,
+         weights_file=weights_file)
 
 
 @app.command()

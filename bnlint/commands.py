@@ -201,7 +201,9 @@ def summarize(
             if output_format == "text":
                 _out(f"{weights_file}: {match['message']}")
             if weights:
-                weight_paths.append((weights_file, _outermost(models)[0]))
+                from bnlint.graph import outermost_models
+
+                weight_paths.append((weights_file, outermost_models(models)[0]))
 
     if output_format == "json":
         from bnlint.report.structured import render_json
@@ -232,41 +234,19 @@ def summarize(
     return 2 if errors else 0
 
 
-def _outermost(models: list[Any]) -> list[Any]:
-    """The models that are not nested as a layer inside another one of ``models``."""
-    nested: set[int] = set()
-    stack = [layer for m in models for layer in m.layers]
-    seen = 0
-    while stack and seen < 1_000_000:
-        seen += 1
-        layer = stack.pop()
-        if layer.model is not None:
-            nested.add(id(layer.model))
-            nested.update(id(m) for m in models if m.name == layer.model.name)
-            stack.extend(layer.model.layers)
-    return [m for m in models if id(m) not in nested]
-
-
 def _match_weights_file(path: str, models: list[Any], errors: list[dict[str, str]]
                         ) -> dict[str, Any] | None:
     """``--weights-file``: does the file fit the one architecture read (as load_weights would
     judge: count, shapes, order)? A mismatch is an error line; the summary still prints."""
-    models = _outermost(models)
-    if len(models) != 1:
-        if models:
-            errors.append(_error(path, f"--weights-file needs one model; the argument builds "
-                                 f"{len(models)} ({', '.join(m.name for m in models)})"))
-        return None
-    from bnlint.readers.saved import ReadError
-    from bnlint.readers.weights import match_weights
+    from bnlint.readers.weights import weights_file_verdict
 
-    try:
-        message = match_weights(path, models[0])
-    except ReadError as exc:
-        message = f"does not match model \"{models[0].name}\" (load_weights would fail): {exc}"
+    verdict = weights_file_verdict(path, models)
+    if verdict is None:
+        return None
+    _, message, ok = verdict
+    if not ok:
         errors.append(_error(path, message))
-        return {"path": path, "matches": False, "message": message}
-    return {"path": path, "matches": True, "message": message}
+    return {"path": path, "matches": ok, "message": message}
 
 
 def _weights_text(paths: list[Any], fmt: str, errors: list[dict[str, str]]) -> str:
@@ -319,7 +299,9 @@ def _architecture(target: str) -> Any:
         raise ReadError(str(exc)) from None
     except OSError as exc:
         raise ReadError(f"cannot read ({exc.strerror or exc})") from None
-    models = _outermost(result.models)
+    from bnlint.graph import outermost_models
+
+    models = outermost_models(result.models)
     if len(models) != 1:
         raise ReadError(f"builds {len(models)} models at import time; --weights-file "
                         "needs exactly one (name a function with FILE.py::function)")
@@ -388,10 +370,20 @@ def check(
     fixable: Sequence[str] = (),
     extend_fixable: Sequence[str] = (),
     unfixable: Sequence[str] = (),
+    weights_file: str | None = None,
 ) -> int:
     """Lint Keras code, notebooks and saved models for BatchNormalization and loss mistakes."""
     keras_version = _keras_version(keras_version)
     defines = _pairs(define, "--define")
+    if weights_file is not None:
+        from pathlib import Path
+
+        from bnlint.readers.tfpaths import is_saved_model_dir
+
+        one = Path(paths[0]) if paths and len(paths) == 1 else None
+        if one is None or not (one.is_file() or is_saved_model_dir(one)):
+            raise UsageError("pairs with exactly one file (a script, notebook or saved model)",
+                             "--weights-file")
     if jobs is not None and jobs < 1:
         raise UsageError(f"{jobs} is not in the range x>=1", "--jobs")
     from bnlint.rules.config import ConfigError, Settings
@@ -411,7 +403,8 @@ def check(
 
         cache = Cache()
     try:
-        result = run(list(paths or ["."]), cli, cache=cache, jobs=jobs)
+        result = run(list(paths or ["."]), cli, cache=cache, jobs=jobs,
+                     weights_file=weights_file)
     except ConfigError as exc:
         _err(f"bnlint: error: {exc}")
         return 2

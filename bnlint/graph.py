@@ -237,5 +237,16 @@ class Model(Record):
         return self._count(False)
 
 
-
-
+def outermost_models(models: list[Model]) -> list[Model]:
+    """The models that are not nested as a layer inside another one of ``models``."""
+    nested: set[int] = set()
+    stack = [layer for m in models for layer in m.layers]
+    seen = 0
+    while stack and seen < 1_000_000:
+        seen += 1
+        layer = stack.pop()
+        if layer.model is not None:
+            nested.add(id(layer.model))
+            nested.update(id(m) for m in models if m.name == layer.model.name)
+            stack.extend(layer.model.layers)
+    return [m for m in models if id(m) not in nested]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -222,6 +223,56 @@ def test_cli_summarize_weights_file(saved: dict[str, Any]) -> None:
     other = saved["sequential-trained"]
     r = _cli("summarize", str(s["source"]), "--weights-file", str(other["h5"]))
     assert r.returncode == 2 and "does not match" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_check_with_weights_file(saved: dict[str, Any]) -> None:
+    """``check SOURCE --weights-file W``: the weight rules read W's arrays for the model the
+    source builds (BN002 on untrained statistics, at the BN layer's line in the source; none
+    on trained ones, for a checkpoint and an .h5); a W that does not fit is an error (2)."""
+    for kind in ("ckpt", "h5"):
+        un, tr = saved["sequential-untrained"], saved["sequential-trained"]
+        r = _cli("check", "--no-cache", "--select", "BN002,BN013", "--output-format", "json",
+                 str(un["source"]), "--weights-file", str(un[kind]))
+        found = json.loads(r.stdout)
+        assert r.returncode == 1 and [f["code"] for f in found] == ["BN002"], r.stdout + r.stderr
+        line = next(i for i, ln in enumerate(SOURCES["sequential"].splitlines(), 1)
+                    if "BatchNormalization" in ln)
+        assert found[0]["location"]["row"] == line and found[0]["filename"].endswith(".py")
+        r = _cli("check", "--no-cache", "--select", "BN002,BN013", str(tr["source"]),
+                 "--weights-file", str(tr[kind]))
+        assert r.returncode == 0, r.stdout + r.stderr
+    other = saved["shared_nested-trained"]
+    r = _cli("check", "--no-cache", str(saved["sequential-trained"]["source"]),
+             "--weights-file", str(other["ckpt"]))
+    assert r.returncode == 2 and f"{other['ckpt']}: does not match model" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
+    r = _cli("check", "--no-cache", str(other["source"]), str(other["source"]),
+             "--weights-file", str(other["ckpt"]))
+    assert r.returncode == 2 and "--weights-file" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_check_with_keras3_weights_file_bn013(quiet_keras: None, tmp_path: Path) -> None:
+    """A Keras 3 ``.weights.h5`` whose moving_variance was edited negative: BN013 at the BN
+    layer of the source, as for a saved ``.keras`` model."""
+    import h5py
+
+    source = SOURCES["sequential"].replace("import tf_keras as k", "import keras as k")
+    model = _build(source)
+    path = tmp_path / "m.weights.h5"
+    model.save_weights(path)
+    src = tmp_path / "m.py"
+    src.write_text(source)
+    variances = []
+    with h5py.File(path, "r+") as f:
+        f.visititems(lambda name, obj: variances.append(name) if isinstance(obj, h5py.Dataset)
+                     and "batch_normalization" in name and name.endswith("vars/3") else None)
+        assert variances, "no moving_variance dataset in the Keras 3 weights file"
+        f[variances[0]][0] = -0.5
+    r = _cli("check", "--no-cache", "--select", "BN013", "--output-format", "json", str(src),
+             "--weights-file", str(path))
+    found = json.loads(r.stdout)
+    assert r.returncode == 1 and [f["code"] for f in found] == ["BN013"], r.stdout + r.stderr
+    assert "moving_variance" in found[0]["message"]
 
 
 def test_keras3_weights_h5_with_source(quiet_keras: None, tmp_path: Path) -> None:

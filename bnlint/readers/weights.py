@@ -659,3 +659,21 @@ def match_weights(path: str | Path, model: graph.Model) -> str:
                             f"the file holds {stored}")
         return (f"matches model \"{model.name}\": {len(wf.refs)} arrays, each with the shape "
                 "the architecture expects, in get_weights() order")
+
+
+def weights_file_verdict(path: str | Path, models: list[graph.Model]
+                         ) -> tuple[graph.Model, str, bool] | None:
+    """``--weights-file`` (summarize and check): the one outermost model of ``models``, the
+    one-line verdict of :func:`match_weights` on it, and whether it matches; None when
+    ``models`` is empty. More than one model, or a file that does not fit, is a mismatch."""
+    models = graph.outermost_models(models)
+    if not models:
+        return None
+    if len(models) != 1:
+        return (models[0], f"--weights-file needs one model; the argument builds {len(models)} "
+                f"({', '.join(m.name for m in models)})", False)
+    try:
+        return models[0], match_weights(path, models[0]), True
+    except ReadError as exc:
+        return (models[0], f"does not match model \"{models[0].name}\" (load_weights would "
+                f"fail): {exc}", False)

@@ -97,8 +97,9 @@ class InferenceBeforeTraining(Rule):
            "normalize with the current batch's statistics call `{var}(x, training=True)`.")
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        if ctx.kind == "saved":
+        if ctx.kind == "saved" or ctx.weights is not None:  # arrays: saved or --weights-file
             yield from self._check_saved(ctx)
+        if ctx.kind == "saved":
             return
         if ctx.facts is None or ctx.source is None or _CUSTOM.search(ctx.source.text):
             return

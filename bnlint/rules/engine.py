@@ -98,6 +98,8 @@ class Outcome:
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     cacheable: bool = True
+    # errors about another file than the one checked (--weights-file that does not fit)
+    other_errors: list[tuple[str, str]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {"status": self.status, "errors": self.errors, "notes": self.notes,
@@ -120,6 +122,7 @@ class Task:
     enabled: frozenset[str]
     ignored: tuple[str, ...]
     budget: float
+    weights_file: str | None = None  # --weights-file: the arrays of the file's one model
 
 
 def _is_venv(d: Path) -> bool:
@@ -248,7 +251,7 @@ class _Lazy(Sequence):
 
 
 def read_context(path: Path, display: str, s: Settings, raw: bytes | None = None,
-                 ) -> Context | None:
+                 weights_file: str | None = None) -> Context | None:
     """The rule context for a file (``raw``: its content, when not the file's on disk, as
     ``--fix`` checks a fixed text before writing it); None when the pre-filter skips it.
 
@@ -299,6 +302,8 @@ def read_context(path: Path, display: str, s: Settings, raw: bytes | None = None
                       source=SourceText(text, mapping), keras_version=result.keras_version)
         ctx.reader_notes = list(result.notes)  # type: ignore[attr-defined]
         ctx.uncalled = list(result.uncalled)  # type: ignore[attr-defined]
+        if weights_file is not None:
+            _attach_weights_file(ctx, weights_file)
         return ctx
     from bnlint.readers.saved import ReadError, read_config, read_saved_model
 
@@ -314,7 +319,34 @@ def read_context(path: Path, display: str, s: Settings, raw: bytes | None = None
                   weights=_weights_access(path, notes)
                   if suffix in (".keras", ".h5", ".hdf5") or path.is_dir() else None)
     ctx.reader_notes = notes  # type: ignore[attr-defined]  # filled while the rules run
+    if weights_file is not None:
+        _attach_weights_file(ctx, weights_file)
     return ctx
+
+
+def _attach_weights_file(ctx: Context, weights_file: str) -> None:
+    """``check --weights-file W``: the weight rules (BN002, BN013) read the arrays of W,
+    mapped to the one model the file builds; a W that does not fit it (as ``load_weights``
+    would judge) is an error about W, and the weight rules then see no arrays."""
+    from bnlint.readers.weights import weights_file_verdict
+
+    ctx.weights = None
+    verdict = weights_file_verdict(weights_file, ctx.models)
+    if verdict is None:
+        ctx.weights_error = "--weights-file: the file builds no model to match it with"  # type: ignore[attr-defined]
+        return
+    model, message, ok = verdict
+    if not ok:
+        ctx.weights_error = message  # type: ignore[attr-defined]
+        return
+    notes: list[str] = getattr(ctx, "reader_notes", [])
+    access = _weights_access(Path(weights_file), notes)
+
+    def arrays(m: Any) -> Any:
+        return access(m) if m is model and access is not None else None
+
+    ctx.weights = arrays
+    ctx.weights_from = weights_file  # type: ignore[attr-defined]
 
 
 def check_context(ctx: Context, codes: set[str],
@@ -386,8 +418,11 @@ def analyse_file(task: Task, raw: bytes | None = None) -> Outcome:
     ctx: Context | None = None
     try:
         with time_budget(task.budget):
-            ctx = read_context(path, task.display, task.settings, raw)
+            ctx = read_context(path, task.display, task.settings, raw, task.weights_file)
             if ctx is None:
+                if task.weights_file is not None:
+                    return Outcome(other_errors=[(task.weights_file, "--weights-file: "
+                                                  f"{task.display} mentions no Keras model")])
                 return Outcome(status="skipped")
             found, problems = check_context(ctx, set(task.enabled))
     except TimeBudgetExceeded:
@@ -408,6 +443,9 @@ def analyse_file(task: Task, raw: bytes | None = None) -> Outcome:
         return _internal(task, exc, "while reading")
     for note in _bound_notes(ctx):
         out.notes.append(note)
+    weights_error = getattr(ctx, "weights_error", None)
+    if weights_error is not None and task.weights_file is not None:
+        out.other_errors.append((task.weights_file, weights_error))
     if ctx.kind != "saved":
         from bnlint.readers.source.reader import UNCALLED_TIMEOUT
 
@@ -470,7 +508,7 @@ def prefilter(path: Path, raw: bytes) -> bool:
 
 
 def run(paths: Sequence[str], cli: Settings, *, cache: Any = None, jobs: int | None = None,
-        ) -> Result:
+        weights_file: str | None = None) -> Result:
     """Check every file under ``paths``.  Raises ConfigError for bad settings.
 
     ``cache`` is a :class:`bnlint.cache.Cache` (None: no cache); ``jobs`` the number of
@@ -516,7 +554,8 @@ def run(paths: Sequence[str], cli: Settings, *, cache: Any = None, jobs: int | N
             result.errors.append((display, f"unsupported file type `{path.suffix}`"))
             continue
         ignored = tuple(per_file_ignored(path, file_settings))
-        task = Task(str(path), display, file_settings, frozenset(enabled), ignored, budget)
+        task = Task(str(path), display, file_settings, frozenset(enabled), ignored, budget,
+                    weights_file)
         result.tasks[display] = task
         raw: bytes | None = None
         if path.suffix.lower() in SOURCE_SUFFIXES:
@@ -524,11 +563,11 @@ def run(paths: Sequence[str], cli: Settings, *, cache: Any = None, jobs: int | N
                 raw = path.read_bytes()
             except OSError:
                 raw = None  # read_context reports it
-            if raw is not None and not prefilter(path, raw):
+            if raw is not None and not prefilter(path, raw) and weights_file is None:
                 result.skipped += 1
                 continue
         ckey = None
-        if cache is not None:
+        if cache is not None and weights_file is None:  # the weights file is not in the key
             ckey = cache.key(path, raw, task)
             hit = cache.get(ckey) if ckey is not None else None
             if hit is not None:
@@ -556,6 +595,7 @@ def run(paths: Sequence[str], cli: Settings, *, cache: Any = None, jobs: int | N
             result.internal_errors += 1
         result.errors.extend((display, e) for e in outcome.errors
                              if outcome.status == "unreadable")
+        result.errors.extend(outcome.other_errors)
         result.notes.extend((display, n) for n in outcome.notes)
         result.findings.extend(outcome.findings)
     result.internal = [(d, e) for d, o in slots if o is not None and o.status == "internal"
