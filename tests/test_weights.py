@@ -270,3 +270,36 @@ def test_export_comment_injection(tmp_path: Path) -> None:
     text = export_numpy(bad)
     assert "\nimport os" not in text
     compile(text, "forward.py", "exec")
+
+
+def test_array_statistics_match_float64_reference() -> None:
+    """The per-array statistics of ``--weights`` (accumulated in float64 without a copy, the
+    NaN/Inf scan only when the sum is not finite) equal the plain float64 computation over the
+    finite values, for arrays with and without NaN/Inf, of every numeric dtype."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+    from hypothesis.extra.numpy import array_shapes, arrays
+
+    from bnlint.weights_report import _stats
+
+    dtypes = st.sampled_from([np.float16, np.float32, np.float64, np.int32, np.int64, np.uint8])
+
+    @settings(max_examples=300, deadline=None)
+    @given(dtypes.flatmap(lambda d: arrays(d, array_shapes(max_dims=3, max_side=20))))
+    def check(a: np.ndarray) -> None:
+        x = a.astype(np.float64)
+        finite = x[np.isfinite(x)]
+        got = _stats(a)
+        assert got[4] == x.size - finite.size
+        if finite.size == 0:
+            assert got[:4] == (None, None, None, None)
+            return
+        with np.errstate(all="ignore"):
+            want = (finite.mean(), finite.std(), finite.min(), finite.max())
+        for g, w in zip(got[:4], want, strict=True):
+            if not np.isfinite(w):
+                assert g is None
+            else:
+                assert g is not None and np.isclose(g, w, rtol=1e-9, atol=1e-12), (g, w)
+
+    check()
