@@ -444,7 +444,7 @@ def check(
     if statistics:
         sys.stdout.write(render.render_statistics(findings))
     elif output_format == "json":
-        sys.stdout.write(render.render_json(findings))
+        sys.stdout.write(render.render_json(findings, _previews(findings, result, fixing)))
     elif output_format == "sarif":
         from bnlint import __version__
 
@@ -452,7 +452,9 @@ def check(
     elif output_format == "github":
         sys.stdout.write(render.render_github(findings))
     else:
-        text = render.render_text(findings, concise=output_format == "concise")
+        text = render.render_text(findings, concise=output_format == "concise",
+                                  fixes=_previews(findings, result, fixing),
+                                  unsafe=bool(unsafe_fixes))
         if fixing is not None and (fixing.fixed or fixing.hidden):
             text = text.rpartition("Found ")[0] if findings else ""
             text += fixing.found_line(len(findings)) + "\n"
@@ -461,6 +463,15 @@ def check(
         return 2
     counted = [f for f in findings if f.code != "BN998"]  # bnlint's bug, not the user's
     return 0 if exit_zero or not counted else 1
+
+
+def _previews(findings: list[Any], result: Any, fixing: Any) -> dict[int, dict[str, Any]]:
+    """Each finding's fix, as ruff prints it (none after --fix: what is left was not fixed)."""
+    if fixing is not None or not findings:
+        return {}
+    from bnlint.fix.files import fix_previews
+
+    return fix_previews(findings, result.tasks)
 
 
 def _plural(n: int, word: str) -> str:

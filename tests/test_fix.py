@@ -94,7 +94,78 @@ def test_doc_example_fixed(code: str, source: str, tmp_path: Path) -> None:
     assert not again.changed and again.fixed == 0
 
 
+def _apply_json_edits(text: str, fixes: list[dict[str, Any]]) -> str:
+    """Apply the ``fix`` objects of ``check --output-format json`` to ``text`` (1-based rows
+    and columns), last edit first; overlapping edits are skipped as --fix would."""
+    starts = [0]
+    for i, ch in enumerate(text):
+        if ch == "\n":
+            starts.append(i + 1)
+
+    def off(loc: dict[str, int]) -> int:
+        return min(starts[loc["row"] - 1] + loc["column"] - 1, len(text)) \
+            if loc["row"] - 1 < len(starts) else len(text)
+
+    spans = sorted(((off(e["location"]), off(e["end_location"]), e["content"])
+                    for fx in fixes for e in fx["edits"]), reverse=True)
+    last = len(text) + 1
+    for a, b, content in spans:
+        if b > last:
+            continue
+        text, last = text[:a] + content + text[b:], a
+    return text
+
+
+@pytest.mark.parametrize(("code", "source"), _doc_examples())
+def test_json_fix_objects_are_the_edits(code: str, source: str, tmp_path: Path) -> None:
+    """ruff's JSON ``fix`` object: every finding of a rule with a fixer carries its edits and
+    applicability; applying one finding's edits alone (1-based rows/columns) to the text
+    removes that finding and parses; the text output marks the safe ones ``[*]``."""
+    path = tmp_path / f"{code.lower()}_example.py"
+    path.write_text(source)
+    r = bnlint("check", path.name, "--extend-select", code, "--output-format", "json",
+               cwd=tmp_path)
+    found = [f for f in json.loads(r.stdout) if f["code"] == code]
+    assert found and all(f["fix"] is not None for f in found), r.stdout
+    for f in found:  # a rule declares its usual safety; one of its fixes may be less safe
+        assert f["fix"]["applicability"] in ("safe", "unsafe")
+        text = _apply_json_edits(source, [f["fix"]])
+        ast.parse(text)
+        path.write_text(text)
+        after = codes(path, extend_select=[code])
+        assert after[code] < len(found), (f, text)
+        path.write_text(source)
+    r = bnlint("check", path.name, "--extend-select", code, "--output-format", "concise",
+               cwd=tmp_path)
+    marked = [ln for ln in r.stdout.splitlines() if f" {code} [*] " in ln]
+    assert len(marked) == sum(f["fix"]["applicability"] == "safe" for f in found), r.stdout
+
+
 # ------------------------------------------------------------------------- seed 000
+
+
+def test_seed000_plain_check_counts_fixes(tmp_path: Path) -> None:
+    """Without --fix, ruff's markers and count: three safe BN004 fixes, one hidden BN001."""
+    shutil.copy(SEED000, tmp_path / "seed.py")
+    r = bnlint("check", "seed.py", "--output-format", "concise", cwd=tmp_path)
+    lines = r.stdout.splitlines()
+    assert sum(" BN004 [*] " in ln for ln in lines) == 3 and " BN001 BatchNorm" in r.stdout
+    assert lines[-1] == ("[*] 3 fixable with the `--fix` option (1 hidden fix can be enabled "
+                         "with the `--unsafe-fixes` option)."), r.stdout
+    r = bnlint("check", "seed.py", "--output-format", "concise", "--unsafe-fixes",
+               cwd=tmp_path)
+    assert r.stdout.splitlines()[-1] == "[*] 4 fixable with the `--fix` option.", r.stdout
+    r = bnlint("check", "seed.py", "--output-format", "concise", "--unfixable", "BN",
+               cwd=tmp_path)
+    assert "[*]" not in r.stdout and r.stdout.splitlines()[-1] == "Found 4 findings."
+    data = json.loads(bnlint("check", "seed.py", "--output-format", "json",
+                             cwd=tmp_path).stdout)
+    safe = [f["fix"] for f in data if f["fix"] and f["fix"]["applicability"] == "safe"]
+    fixed_text = _apply_json_edits(SEED000.read_text(), safe)
+    r = bnlint("check", "seed.py", "--fix", cwd=tmp_path)
+    assert (tmp_path / "seed.py").read_text() == fixed_text
+
+
 
 
 def test_seed000_fix_and_unsafe_fixes(tmp_path: Path) -> None:
@@ -305,7 +376,13 @@ def test_notebook_cells_fixed_in_place(tmp_path: Path) -> None:
     assert fx.fixed == 1 and fx.remaining == []
     after = json.loads(fx.after)
     assert after["cells"][2]["source"][2] == "    layers.Dense(5, use_bias=False),  # ünï\n"
+    cell = "".join(nb["cells"][2]["source"])
+    data = json.loads(bnlint("check", "n.ipynb", "--output-format", "json",
+                             cwd=tmp_path).stdout)
+    (finding,) = data
+    assert finding["cell"] == 3 and finding["fix"]["applicability"] == "safe"
     nb["cells"][2]["source"][2] = "    layers.Dense(5, use_bias=False),  # ünï\n"
+    assert _apply_json_edits(cell, [finding["fix"]]) == "".join(nb["cells"][2]["source"])
     assert fx.after.decode() == json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
 
 

@@ -342,3 +342,84 @@ def write(fx: FileFix) -> None:
         Path(fx.path).write_bytes(fx.after)
 
 
+
+
+# ------------------------------------------------------------------- fix previews
+
+
+def fix_previews(findings: list[Finding], tasks: dict[str, Task]) -> dict[int, dict[str, Any]]:
+    """ruff's ``fix`` of each finding that has one under its file's settings, keyed by
+    ``id(finding)``: ``{"applicability": "safe" | "unsafe", "message", "edits": [{"content",
+    "location", "end_location"}]}`` with 1-based rows and columns (a notebook finding's rows
+    are in its cell, as its location is).  Each fix is computed alone, as ``--fix`` would
+    try it; libcst is imported only when some finding's rule has a fixer."""
+    wanted = [f for f in findings if f.fix_args and f.path in tasks
+              and may_fix(f, tasks[f.path].settings)]
+    if not wanted:
+        return {}
+    from bnlint.fix.fixers import FIXERS, Source
+
+    out: dict[int, dict[str, Any]] = {}
+    by_path: dict[str, list[Finding]] = {}
+    for f in wanted:
+        if f.code in FIXERS:
+            by_path.setdefault(f.path, []).append(f)
+    for display, group in by_path.items():
+        task = tasks[display]
+        path = Path(task.path)
+        if path.suffix.lower() in SAVED_SUFFIXES:
+            continue
+        try:
+            texts = _texts_to_fix(path.read_bytes(), path.suffix.lower() == ".ipynb")
+        except (OSError, CannotFix):
+            continue
+        sources: dict[int | None, Any] = {}
+        for f in group:
+            if f.cell not in texts:
+                continue
+            text, parse_text, numpy = texts[f.cell]
+            try:
+                if f.cell not in sources:
+                    sources[f.cell] = Source(text, parse_text)
+                src = sources[f.cell]
+                if f.code == "BN012" and numpy is not None:
+                    fx = FIXERS[f.code](src, f, program_names=numpy[1], numpy_alias=numpy[0])
+                else:
+                    fx = FIXERS[f.code](src, f)
+            except Exception:  # a fixer that fails offers no fix
+                continue
+            if fx is None or not fx.edits:
+                continue
+            out[id(f)] = {
+                "applicability": safety(f.code, fx.safety, task.settings),
+                "message": f.fix or None,
+                "edits": [{"content": e.text,
+                           "location": {"row": e.start[0], "column": e.start[1] + 1},
+                           "end_location": {"row": e.end[0], "column": e.end[1] + 1}}
+                          for e in fx.edits],
+            }
+    return out
+
+
+def _texts_to_fix(raw: bytes, notebook: bool
+                  ) -> dict[int | None, tuple[str, str | None, tuple[str | None, set[str]] | None]]:
+    """The texts fixers work on: the source (cell None), or each notebook cell (1-based) with
+    its magics blanked for parsing and the whole program's numpy names."""
+    if not notebook:
+        return {None: (_decode(raw)[0], None, None)}
+    from bnlint.readers.notebook import blank_magics, join_cells, notebook_cells
+
+    try:
+        data = json.loads(raw.decode("utf-8"))
+        cells = data["cells"]
+        program, _ = join_cells(notebook_cells(data))
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError, RecursionError):
+        raise CannotFix("not a JSON notebook") from None
+    numpy = numpy_names(program)
+    out: dict[int | None, tuple[str, str | None, tuple[str | None, set[str]] | None]] = {}
+    for number, cell in enumerate(cells, 1):
+        if isinstance(cell, dict):
+            source = cell.get("source", "")
+            text = "".join(source) if isinstance(source, list) else str(source)
+            out[number] = (text, blank_magics(text), numpy)
+    return out

@@ -12,10 +12,19 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _SARIF_LEVEL = {"error": "error", "warning": "warning", "note": "note"}
 
 
-def render_text(findings: list[Finding], concise: bool = False) -> str:
+def render_text(findings: list[Finding], concise: bool = False,
+                fixes: dict[int, dict[str, Any]] | None = None, unsafe: bool = False) -> str:
+    """ruff's text output; ``fixes`` (:func:`bnlint.fix.files.fix_previews`) marks each
+    finding ``--fix`` would fix with ``[*]`` and adds ruff's count of them."""
+    fixes = fixes or {}
+
+    def applies(f: Finding) -> bool:
+        fx = fixes.get(id(f))
+        return fx is not None and (fx["applicability"] == "safe" or unsafe)
+
     out = []
     for f in findings:
-        out.append(f"{f.where()}: {f.code} {f.message}")
+        out.append(f"{f.where()}: {f.code} {'[*] ' if applies(f) else ''}{f.message}")
         if not concise:
             if f.why:
                 out.append(f"  why: {f.why}")
@@ -24,7 +33,22 @@ def render_text(findings: list[Finding], concise: bool = False) -> str:
     n = len(findings)
     if n:
         out.append(f"Found {n} finding{'s' if n != 1 else ''}.")
+        line = fixable_line(sum(map(applies, findings)), sum(
+            1 for f in findings if id(f) in fixes and not applies(f)))
+        if line:
+            out.append(line)
     return "\n".join(out) + ("\n" if out else "")
+
+
+def fixable_line(fixable: int, hidden: int) -> str:
+    """ruff's ``[*] 2 fixable with the `--fix` option (1 hidden fix can be enabled with the
+    `--unsafe-fixes` option).`` (empty when there is neither)."""
+    hint = (f"{hidden} hidden fix{'es' if hidden != 1 else ''} can be enabled with the "
+            "`--unsafe-fixes` option") if hidden else ""
+    if fixable:
+        return f"[*] {fixable} fixable with the `--fix` option" + (f" ({hint})." if hint
+                                                                      else ".")
+    return f"No fixes available ({hint})." if hint else ""
 
 
 def render_statistics(findings: list[Finding]) -> str:
@@ -39,7 +63,7 @@ def _loc(row: int | None, col: int | None) -> dict[str, int] | None:
     return {"row": row, "column": col or 1}
 
 
-def as_json(f: Finding) -> dict[str, Any]:
+def as_json(f: Finding, fix: dict[str, Any] | None = None) -> dict[str, Any]:
     end = _loc(f.end_line, f.end_column) if f.end_line is not None else _loc(f.line, f.column)
     return {
         "cell": f.cell,
@@ -53,14 +77,15 @@ def as_json(f: Finding) -> dict[str, Any]:
         "config_path": f.config_path,
         "noqa_row": f.line,
         "why": f.why,
-        "fix": None,
+        "fix": fix,
         "help": f.fix,
         "url": None,
     }
 
 
-def render_json(findings: list[Finding]) -> str:
-    return json.dumps([as_json(f) for f in findings], indent=2) + "\n"
+def render_json(findings: list[Finding], fixes: dict[int, dict[str, Any]] | None = None) -> str:
+    fixes = fixes or {}
+    return json.dumps([as_json(f, fixes.get(id(f))) for f in findings], indent=2) + "\n"
 
 
 def _rule_descriptor(code: str, cls: Any) -> dict[str, Any]:
