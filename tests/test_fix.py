@@ -220,6 +220,21 @@ def test_diff_is_a_valid_patch_and_changes_nothing(tmp_path: Path) -> None:
     assert (r.returncode, r.stdout) == (0, "")
 
 
+def test_diff_of_a_file_outside_the_working_directory(tmp_path: Path) -> None:
+    """An absolute path keeps its name in the diff headers (``patch -p0`` or
+    ``git apply -p0 --unsafe-paths`` applies it)."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    target = tmp_path / "src" / "seed.py"
+    shutil.copy(SEED000, target)
+    r = bnlint("check", str(target), "--diff", cwd=tmp_path / "elsewhere")
+    assert r.returncode == 1 and r.stdout.startswith(f"--- {target}\n+++ {target}\n"), r.stdout
+    (tmp_path / "fix.patch").write_text(r.stdout)
+    subprocess.run(["git", "apply", "-p0", "--unsafe-paths", str(tmp_path / "fix.patch")],
+                   cwd="/", check=True)
+    assert target.read_text().count("use_bias=False") == 3
+
+
 def test_fix_only_and_config(tmp_path: Path) -> None:
     shutil.copy(SEED000, tmp_path / "seed.py")
     r = bnlint("check", "seed.py", "--fix-only", cwd=tmp_path)

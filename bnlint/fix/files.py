@@ -319,9 +319,13 @@ def unified_diff(fx: FileFix) -> str:
     before = _text_for_diff(fx.before)
     after = _text_for_diff(fx.after)
     name = fx.display.replace("\\", "/")
+    # A path outside the working directory stays absolute, without the a/ b/ prefixes
+    # (`patch -p0` takes it; `a//abs/x.py` would be nobody's path).
+    absolute = Path(fx.display).is_absolute()
     lines = difflib.unified_diff(before.splitlines(keepends=True),
                                  after.splitlines(keepends=True),
-                                 fromfile=f"a/{name}", tofile=f"b/{name}")
+                                 fromfile=name if absolute else f"a/{name}",
+                                 tofile=name if absolute else f"b/{name}")
     out = []
     for line in lines:
         if not line.endswith("\n"):
