@@ -36,7 +36,11 @@ REALWORLD = FIXTURES / "realworld"
 FILES = [p for p in fixture_files() if p.is_relative_to(REALWORLD)]
 
 # Constructs bnlint does not read exactly yet: fixture (relative to realworld/) -> why.
-GAPS: dict[str, str] = {}
+GAPS: dict[str, str] = {
+    "scripts/keras1_kwargs.py": "Keras stops the program at the refused border_mode= (line 8): "
+    "its `model` is an empty unbuilt Sequential; bnlint reads on and shows the layers, with the "
+    "refused one and those after it unknown (no total)",
+}
 
 
 def _rel(path: Path) -> str:

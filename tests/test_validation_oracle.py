@@ -53,3 +53,54 @@ def test_rejected_matches_keras(cls: str, arg: str, value: Any, version: int) ->
     ours = rejected(cls, kw, version) is not None
     assert ours == raised, f"{cls}({kw}) in Keras {version}: Keras raises {raised}, bnlint " \
         f"says rejected {ours}"
+
+
+# ------------------------------------------------------------- Keras 1 keyword arguments
+
+from bnlint.keras.validation import LEGACY_KWARGS, legacy_kwarg  # noqa: E402
+
+_LEGACY_VALUES: dict[str, Any] = {
+    "border_mode": "same", "init": "he_normal", "subsample": (1, 1), "nb_filter": 4,
+    "nb_row": 3, "nb_col": 3, "dim_ordering": "tf", "W_regularizer": None,
+    "b_regularizer": None, "W_constraint": None, "b_constraint": None, "output_dim": 4,
+    "inner_init": "orthogonal", "inner_activation": "sigmoid", "dropout_W": 0.1,
+    "dropout_U": 0.1, "p": 0.5, "bias": True, "atrous_rate": (1, 1),
+    "forget_bias_init": "one", "consume_less": "cpu", "input_length": 10,
+}
+# the classes Keras 1 code builds, with the arguments each needs today
+_LEGACY_CLASSES: dict[str, dict[str, Any]] = {
+    "Dense": {"units": 4}, "Conv1D": {"filters": 4, "kernel_size": 3},
+    "Conv2D": {"filters": 4, "kernel_size": 3}, "Conv2DTranspose": {"filters": 4, "kernel_size": 3},
+    "SeparableConv2D": {"filters": 4, "kernel_size": 3}, "MaxPooling2D": {},
+    "AveragePooling2D": {"pool_size": 2}, "ZeroPadding2D": {}, "UpSampling2D": {}, "Flatten": {},
+    "Activation": {"activation": "relu"}, "Dropout": {"rate": 0.5}, "BatchNormalization": {},
+    "Embedding": {"input_dim": 10, "output_dim": 4}, "LSTM": {"units": 4}, "GRU": {"units": 4},
+    "SimpleRNN": {"units": 4}, "GlobalAveragePooling2D": {},
+}
+LEGACY_CASES = [(cls, k, ver) for cls in _LEGACY_CLASSES for k in LEGACY_KWARGS
+                for ver in (3, 2)]
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize(("cls", "kwarg", "version"), LEGACY_CASES,
+                         ids=[f"{c}-{k}-k{v}" for c, k, v in LEGACY_CASES])
+def test_legacy_kwarg_matches_keras(cls: str, kwarg: str, version: int) -> None:
+    """A Keras 1 keyword argument: bnlint calls the layer Keras's error exactly when live Keras
+    (3, and tf_keras for Keras 2) refuses the constructor call."""
+    import warnings
+
+    pkg = importlib.import_module("keras" if version == 3 else "tf_keras")
+    kw = {**_LEGACY_CLASSES[cls], kwarg: _LEGACY_VALUES[kwarg]}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            getattr(pkg.layers, cls)(**kw)
+        raised = False
+    except (TypeError, ValueError) as exc:
+        # only the refusal of the keyword itself counts (not a bad value of a real argument)
+        raised = kwarg in str(exc)
+        if not raised:
+            pytest.fail(f"{cls}({kw}) raised for another reason: {exc}")
+    ours = legacy_kwarg(cls, kw, version) is not None
+    assert ours == raised, (f"{cls}({kw}) in Keras {version}: Keras refuses {raised}, "
+                            f"bnlint says {ours}")

@@ -48,8 +48,72 @@ RULES: list[tuple[tuple[str, ...], str, Callable[[Any], bool], str, tuple[int, .
 ]
 
 
+#: Keras 1 keyword arguments and what Keras 2.0-2.3's legacy interface converted them to.
+#: tf.keras/tf_keras and Keras 3 dropped that conversion: a layer given one it does not
+#: itself accept raises (tf_keras ``TypeError: Keyword argument not understood``, Keras 3
+#: ``ValueError: Unrecognized keyword arguments``), so old tutorial code fails there.
+LEGACY_KWARGS: dict[str, str] = {
+    "border_mode": "padding", "init": "kernel_initializer", "subsample": "strides",
+    "nb_filter": "filters", "nb_row": "kernel_size", "nb_col": "kernel_size",
+    "dim_ordering": "data_format", "W_regularizer": "kernel_regularizer",
+    "b_regularizer": "bias_regularizer", "W_constraint": "kernel_constraint",
+    "b_constraint": "bias_constraint", "output_dim": "units",
+    "inner_init": "recurrent_initializer", "inner_activation": "recurrent_activation",
+    "dropout_W": "dropout", "dropout_U": "recurrent_dropout", "p": "rate", "bias": "use_bias",
+    "atrous_rate": "dilation_rate", "forget_bias_init": "unit_forget_bias",
+    "consume_less": "implementation", "input_length": "input_shape",
+}
+#: What every layer's base ``__init__`` takes besides the class's own parameters (read from
+#: keras/src/layers/layer.py and tf_keras/src/engine/base_layer.py; checked live by
+#: tests/test_validation_oracle.py).
+_BASE_KWARGS = {
+    3: {"activity_regularizer", "trainable", "dtype", "autocast", "name", "input_dim",
+        "input_shape"},
+    2: {"trainable", "name", "dtype", "dynamic", "input_dim", "input_shape",
+        "batch_input_shape", "batch_size", "weights", "activity_regularizer", "autocast",
+        "implementation"},
+}
+#: Keras-1 names some classes (and their subclasses) still take, by popping them from
+#: ``**kwargs`` (not in their signature): Keras 3's Embedding accepts and ignores
+#: ``input_length``; tf_keras's RNN base turns it into the input shape.
+_POPPED: dict[int, dict[str, set[str]]] = {3: {"Embedding": {"input_length"}},
+                                           2: {"RNN": {"input_length"}}}
+
+
+def legacy_kwarg(class_name: str, config: dict[str, Any], version: int) -> str | None:
+    """Keras's refusal of a Keras 1 keyword argument this class does not accept, or None
+    (a class bnlint has no signature for is not judged)."""
+    from bnlint.keras.signatures import signature
+
+    given = [k for k in config if k in LEGACY_KWARGS]
+    if not given:
+        return None
+    sig = signature(class_name, version)
+    if sig is None:
+        return None
+    accepted = {p["name"] for p in sig.get("params", [])
+                if p["kind"] not in ("VAR_KEYWORD", "VAR_POSITIONAL")}
+    accepted |= set(sig.get("base_kwargs", [])) | set(sig.get("inherited", []))
+    accepted |= set(sig.get("inherited_unverified", [])) | _BASE_KWARGS[version]
+    for base, names in _POPPED[version].items():
+        if base == class_name or base in sig.get("bases", []):
+            accepted |= names
+    bad = [k for k in given if k not in accepted]
+    if not bad:
+        return None
+    k = bad[0]
+    why = (f"Keras raises TypeError in {class_name}(): keyword argument `{k}` not understood"
+           if version == 2 else
+           f"Keras raises ValueError in {class_name}(): unrecognized keyword argument `{k}`")
+    return (f"{why} (Keras 1 API; Keras 2.0-2.3 converted it to `{LEGACY_KWARGS[k]}=`, "
+            "tf.keras and Keras 3 do not)")
+
+
 def rejected(class_name: str, config: dict[str, Any], version: int) -> str | None:
     """Keras's refusal of this layer's constructor arguments, or None."""
+    legacy = legacy_kwarg(class_name, config, version)
+    if legacy is not None:
+        return legacy
     for classes, arg, bad, expected, versions in RULES:
         if class_name in classes and version in versions and arg in config and bad(
                 config[arg]):
