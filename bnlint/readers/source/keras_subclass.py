@@ -300,9 +300,7 @@ class Subclassed:
         km = inst.kmodel
         if km is None or inst.attrs.get("__functional__"):
             return
-        inst.tracked = []
-        for v in inst.attrs.values():
-            self._track(inst, v)
+        self.retrack(inst)
         km.seq_layers = list(inst.tracked)
         for la in km.seq_layers:
             if isinstance(la, KModel):

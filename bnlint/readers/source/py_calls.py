@@ -131,6 +131,9 @@ class Calls:
             return obj.name
         if isinstance(obj, Instance) and name == "__class__":
             return obj.cls
+        if isinstance(obj, Instance) and name == "__setattr__" and obj.cls.lookup(
+                name) is _MISSING:
+            return Bound(obj, name)
         if isinstance(obj, UserFunc) and name == "__doc__":
             doc = obj.node.get_docstring() if hasattr(obj.node, "get_docstring") else None
             return doc
@@ -620,18 +623,25 @@ class Calls:
                                           **{k: _display(v) for k, v in kwargs.items()})
             except (TypeError, ValueError, KeyError, IndexError):
                 return Opaque(self.text(node))
+        if isinstance(obj, Instance) and name == "__setattr__" and len(args) == 2 and \
+                isinstance(args[0], str) and not kwargs:
+            self.setattr_(obj, args[0], args[1], node, node)
+            return None
         if isinstance(obj, list):
             if name == "append" and len(args) == 1:
                 if len(obj) < MAX_SEQ:
                     obj.append(args[0])
+                    self.keras.container_added(obj, [args[0]])
                 return None
             if name == "extend" and len(args) == 1:
                 it = self.iterate(args[0])
                 if it is not None:
                     obj.extend(it)
+                    self.keras.container_added(obj, list(it))
                 return None
             if name == "insert" and len(args) == 2 and isinstance(args[0], int):
                 obj.insert(args[0], args[1])
+                self.keras.container_added(obj, [args[1]])
                 return None
             if name == "pop":
                 try:
@@ -656,7 +666,9 @@ class Calls:
             if name == "update":
                 if args and isinstance(args[0], dict):
                     obj.update(args[0])
+                    self.keras.container_added(obj, list(args[0].values()))
                 obj.update(kwargs)
+                self.keras.container_added(obj, list(kwargs.values()))
                 return None
             if name in ("setdefault", "pop") and args:
                 try:
