@@ -494,6 +494,8 @@ class Imports:
                 self.note(node, f"`{dotted}`: read from {um.path} ({where}; Python finds it "
                                 "there when it is on sys.path)")
                 return um
+        if self.ctx is self.main_ctx:
+            self.unfound.setdefault(dotted, self.pos(node)[0])
         return None
 
     def _own_roots(self) -> list[Path]:
@@ -530,10 +532,12 @@ class Imports:
         else:
             return None
         path = path.resolve()
+        if path in self.modules:
+            # a package's __init__ importing its own submodule (``from pkg.sub import X``)
+            # finds the package being loaded, as Python finds it in sys.modules
+            return self.modules[path]
         if self.ctx.path is not None and path == self.ctx.path.resolve():
             return None
-        if path in self.modules:
-            return self.modules[path]  # None while it is being loaded (an import cycle)
         if len(self.modules) >= MAX_MODULES or self.import_depth >= MAX_IMPORT_DEPTH:
             self.note(node, f"`{name}`: import bound hit; not read")
             return None

@@ -493,6 +493,12 @@ class Layers:
             self.counters.layer_name("Dropout")  # its internal dropout layer takes a name
         layer = KLayer(name, cls, config, self.py.version, trainable=self.py.truth(trainable) is not False,
                        location=self.py.loc(node))
+        for key in ("layer", "backward_layer", "cell"):
+            inner = values.get(key)
+            if isinstance(inner, Opaque) and layer.unknown is None:
+                # a wrapper (Bidirectional, TimeDistributed, RNN) of a value bnlint cannot read
+                layer.unknown = (f"line {self.py.pos(node)[0]}: the wrapped `{key}` "
+                                 f"`{inner.text}` is not a layer bnlint knows")
         fn = values.get("function")
         if cls == "Lambda" and isinstance(fn, UserFunc) and values.get("output_shape") is None:
             layer.custom = _LambdaCall(self, fn, values.get("arguments"))

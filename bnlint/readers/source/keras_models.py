@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bnlint import graph
@@ -64,8 +65,21 @@ class Models:
             what = value.text if isinstance(value, Opaque) else type(value).__name__
             self.py.note(node, f"`{self.py.text(node)}`: added value `{what}` is not a layer "
                                "bnlint knows; the model is unknown from there on")
+            why = f"line {self.py.pos(node)[0]}: `{what}` is not a layer bnlint knows"
             layer = KLayer(f"<{what}>", "?", {}, self.py.version, location=self.py.loc(node),
-                           unknown=f"line {self.py.pos(node)[0]}: `{what}` is not a layer bnlint knows")
+                           unknown=why)
+            if st.input is None and not st.layers:
+                # The first layer may give the model its input shape (``input_shape=``):
+                # whether the model is built, and the shapes after it, are not known.  Keras 3
+                # names the input it makes when the call visibly passes an input shape.
+                shaped = self.py.version == 3 and re.search(
+                    r"\b(batch_input_shape|input_shape|input_dim|batch_shape)\s*=", what)
+                st.input = kb.make_input(self.counters.input_name() if shaped else "input",
+                                         (None,), self.py.version, location=layer.location)
+                st.uncounted = not shaped
+                st.input.shape = None
+                st.input.node.layer.unknown = f"{why}: whether it gives the model an input " \
+                    "shape is not known"
         if layer.class_name == "InputLayer" and layer.nodes and layer.nodes[0].is_input:
             if st.input is None and not st.layers:
                 st.input = layer.nodes[0].outputs[0]
@@ -104,7 +118,7 @@ class Models:
             else:
                 st.input = kb.make_input(f"{st.layers[0].name}_input", shape, self.py.version,
                                          location=model.location)
-        if st.input is not None and self.py.version == 3:
+        if st.input is not None and self.py.version == 3 and not st.uncounted:
             self.counters.model_name("Functional")
         self._invalidate()
 

@@ -270,6 +270,9 @@ class SeqState:
     layers: list[Any] = field(default_factory=list)
     input: Any = None  # KTensor
     dirty: bool = True
+    # the input stands for an unknown first layer that passes no visible input shape: Keras
+    # may not build the model, so no model name is counted for it
+    uncounted: bool = False
     added: list[tuple[Any, int]] = field(default_factory=list)
 
 
