@@ -7,7 +7,7 @@ from typing import Any
 
 from bnlint import graph
 from bnlint.readers.source.facts import CallFact, Reference
-from bnlint.readers.source.keras_layers import _MODEL_FACT_METHODS, _unbuilt
+from bnlint.readers.source.keras_layers import _MODEL_FACT_METHODS, _LambdaCall, _unbuilt
 from bnlint.readers.source.py_helpers import _plain
 from bnlint.readers.source.values import Instance, Opaque, SeqState, WeightList
 
@@ -431,7 +431,48 @@ class Models:
             return total(w.size for w in g)
         if name == "__call__":
             return self.call_layer_value(layer, args, kwargs, node)
+        if name in ("build", "compute_output_shape") and not isinstance(layer, KModel) and \
+                (layer.custom is None or isinstance(layer.custom, _LambdaCall)) and \
+                not layer.is_op:
+            return self.builtin_build(layer, name, args[0] if args else kwargs.get(
+                "input_shape"), node)
         return Opaque(self.py.text(node))
+
+    def builtin_build(self, layer: Any, name: str, shape: Any, node: Any) -> Any:
+        """``layer.build(shape)`` of a built-in layer creates its variables as its first call
+        would; ``layer.compute_output_shape(shape)`` is the catalogue's output shape."""
+        from bnlint.keras.catalogue import Unknown, build_layer
+
+        bshape = self._shape_value(shape)
+        built = None
+        why = None
+        if bshape is None:
+            why = f"`{self.py.text(node)}`: the shape is not known statically"
+        elif isinstance(layer.custom, _LambdaCall):
+            # Keras runs a Lambda's function on a symbolic input for its output shape
+            outs = layer.custom(layer, [tuple(bshape)], {}, False, None)
+            if name == "build":
+                return None
+            if len(outs) == 1 and outs[0] is not None:
+                return tuple(outs[0])
+            return Opaque(self.py.text(node))
+        else:
+            try:
+                built = build_layer(layer.rule_name, layer.config, [tuple(bshape)],
+                                    self.py.version)
+            except Unknown as exc:
+                why = f"`{self.py.text(node)}`: {exc}"
+        if name == "build":
+            if layer.built is None:
+                if built is not None:
+                    layer.built = built
+                else:
+                    layer.unknown = layer.unknown or f"line {self.py.pos(node)[0]}: {why}"
+                self._invalidate()
+            return None
+        if built is None or len(built.outputs) != 1 or built.outputs[0] is None:
+            return Opaque(self.py.text(node))
+        return tuple(built.outputs[0])
 
     def vocabulary_method(self, layer: Any, name: str, args: list[Any], kwargs: dict[str, Any],
                           node: Any) -> Any:

@@ -97,6 +97,10 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
         if isinstance(obj, KLayer):
             if name == "name":
                 return obj.name
+            if name == "built" and obj.custom is None and not isinstance(obj, KModel):
+                from bnlint.readers.source.keras_layers import _unbuilt
+
+                return not _unbuilt(obj)
             if name == "trainable":
                 return obj.trainable
             if name in ("output", "input") and obj.nodes:
@@ -133,6 +137,8 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
             self.materialize_instance(obj)
             return self.py.getattr_(obj.kmodel, name, node)
         if obj.klayer is not None:
+            if name == "built":  # Keras sets it once build() returned (the build wrapper)
+                return obj.klayer.built is not None or bool(obj.attrs.get("__built__"))
             return self.py.getattr_(obj.klayer, name, node)
         return Opaque(self.py.text(node))
 

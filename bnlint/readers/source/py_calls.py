@@ -219,7 +219,10 @@ class Calls:
             return self.keras.instantiate(func, args, kwargs, node)
         if isinstance(func, Bound):
             if isinstance(func.func, UserFunc):
-                return self.call_user(func.func, [func.obj, *args], kwargs, node)
+                r = self.call_user(func.func, [func.obj, *args], kwargs, node)
+                if func.func.name == "build" and isinstance(func.obj, Instance):
+                    self.keras.explicit_build(func.obj)
+                return r
             return self.call_method(func.obj, func.func, args, kwargs, node)
         if isinstance(func, Builtin):
             return self.call_builtin(func.name, args, kwargs, node, scope)
@@ -383,6 +386,9 @@ class Calls:
             if name == "setattr" and len(args) == 3 and isinstance(args[1], str):
                 self.setattr_(a0, args[1], args[2], node, node)
                 return None
+            if name == "hasattr" and len(args) == 2 and isinstance(args[1], str) and (
+                    a0 is None or type(a0) in (bool, int, float, str)):
+                return hasattr(a0, args[1])  # a fact of Python's own types, nothing runs
             if name in ("getattr", "setattr", "hasattr") and len(args) >= 2 and not isinstance(
                     args[1], str):
                 self.note(node, f"`{self.text(node)}`: the attribute name is not known "
