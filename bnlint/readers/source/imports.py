@@ -439,15 +439,37 @@ class Imports:
             v = self.module_attr(um, nm, st)
             scope.set(bound, v if v is not _MISSING else Opaque(nm))
 
-    def module_attr(self, um: UserModule, name: str, node: Any) -> Any:
+    def module_attr(self, um: UserModule, name: str, node: Any, depth: int = 0) -> Any:
         if name in um.scope.vars:
-            return um.scope.vars[name]
+            v = um.scope.vars[name]
+            if isinstance(v, PyMod) and um.is_package and v.name.startswith(f"{um.name}.") \
+                    and depth < 8:
+                # ``from pkg.sub import X`` in pkg/__init__.py: not read while the package
+                # itself was loading; Python finds pkg in sys.modules and reads pkg/sub.py
+                found = self._own_submodule_attr(um, v.name[len(um.name) + 1:], node, depth)
+                if found is not _MISSING:
+                    um.scope.vars[name] = found
+                    return found
+            return v
         if um.is_package:
             sub = self.load_file(um.path.parent / name, f"{um.name}.{name}", node)
             if sub is not None:
                 um.scope.vars[name] = sub
                 return sub
         return _MISSING
+
+    def _own_submodule_attr(self, um: UserModule, rest: str, node: Any, depth: int) -> Any:
+        """``sub.X`` (``rest``) of package ``um``, reading its submodules; else _MISSING."""
+        *mods, attr = rest.split(".")
+        cur: Any = um
+        for part in mods:
+            if not isinstance(cur, UserModule):
+                return _MISSING
+            cur = self.module_attr(cur, part, node, depth + 1)
+        if not isinstance(cur, UserModule):
+            return _MISSING
+        v = self.module_attr(cur, attr, node, depth + 1)
+        return _MISSING if isinstance(v, PyMod) and v.name.endswith(rest) else v
 
     def import_user(self, dotted: str, level: int, node: Any) -> UserModule | None:
         """A module of the analysed project, found on disk (never imported)."""
@@ -494,6 +516,8 @@ class Imports:
                 self.note(node, f"`{dotted}`: read from {um.path} ({where}; Python finds it "
                                 "there when it is on sys.path)")
                 return um
+        if self.ctx is self.main_ctx:
+            self.unfound.setdefault(dotted, self.pos(node)[0])
         return None
 
     def _own_roots(self) -> list[Path]:

@@ -49,6 +49,8 @@ class Interpreter(Statements, Imports, Expressions, Calls):
         self.define_exprs = any(not k.isidentifier() for k in defines)
         self.decisions: list[tuple[Any, str, bool]] = []  # unknown ifs: (key, text, taken)
         self.roots = _search_roots(path)
+        # modules imported but found nowhere bnlint looks: dotted name -> the import's line
+        self.unfound: dict[str, int] = {}
         self.keras = KerasWorld(self)
 
     # -------------------------------------------------------------- helpers

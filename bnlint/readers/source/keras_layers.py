@@ -114,6 +114,32 @@ class _LambdaCall:
         return [None] * max(1, len(ts or []))
 
 
+def _trackable(v: Any) -> bool:
+    """tf-keras tracks an attribute value that is a layer or a (wrapped) container."""
+    from bnlint.keras.builder import KLayer
+
+    if isinstance(v, Instance):
+        return v.klayer is not None or v.kmodel is not None
+    return isinstance(v, (KLayer, list, dict)) or (isinstance(v, tuple) and not isinstance(
+        v, str))
+
+
+def _v2_order(v: Any, depth: int = 0) -> Any:
+    """A container's items as tf-keras's ``_flatten_modules`` visits them: a dict's values
+    sorted by key (``_DictWrapper._values``), lists and tuples in order."""
+    if depth > 4:
+        return v
+    if isinstance(v, dict):
+        try:
+            keys = sorted(v)
+        except TypeError:
+            keys = list(v)
+        return [_v2_order(v[k], depth + 1) for k in keys]
+    if isinstance(v, (list, tuple)):
+        return [_v2_order(x, depth + 1) for x in v]
+    return v
+
+
 class _LayerList:
     """``model.layers``: indexing records a reference."""
 
@@ -163,11 +189,70 @@ class Layers:
                 inst.tracked.append(target)
 
     def retrack(self, inst: Instance) -> None:
-        """Track the layers appended to a list attribute after it was assigned
-        (``self.convs = []; self.convs.append(Conv1D(...))``)."""
+        """The layers an instance holds, in Keras's order.
+
+        Keras 3 tracks a layer when it is assigned or added to a tracked container (see
+        :meth:`container_added`); this adds any other layer its containers hold.  tf-keras
+        orders them at use (``_flatten_modules``): its tracked attribute values in
+        ``_self_tracked_trackables`` order (:meth:`v2_setattr`), each container expanded in
+        place (a dict's values sorted by key)."""
+        if self.py.version == 2:
+            inst.tracked = []
+            for v in inst.trackables:
+                self._track(inst, _v2_order(v))
+            return
         for v in list(inst.attrs.values()):
             if isinstance(v, (list, tuple, dict)):
                 self._track(inst, v)
+
+    def keras_setattr(self, inst: Instance, name: str, value: Any) -> Any:
+        """What ``inst.name = value`` stores on a layer or model: Keras 3's tracker copies a
+        list or dict into a tracked container (``TrackedList``; a list the program keeps and
+        appends to later is not the attribute's), tuples keep their items; tf-keras wraps
+        containers around the same storage and keeps ``_self_tracked_trackables``."""
+        if inst.klayer is None and inst.kmodel is None:
+            return value
+        if self.py.version == 2:
+            self.v2_setattr(inst, name, value)
+            return value
+        return self._tracked_copy(inst, value, 0)
+
+    def _tracked_copy(self, inst: Instance, value: Any, depth: int) -> Any:
+        if depth > 4 or not isinstance(value, (list, tuple, dict)) or isinstance(value, str):
+            return value
+        if isinstance(value, dict):
+            out: Any = {k: self._tracked_copy(inst, v, depth + 1) for k, v in value.items()}
+        elif isinstance(value, list):
+            out = [self._tracked_copy(inst, v, depth + 1) for v in value]
+        else:
+            items = [self._tracked_copy(inst, v, depth + 1) for v in value]
+            if all(a is b for a, b in zip(items, value, strict=True)):
+                return value
+            try:
+                out = type(value)(*items) if hasattr(value, "_fields") else type(value)(items)
+            except TypeError:
+                return value
+        if isinstance(out, (list, dict)):
+            self.owned[id(out)] = (out, inst)
+        return out
+
+    def v2_setattr(self, inst: Instance, name: str, value: Any) -> None:
+        """tf-keras ``Layer.__setattr__``: the old value leaves ``_self_tracked_trackables``
+        when no other attribute holds it (``__delattr__``), a layer or container (even empty)
+        is appended unless already there."""
+        old = inst.attrs.get(name, _MISSING)
+        if old is not _MISSING and _trackable(old) and not any(
+                v is old for k, v in inst.attrs.items() if k != name):
+            inst.trackables = [t for t in inst.trackables if t is not old]
+        if _trackable(value) and not any(t is value for t in inst.trackables):
+            inst.trackables.append(value)
+
+    def container_added(self, container: Any, values: list[Any]) -> None:
+        """Keras 3: a value added to a layer's tracked list or dict is tracked at once."""
+        owner = self.owned.get(id(container))
+        if owner is None or owner[0] is not container:
+            return
+        self._track(owner[1], values)
 
     def _invalidate(self) -> None:
         self.graph_cache.clear()
@@ -408,6 +493,12 @@ class Layers:
             self.counters.layer_name("Dropout")  # its internal dropout layer takes a name
         layer = KLayer(name, cls, config, self.py.version, trainable=self.py.truth(trainable) is not False,
                        location=self.py.loc(node))
+        for key in ("layer", "backward_layer", "cell"):
+            inner = values.get(key)
+            if isinstance(inner, Opaque) and layer.unknown is None:
+                # a wrapper (Bidirectional, TimeDistributed, RNN) of a value bnlint cannot read
+                layer.unknown = (f"line {self.py.pos(node)[0]}: the wrapped `{key}` "
+                                 f"`{inner.text}` is not a layer bnlint knows")
         fn = values.get("function")
         if cls == "Lambda" and isinstance(fn, UserFunc) and values.get("output_shape") is None:
             layer.custom = _LambdaCall(self, fn, values.get("arguments"))

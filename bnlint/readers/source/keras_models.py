@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bnlint import graph
 from bnlint.readers.source.facts import CallFact, Reference
-from bnlint.readers.source.keras_layers import _MODEL_FACT_METHODS, _unbuilt
+from bnlint.readers.source.keras_layers import _MODEL_FACT_METHODS, _LambdaCall, _unbuilt
 from bnlint.readers.source.py_helpers import _plain
 from bnlint.readers.source.values import Instance, Opaque, SeqState, WeightList
 
@@ -64,8 +65,21 @@ class Models:
             what = value.text if isinstance(value, Opaque) else type(value).__name__
             self.py.note(node, f"`{self.py.text(node)}`: added value `{what}` is not a layer "
                                "bnlint knows; the model is unknown from there on")
+            why = f"line {self.py.pos(node)[0]}: `{what}` is not a layer bnlint knows"
             layer = KLayer(f"<{what}>", "?", {}, self.py.version, location=self.py.loc(node),
-                           unknown=f"line {self.py.pos(node)[0]}: `{what}` is not a layer bnlint knows")
+                           unknown=why)
+            if st.input is None and not st.layers:
+                # The first layer may give the model its input shape (``input_shape=``):
+                # whether the model is built, and the shapes after it, are not known.  Keras 3
+                # names the input it makes when the call visibly passes an input shape.
+                shaped = self.py.version == 3 and re.search(
+                    r"\b(batch_input_shape|input_shape|input_dim|batch_shape)\s*=", what)
+                st.input = kb.make_input(self.counters.input_name() if shaped else "input",
+                                         (None,), self.py.version, location=layer.location)
+                st.uncounted = not shaped
+                st.input.shape = None
+                st.input.node.layer.unknown = f"{why}: whether it gives the model an input " \
+                    "shape is not known"
         if layer.class_name == "InputLayer" and layer.nodes and layer.nodes[0].is_input:
             if st.input is None and not st.layers:
                 st.input = layer.nodes[0].outputs[0]
@@ -104,7 +118,7 @@ class Models:
             else:
                 st.input = kb.make_input(f"{st.layers[0].name}_input", shape, self.py.version,
                                          location=model.location)
-        if st.input is not None and self.py.version == 3:
+        if st.input is not None and self.py.version == 3 and not st.uncounted:
             self.counters.model_name("Functional")
         self._invalidate()
 
@@ -417,7 +431,48 @@ class Models:
             return total(w.size for w in g)
         if name == "__call__":
             return self.call_layer_value(layer, args, kwargs, node)
+        if name in ("build", "compute_output_shape") and not isinstance(layer, KModel) and \
+                (layer.custom is None or isinstance(layer.custom, _LambdaCall)) and \
+                not layer.is_op:
+            return self.builtin_build(layer, name, args[0] if args else kwargs.get(
+                "input_shape"), node)
         return Opaque(self.py.text(node))
+
+    def builtin_build(self, layer: Any, name: str, shape: Any, node: Any) -> Any:
+        """``layer.build(shape)`` of a built-in layer creates its variables as its first call
+        would; ``layer.compute_output_shape(shape)`` is the catalogue's output shape."""
+        from bnlint.keras.catalogue import Unknown, build_layer
+
+        bshape = self._shape_value(shape)
+        built = None
+        why = None
+        if bshape is None:
+            why = f"`{self.py.text(node)}`: the shape is not known statically"
+        elif isinstance(layer.custom, _LambdaCall):
+            # Keras runs a Lambda's function on a symbolic input for its output shape
+            outs = layer.custom(layer, [tuple(bshape)], {}, False, None)
+            if name == "build":
+                return None
+            if len(outs) == 1 and outs[0] is not None:
+                return tuple(outs[0])
+            return Opaque(self.py.text(node))
+        else:
+            try:
+                built = build_layer(layer.rule_name, layer.config, [tuple(bshape)],
+                                    self.py.version)
+            except Unknown as exc:
+                why = f"`{self.py.text(node)}`: {exc}"
+        if name == "build":
+            if layer.built is None:
+                if built is not None:
+                    layer.built = built
+                else:
+                    layer.unknown = layer.unknown or f"line {self.py.pos(node)[0]}: {why}"
+                self._invalidate()
+            return None
+        if built is None or len(built.outputs) != 1 or built.outputs[0] is None:
+            return Opaque(self.py.text(node))
+        return tuple(built.outputs[0])
 
     def vocabulary_method(self, layer: Any, name: str, args: list[Any], kwargs: dict[str, Any],
                           node: Any) -> Any:

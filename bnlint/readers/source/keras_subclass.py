@@ -300,9 +300,7 @@ class Subclassed:
         km = inst.kmodel
         if km is None or inst.attrs.get("__functional__"):
             return
-        inst.tracked = []
-        for v in inst.attrs.values():
-            self._track(inst, v)
+        self.retrack(inst)
         km.seq_layers = list(inst.tracked)
         for la in km.seq_layers:
             if isinstance(la, KModel):
@@ -371,7 +369,7 @@ class Subclassed:
                            kwargs: dict[str, Any], list_input: bool,
                            first_count: int | None) -> list[Any]:
         from bnlint.keras import builder as kb
-        from bnlint.keras.catalogue import Built, SubLayer, TensorArg
+        from bnlint.keras.catalogue import TensorArg
 
         def ph(shape: Any) -> Any:
             return kb.make_input("__arg__", tuple(shape), self.py.version)
@@ -391,6 +389,7 @@ class Subclassed:
             build = inst.cls.lookup("build")
             if isinstance(build, UserFunc):
                 self._guarded(build, [inst, build_shape], {})
+                inst.attrs["__built__"] = True
         targs: list[Any] = [] if first_count == 0 else [
             [ph(x) for x in first] if multi else ph(first[0])]
         kw: dict[str, Any] = {}
@@ -410,7 +409,25 @@ class Subclassed:
         targs.extend(positional_extra)
         outs: list[Any] | None = None
         reason = None
-        if isinstance(call, UserFunc):
+        cos = inst.cls.lookup("compute_output_shape")
+        if self.py.version == 3 and isinstance(cos, UserFunc):
+            # Keras 3 (``Layer.compute_output_spec``): an overridden compute_output_shape
+            # gives the output shape; call() runs on the symbolic input only to build a layer
+            # without build() that holds unbuilt sublayers.
+            if first_build and isinstance(call, UserFunc):
+                self.in_custom += 1
+                self.calling.append(inst)
+                try:
+                    self.build_by_run(inst, lambda: self._guarded(call, [inst, *targs],
+                                                                   dict(kw)))
+                finally:
+                    self.calling.pop()
+                    self.in_custom -= 1
+            outs = self._cos_shapes(inst, cos, build_shape)
+            if outs is None:
+                reason = (f"`{inst.cls.name}.compute_output_shape` (which Keras 3 uses for the "
+                          "output shape) computes it with operations bnlint does not model")
+        elif isinstance(call, UserFunc):
             self.in_custom += 1
             self.calling.append(inst)
             saved, self.first_unknown = self.first_unknown, None
@@ -432,17 +449,10 @@ class Subclassed:
         else:
             reason = f"`{inst.cls.name}` has no call() bnlint can read"
         self._compute_mask(inst, layer, targs[0], in_mask, ph)
-        if outs is None:
-            cos = inst.cls.lookup("compute_output_shape")
-            if isinstance(cos, UserFunc):
-                r = self._guarded(cos, [inst, build_shape], {})
-                if isinstance(r, list) and r and all(isinstance(x, (list, tuple)) for x in r):
-                    cand = [self._shape_value(x) for x in r]
-                else:
-                    cand = [self._shape_value(r)]
-                if all(c is not None for c in cand):
-                    outs = cand  # type: ignore[assignment]
-                    reason = None
+        if outs is None and self.py.version == 2 and isinstance(cos, UserFunc):
+            outs = self._cos_shapes(inst, cos, build_shape)
+            if outs is not None:
+                reason = None
         if first_build and outs is None:
             # call() was not read to its end: a sublayer it would have built stays unbuilt
             # here, so the layer's parameters are not known either.
@@ -451,29 +461,59 @@ class Subclassed:
             if lost:
                 layer.unknown = layer.unknown or f"{reason}; `{lost[0].name}` is not built"
         if first_build:
-            from bnlint.keras.builder import as_built
-
-            self.retrack(inst)
-            subs = []
-            for sub in inst.tracked:
-                if sub is layer:
-                    continue
-                if getattr(sub, "is_model", False):
-                    self.materialize(sub)
-                why = _unknown_reason(sub)
-                if why is not None and layer.unknown is None:
-                    layer.unknown = f"sublayer `{sub.name}`: {why}"
-                b = as_built(sub)
-                if b is None:
-                    continue
-                subs.append(SubLayer(sub.name, sub.class_name, b, not sub.trainable))
-            layer.built = Built(outs or [], weights=list(inst.weights), sublayers=subs)
+            self._finish_build(inst, layer, outs or [])
+        elif outs and not layer.built.outputs:
+            layer.built.outputs = list(outs)  # built by an explicit build() call
         if outs is None:
             msg = f"output shape unknown: {reason} (define compute_output_shape to fix)"
             if msg not in layer.notes:
                 layer.notes.append(msg)
             return [None]
         return outs
+
+    def _finish_build(self, inst: Instance, layer: Any, outs: list[Any]) -> None:
+        """The variables of a custom layer once built: its own, then its sublayers'."""
+        from bnlint.keras.builder import as_built
+        from bnlint.keras.catalogue import Built, SubLayer
+
+        self.retrack(inst)
+        subs = []
+        for sub in inst.tracked:
+            if sub is layer:
+                continue
+            if getattr(sub, "is_model", False):
+                self.materialize(sub)
+            why = _unknown_reason(sub)
+            if why is not None and layer.unknown is None:
+                layer.unknown = f"sublayer `{sub.name}`: {why}"
+            b = as_built(sub)
+            if b is None:
+                continue
+            subs.append(SubLayer(sub.name, sub.class_name, b, not sub.trainable))
+        layer.built = Built(outs, weights=list(inst.weights), sublayers=subs)
+
+    def explicit_build(self, inst: Instance) -> None:
+        """``block.build(shape)`` called by the program on a custom layer: Keras's build
+        wrapper marks it built, with the variables and sublayers its build() made."""
+        layer = inst.klayer
+        if layer is None or layer.built is not None or inst.calling_build:
+            return
+        inst.attrs["__built__"] = True
+        self._finish_build(inst, layer, [])
+        self._invalidate()
+
+    def _cos_shapes(self, inst: Instance, cos: UserFunc, build_shape: Any) -> list[Any] | None:
+        """The output shapes a custom layer's compute_output_shape returns (a shape, or a
+        list/tuple of shapes as Keras 3's ``map_shape_structure`` reads it), or None."""
+        r = self._guarded(cos, [inst, build_shape], {})
+        if isinstance(r, (list, tuple)) and r and all(
+                isinstance(x, (list, tuple)) for x in r):
+            cand = [self._shape_value(x) for x in r]
+        else:
+            cand = [self._shape_value(r)]
+        if all(c is not None for c in cand):
+            return cand
+        return None
 
     def _mask_value(self, mask: Any, ph: Callable[[Any], Any]) -> Any:
         if mask is None:

@@ -58,6 +58,8 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
         # id(KModel) -> (name, line, statement) of the assignment that rebound its name
         self.rebound: dict[int, tuple[str, str, str]] = {}
         self.saved_paths: dict[str, Any] = {}  # model.save(path) -> the KModel saved there
+        # Keras 3: id(list or dict stored on a layer) -> (it, the layer): tracked containers
+        self.owned: dict[int, tuple[Any, Instance]] = {}
 
     # -------------------------------------------------------------- the evaluator's interface
     def attr(self, obj: Any, name: str, node: Any) -> Any:
@@ -95,6 +97,10 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
         if isinstance(obj, KLayer):
             if name == "name":
                 return obj.name
+            if name == "built" and obj.custom is None and not isinstance(obj, KModel):
+                from bnlint.readers.source.keras_layers import _unbuilt
+
+                return not _unbuilt(obj)
             if name == "trainable":
                 return obj.trainable
             if name in ("output", "input") and obj.nodes:
@@ -131,6 +137,8 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
             self.materialize_instance(obj)
             return self.py.getattr_(obj.kmodel, name, node)
         if obj.klayer is not None:
+            if name == "built":  # Keras sets it once build() returned (the build wrapper)
+                return obj.klayer.built is not None or bool(obj.attrs.get("__built__"))
             return self.py.getattr_(obj.klayer, name, node)
         return Opaque(self.py.text(node))
 
@@ -319,14 +327,18 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
                 cell=cell))
         return False
 
-    def before_setattr(self, obj: Instance, name: str, value: Any, st: Any) -> None:
-        """Keras's checks and untracking before ``self.name = value`` on an instance."""
+    def before_setattr(self, obj: Instance, name: str, value: Any, st: Any) -> Any:
+        """Keras's checks and tracking before ``self.name = value`` on an instance: the value
+        to store (Keras 3 stores a tracked copy of a list or dict)."""
         layers = self._layer_values(value)
         if layers and self.py.version == 3 and any(i is obj for i in self.calling):
             self.state_in_call(obj, layers, st)
-        if layers and self.py.version == 2 and name in obj.attrs:
-            # tf_keras untracks the old value: the new layer is tracked last.
+        value = self.keras_setattr(obj, name, value)
+        if self.py.version == 2 and name in obj.attrs and (layers or isinstance(
+                value, (list, tuple, dict))):
+            # tf_keras untracks the old value: the new one is tracked last.
             del obj.attrs[name]
+        return value
 
     def after_setattr(self, obj: Instance, value: Any) -> None:
         """Keras tracks the layers assigned to a subclass instance."""

@@ -131,6 +131,9 @@ class Calls:
             return obj.name
         if isinstance(obj, Instance) and name == "__class__":
             return obj.cls
+        if isinstance(obj, Instance) and name == "__setattr__" and obj.cls.lookup(
+                name) is _MISSING:
+            return Bound(obj, name)
         if isinstance(obj, UserFunc) and name == "__doc__":
             doc = obj.node.get_docstring() if hasattr(obj.node, "get_docstring") else None
             return doc
@@ -216,7 +219,10 @@ class Calls:
             return self.keras.instantiate(func, args, kwargs, node)
         if isinstance(func, Bound):
             if isinstance(func.func, UserFunc):
-                return self.call_user(func.func, [func.obj, *args], kwargs, node)
+                r = self.call_user(func.func, [func.obj, *args], kwargs, node)
+                if func.func.name == "build" and isinstance(func.obj, Instance):
+                    self.keras.explicit_build(func.obj)
+                return r
             return self.call_method(func.obj, func.func, args, kwargs, node)
         if isinstance(func, Builtin):
             return self.call_builtin(func.name, args, kwargs, node, scope)
@@ -380,6 +386,9 @@ class Calls:
             if name == "setattr" and len(args) == 3 and isinstance(args[1], str):
                 self.setattr_(a0, args[1], args[2], node, node)
                 return None
+            if name == "hasattr" and len(args) == 2 and isinstance(args[1], str) and (
+                    a0 is None or type(a0) in (bool, int, float, str)):
+                return hasattr(a0, args[1])  # a fact of Python's own types, nothing runs
             if name in ("getattr", "setattr", "hasattr") and len(args) >= 2 and not isinstance(
                     args[1], str):
                 self.note(node, f"`{self.text(node)}`: the attribute name is not known "
@@ -568,7 +577,20 @@ class Calls:
             vals = [_as_int_like(x) for x in a0]
             if all(v is not None for v in vals):
                 return product(vals)  # type: ignore[arg-type]
+        self._note_unfound(name, node)
         return Opaque(self.text(node))
+
+    def _note_unfound(self, name: str, node: Any) -> None:
+        """Calling a name from a module bnlint found nowhere: the root cause is the import."""
+        parts = name.split(".")
+        for k in range(len(parts) - 1, 0, -1):
+            mod = ".".join(parts[:k])
+            line = self.unfound.get(mod)
+            if line is not None:
+                self.note(node, f"`{self.text(node)}`: `{parts[-1]}` comes from module `{mod}` "
+                                f"(imported at line {line}), which bnlint did not find (not "
+                                "beside the file, nor an installed Keras library): unknown")
+                return
 
     def _namedtuple(self, name: str, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
         """``collections.namedtuple(typename, field_names, defaults=...)`` and the functional
@@ -620,18 +642,25 @@ class Calls:
                                           **{k: _display(v) for k, v in kwargs.items()})
             except (TypeError, ValueError, KeyError, IndexError):
                 return Opaque(self.text(node))
+        if isinstance(obj, Instance) and name == "__setattr__" and len(args) == 2 and \
+                isinstance(args[0], str) and not kwargs:
+            self.setattr_(obj, args[0], args[1], node, node)
+            return None
         if isinstance(obj, list):
             if name == "append" and len(args) == 1:
                 if len(obj) < MAX_SEQ:
                     obj.append(args[0])
+                    self.keras.container_added(obj, [args[0]])
                 return None
             if name == "extend" and len(args) == 1:
                 it = self.iterate(args[0])
                 if it is not None:
                     obj.extend(it)
+                    self.keras.container_added(obj, list(it))
                 return None
             if name == "insert" and len(args) == 2 and isinstance(args[0], int):
                 obj.insert(args[0], args[1])
+                self.keras.container_added(obj, [args[1]])
                 return None
             if name == "pop":
                 try:
@@ -656,7 +685,9 @@ class Calls:
             if name == "update":
                 if args and isinstance(args[0], dict):
                     obj.update(args[0])
+                    self.keras.container_added(obj, list(args[0].values()))
                 obj.update(kwargs)
+                self.keras.container_added(obj, list(kwargs.values()))
                 return None
             if name in ("setdefault", "pop") and args:
                 try:

@@ -366,11 +366,14 @@ class Statements:
                     obj[key] = value
                 except (IndexError, TypeError, KeyError):
                     pass
+                else:
+                    if isinstance(obj, dict):
+                        self.keras.container_added(obj, [value])
 
     def setattr_(self, obj: Any, name: str, value: Any, target: Any, st: Any) -> None:
         if name == "trainable" and self.keras.set_trainable(obj, value, target, st):
             return
         if isinstance(obj, Instance):
-            self.keras.before_setattr(obj, name, value, st)
+            value = self.keras.before_setattr(obj, name, value, st)
             obj.attrs[name] = value
             self.keras.after_setattr(obj, value)

@@ -208,6 +208,8 @@ class Instance:
     kmodel: Any = None  # KModel for keras.Model subclasses
     klayer: Any = None  # KLayer for keras.layers.Layer subclasses
     tracked: list[Any] = field(default_factory=list)
+    # tf-keras: the layers and containers assigned to it, ``_self_tracked_trackables`` order
+    trackables: list[Any] = field(default_factory=list)
     weights: list[Any] = field(default_factory=list)  # WeightSpec from add_weight, in order
     calling_build: bool = False  # its own build() runs as part of Keras's first call
 
@@ -268,6 +270,9 @@ class SeqState:
     layers: list[Any] = field(default_factory=list)
     input: Any = None  # KTensor
     dirty: bool = True
+    # the input stands for an unknown first layer that passes no visible input shape: Keras
+    # may not build the model, so no model name is counted for it
+    uncounted: bool = False
     added: list[tuple[Any, int]] = field(default_factory=list)
 
 
