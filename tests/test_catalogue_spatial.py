@@ -441,3 +441,19 @@ def test_conv_init_attributes_match_keras(version: int, case: tuple[str, dict[st
     # every argument here is plain data: Keras built the layer, so bnlint knows each attribute
     assert set(got) == {"rank", "filters", "groups", "kernel_size", "strides", "dilation_rate",
                         "padding", "data_format", "use_bias"}, f"{name}({kw}): {got}"
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("name", ["Conv1D", "Conv2D", "Conv3D"])
+def test_conv_read_only_attributes_match_keras(version: int, name: str) -> None:
+    """``self.kernel = ...`` in a Keras 3 Conv2D subclass raises AttributeError: the public
+    properties without a setter are Keras's."""
+    import inspect
+
+    from bnlint.keras.catalogue import read_only_attributes
+
+    cls = getattr(importlib.import_module(PACKAGES[version]).layers, name)
+    live = {k for k in dir(cls) if not k.startswith("_") and isinstance(
+        inspect.getattr_static(cls, k), property) and inspect.getattr_static(cls, k).fset is None}
+    assert read_only_attributes(name, version) == live

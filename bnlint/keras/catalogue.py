@@ -267,6 +267,23 @@ def init_attributes(class_name: str, values: dict[str, Any], version: int) -> di
     return out
 
 
+# Properties without a setter on a built-in class (public names): ``self.kernel = ...`` in a
+# Keras 3 Conv2D subclass raises AttributeError. class -> version -> names.
+_READ_ONLY: dict[str, dict[int, frozenset[str]]] = {}
+
+
+def read_only_rule(class_names: tuple[str, ...], by_version: dict[int, frozenset[str]]) -> None:
+    for name in class_names:
+        _READ_ONLY[name] = by_version
+
+
+def read_only_attributes(class_name: str, version: int) -> frozenset[str] | None:
+    """The public properties without a setter of a built-in class; None when not known."""
+    _load_families()
+    by_version = _READ_ONLY.get(canonical_class(class_name))
+    return None if by_version is None else by_version.get(version)
+
+
 # Old class names that Keras still deserialises under another name.
 ALIASES = {
     "Convolution1D": "Conv1D",

@@ -19,6 +19,7 @@ from bnlint.keras.catalogue import (
     as_size,
     attributes_rule,
     layer_rule,
+    read_only_rule,
 )
 from bnlint.keras.layers._shapes import (
     Dim,
@@ -205,6 +206,24 @@ def _attr_plain(cfg: Config, key: str, kinds: tuple[type, ...]) -> Any:
     if v is not None and not isinstance(v, kinds):
         raise Unknown(f"`{key}`={v!r}")
     return v
+
+
+_LAYER_READ_ONLY = {
+    3: frozenset({
+        "compute_dtype", "dtype", "input", "input_dtype", "losses", "metrics",
+        "metrics_variables", "non_trainable_variables", "non_trainable_weights", "output", "path",
+        "quantization_mode", "trainable_variables", "trainable_weights", "variable_dtype",
+        "variables", "weights"}),
+    2: frozenset({
+        "compute_dtype", "dtype", "dtype_policy", "dynamic", "inbound_nodes", "input",
+        "input_mask", "input_shape", "losses", "metrics", "name", "name_scope",
+        "non_trainable_variables", "non_trainable_weights", "outbound_nodes", "output",
+        "output_mask", "output_shape", "submodules", "trainable_variables", "trainable_weights",
+        "updates", "variable_dtype", "variables", "weights"}),
+}
+# Keras 3's BaseConv reads its kernel through a property (LoRA, quantization)
+read_only_rule(("Conv1D", "Conv2D", "Conv3D"),
+               {3: _LAYER_READ_ONLY[3] | {"kernel"}, 2: _LAYER_READ_ONLY[2]})
 
 
 @attributes_rule("Conv1D", "Conv2D", "Conv3D")

@@ -207,9 +207,10 @@ class Layers:
         return list(model.layers)
 
     def state(self) -> tuple:
-        """What an iteration could change of the models: names taken, models, layers added."""
+        """What an iteration could change of the models: names taken, models, layers added,
+        layers made or called (explicitly named layers take no automatic name)."""
         return (len(self.models), tuple(sorted(self.counters.counts.items())),
-                sum(len(st.layers) for st in self.seq.values()))
+                sum(len(st.layers) for st in self.seq.values()), self.made)
 
     # -------------------------------------------------------------- keras calls
     def call_keras(self, ref: KRef, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
@@ -370,6 +371,7 @@ class Layers:
         from bnlint.keras.builder import KLayer
         from bnlint.keras.signatures import signature
 
+        self.made += 1
         sig = signature(cls, self.py.version) or {}
         order = [p["name"] for p in sig.get("params", [])
                  if p["kind"] in ("POSITIONAL_OR_KEYWORD", "POSITIONAL_ONLY")]
@@ -449,7 +451,7 @@ class Layers:
                          node: Any) -> Any:
         from bnlint.keras.builder import KModel, KTensor
 
-
+        self.made += 1
         if isinstance(layer, Instance):
             if layer.kmodel is not None or layer.klayer is not None:
                 return self.call_subclass(layer, args, kwargs, node)
