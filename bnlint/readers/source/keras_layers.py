@@ -403,6 +403,10 @@ class Layers:
                 bs = batch_size if isinstance(batch_size, int) and self.py.version == 2 else None
                 batch_shape = (bs, *inner)
         config = {k: self._cfg(v) for k, v in values.items()}
+        if isinstance(name, (Opaque, Sym)):
+            # the name Keras gives is not known: the automatic one stands in, said here
+            self.py.note(node, f"`{cls}`: its name `{name.text if isinstance(name, Opaque) else name}`"
+                               " is not known statically; shown with an automatic name")
         if not isinstance(name, str):
             name = self.counters.layer_name(cls)
         config["name"] = name
