@@ -395,3 +395,65 @@ def test_pooling_of_symbolic_size_is_symbolic() -> None:
 def test_unknown_when_channels_undefined() -> None:
     with pytest.raises(Unknown):
         build_layer("Conv2D", {"filters": 2, "kernel_size": 1}, [(None, 4, 4, None)], 3)
+
+
+# ----------------------------------------------------------------------------- __init__ attributes
+
+
+@st.composite
+def conv_attribute_cases(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
+    rank = draw(st.integers(1, 3))
+    kw: dict[str, Any] = {"kernel_size": _ints(draw, rank, 0, 3)}
+    _kw(draw, kw, "filters", st.sampled_from([None, 1, 4, 6, 2.0, 0]))
+    if "filters" not in kw:
+        kw["filters"] = 4
+    _kw(draw, kw, "strides", st.just(_ints(draw, rank, 0, 3)))
+    _kw(draw, kw, "dilation_rate", st.just(_ints(draw, rank, 1, 2)))
+    _kw(draw, kw, "padding", st.sampled_from(["valid", "same", "causal", "SAME", "full"]))
+    _kw(draw, kw, "data_format", st.sampled_from([None, "channels_first", "Channels_Last"]))
+    _kw(draw, kw, "groups", st.sampled_from([None, 1, 2]))
+    _kw(draw, kw, "use_bias", st.booleans())
+    return f"Conv{rank}D", kw
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("version", VERSIONS)
+@settings(max_examples=80, **_SETTINGS)
+@given(case=conv_attribute_cases())
+def test_conv_init_attributes_match_keras(version: int, case: tuple[str, dict[str, Any]]) -> None:
+    """What a subclass overriding build() reads from ``self`` (``self.kernel_size``...) is the
+    value Keras's ``__init__`` set; an attribute bnlint gives where Keras raises is a bug only
+    if Keras built the layer (then every given value must match)."""
+    from bnlint.keras.catalogue import init_attributes
+
+    name, kw = case
+    keras = importlib.import_module(PACKAGES[version])
+    got = init_attributes(name, dict(kw), version)
+    try:
+        layer = getattr(keras.layers, name)(**kw)
+    except Exception:
+        return  # Keras refuses the arguments; the layer is never built
+    for key, value in got.items():
+        live = getattr(layer, key)
+        assert value == live and type(value) is type(live), f"{name}({kw}).{key}"
+        if isinstance(value, tuple):
+            assert [type(v) for v in value] == [type(v) for v in live], f"{name}({kw}).{key}"
+    # every argument here is plain data: Keras built the layer, so bnlint knows each attribute
+    assert set(got) == {"rank", "filters", "groups", "kernel_size", "strides", "dilation_rate",
+                        "padding", "data_format", "use_bias"}, f"{name}({kw}): {got}"
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("name", ["Conv1D", "Conv2D", "Conv3D"])
+def test_conv_read_only_attributes_match_keras(version: int, name: str) -> None:
+    """``self.kernel = ...`` in a Keras 3 Conv2D subclass raises AttributeError: the public
+    properties without a setter are Keras's."""
+    import inspect
+
+    from bnlint.keras.catalogue import read_only_attributes
+
+    cls = getattr(importlib.import_module(PACKAGES[version]).layers, name)
+    live = {k for k in dir(cls) if not k.startswith("_") and isinstance(
+        inspect.getattr_static(cls, k), property) and inspect.getattr_static(cls, k).fset is None}
+    assert read_only_attributes(name, version) == live

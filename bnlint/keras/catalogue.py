@@ -235,6 +235,55 @@ def _load_families() -> None:
         importlib.import_module(f"{pkg.__name__}.{info.name}")
 
 
+# What a built-in layer's ``__init__`` leaves on ``self`` (``self.kernel_size``...), read by a
+# user subclass that overrides build() or call(): per class, attribute -> how Keras computes it
+# from the constructor arguments (raises Unknown when the value is not known statically).
+AttrRule = Callable[[Config], dict[str, Callable[[], Any]]]
+_ATTRS: dict[str, AttrRule] = {}
+
+
+def attributes_rule(*class_names: str) -> Callable[[AttrRule], AttrRule]:
+    def deco(fn: AttrRule) -> AttrRule:
+        for name in class_names:
+            _ATTRS[name] = fn
+        return fn
+
+    return deco
+
+
+def init_attributes(class_name: str, values: dict[str, Any], version: int) -> dict[str, Any]:
+    """The attributes Keras's ``__init__`` of this class sets that bnlint knows the value of
+    (plain data); one not known statically is left out."""
+    _load_families()
+    rule = _ATTRS.get(canonical_class(class_name))
+    if rule is None:
+        return {}
+    out: dict[str, Any] = {}
+    for key, compute in rule(Config(canonical_class(class_name), values, version)).items():
+        try:
+            out[key] = compute()
+        except Unknown:
+            continue
+    return out
+
+
+# Properties without a setter on a built-in class (public names): ``self.kernel = ...`` in a
+# Keras 3 Conv2D subclass raises AttributeError. class -> version -> names.
+_READ_ONLY: dict[str, dict[int, frozenset[str]]] = {}
+
+
+def read_only_rule(class_names: tuple[str, ...], by_version: dict[int, frozenset[str]]) -> None:
+    for name in class_names:
+        _READ_ONLY[name] = by_version
+
+
+def read_only_attributes(class_name: str, version: int) -> frozenset[str] | None:
+    """The public properties without a setter of a built-in class; None when not known."""
+    _load_families()
+    by_version = _READ_ONLY.get(canonical_class(class_name))
+    return None if by_version is None else by_version.get(version)
+
+
 # Old class names that Keras still deserialises under another name.
 ALIASES = {
     "Convolution1D": "Conv1D",

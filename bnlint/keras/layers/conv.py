@@ -7,8 +7,20 @@ Mirrors ``keras.src.layers.convolutional`` (Keras 3) and
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from bnlint.keras.catalogue import Built, Call, Shape, Unknown, WeightSpec, as_size, layer_rule
+from bnlint.keras.catalogue import (
+    Built,
+    Call,
+    Config,
+    Shape,
+    Unknown,
+    WeightSpec,
+    as_size,
+    attributes_rule,
+    layer_rule,
+    read_only_rule,
+)
 from bnlint.keras.layers._shapes import (
     Dim,
     conv_output_length,
@@ -162,6 +174,86 @@ def conv2d(call: Call) -> Built:
 @layer_rule("Conv3D")
 def conv3d(call: Call) -> Built:
     return _conv(call, 3)
+
+
+# ----------------------------------------------------------------------------- attributes
+
+
+def _attr_tuple(cfg: Config, key: str, n: int) -> tuple[Size, ...]:
+    """``standardize_tuple`` / ``normalize_tuple``: the values as given (ints), each > 0 (Keras
+    raises on 0 or less; tf-keras's strides 0 fails in ``_validate_init``)."""
+    v = cfg.get(key)
+    items = (v,) * n if isinstance(v, (int, Sym)) and not isinstance(v, bool) else v
+    if not isinstance(items, (list, tuple)) or len(items) != n or not all(
+            isinstance(x, (int, Sym)) and not isinstance(x, bool) for x in items):
+        raise Unknown(f"`{key}`={v!r}")
+    if any(isinstance(x, int) and x <= 0 for x in items):
+        raise Unknown(f"`{key}`={v!r} has a value Keras rejects")
+    return tuple(items)
+
+
+def _attr_choice(cfg: Config, key: str, allowed: tuple[str, ...], none: str | None = None) -> str:
+    v = cfg.get(key)
+    if v is None and none is not None:
+        return none  # image_data_format() of a default Keras config
+    if not isinstance(v, str) or v.lower() not in allowed:
+        raise Unknown(f"`{key}`={v!r}")
+    return v.lower()
+
+
+def _attr_plain(cfg: Config, key: str, kinds: tuple[type, ...]) -> Any:
+    v = cfg.get(key)
+    if v is not None and not isinstance(v, kinds):
+        raise Unknown(f"`{key}`={v!r}")
+    return v
+
+
+_LAYER_READ_ONLY = {
+    3: frozenset({
+        "compute_dtype", "dtype", "input", "input_dtype", "losses", "metrics",
+        "metrics_variables", "non_trainable_variables", "non_trainable_weights", "output", "path",
+        "quantization_mode", "trainable_variables", "trainable_weights", "variable_dtype",
+        "variables", "weights"}),
+    2: frozenset({
+        "compute_dtype", "dtype", "dtype_policy", "dynamic", "inbound_nodes", "input",
+        "input_mask", "input_shape", "losses", "metrics", "name", "name_scope",
+        "non_trainable_variables", "non_trainable_weights", "outbound_nodes", "output",
+        "output_mask", "output_shape", "submodules", "trainable_variables", "trainable_weights",
+        "updates", "variable_dtype", "variables", "weights"}),
+}
+# Keras 3's BaseConv reads its kernel through a property (LoRA, quantization)
+read_only_rule(("Conv1D", "Conv2D", "Conv3D"),
+               {3: _LAYER_READ_ONLY[3] | {"kernel"}, 2: _LAYER_READ_ONLY[2]})
+
+
+@attributes_rule("Conv1D", "Conv2D", "Conv3D")
+def conv_attributes(cfg: Config) -> dict[str, Any]:
+    """``BaseConv.__init__`` (Keras 3) / ``Conv.__init__`` (tf-keras); ``activation`` is left to
+    the reader (a function)."""
+    rank = int(cfg.class_name[4])
+    v2 = cfg.version == 2
+
+    def filters() -> Any:
+        f = _attr_plain(cfg, "filters", (int, float, Sym))
+        return int(f) if v2 and isinstance(f, float) else f  # tf-keras: int(filters)
+
+    def groups() -> Any:
+        g = _attr_plain(cfg, "groups", (int, Sym))
+        return (g or 1) if v2 else g  # tf-keras: `groups or 1`
+
+    padding = ("valid", "same", "causal") if rank == 1 else ("valid", "same")
+    return {
+        "rank": lambda: rank,
+        "filters": filters,
+        "groups": groups,
+        "kernel_size": lambda: _attr_tuple(cfg, "kernel_size", rank),
+        "strides": lambda: _attr_tuple(cfg, "strides", rank),
+        "dilation_rate": lambda: _attr_tuple(cfg, "dilation_rate", rank),
+        "padding": lambda: _attr_choice(cfg, "padding", padding),
+        "data_format": lambda: _attr_choice(cfg, "data_format",
+                                            ("channels_first", "channels_last"), "channels_last"),
+        "use_bias": lambda: _attr_plain(cfg, "use_bias", (bool, int)),
+    }
 
 
 # ----------------------------------------------------------------------------- transposes

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bnlint.readers.source.parse import _parse_cached
+from bnlint.readers.source.py_helpers import _PY_MODULE_CONSTANTS
 from bnlint.readers.source.values import (
     _MISSING,
     MAX_IMPORT_DEPTH,
@@ -393,7 +394,8 @@ class Imports:
                     continue
                 scope.set(bound, ref)
             else:
-                scope.set(bound, PyMod(f"{mod}.{nm}"))
+                path = f"{mod}.{nm}"
+                scope.set(bound, _PY_MODULE_CONSTANTS.get(path, PyMod(path)))
 
     # -------------------------------------------------------------- helper modules
     def _import_relative_names(self, level: int, st: Any, scope: Scope) -> bool:

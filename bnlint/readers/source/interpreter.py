@@ -17,7 +17,7 @@ from bnlint.readers.source.parse import _MAX_NODE_CACHE, _LazyPositions
 from bnlint.readers.source.py_calls import Calls
 from bnlint.readers.source.py_expressions import Expressions
 from bnlint.readers.source.py_statements import Statements
-from bnlint.readers.source.values import MAX_STEPS, ModuleCtx, Scope, _Budget
+from bnlint.readers.source.values import MAX_STEPS, ModuleCtx, Scope, _Budget, _CallBudget
 
 
 class Interpreter(Statements, Imports, Expressions, Calls):
@@ -34,6 +34,7 @@ class Interpreter(Statements, Imports, Expressions, Calls):
         self.positions = _LazyPositions(module)
         self.globals = Scope()
         self.steps = 0
+        self.step_limit = MAX_STEPS  # lowered while one custom layer call is read
         self.depth = 0
         self.notes: list[str] = []
         self.facts = ProgramFacts.model_construct()
@@ -96,7 +97,9 @@ class Interpreter(Statements, Imports, Expressions, Calls):
 
     def tick(self) -> None:
         self.steps += 1
-        if self.steps > MAX_STEPS:
-            raise _Budget(f"step budget of {MAX_STEPS} exhausted")
+        if self.steps > self.step_limit:
+            if self.steps > MAX_STEPS:
+                raise _Budget(f"step budget of {MAX_STEPS} exhausted")
+            raise _CallBudget()
         if not self.steps & 255:
             check_deadline()

@@ -292,9 +292,10 @@ class Layers:
         return list(model.layers)
 
     def state(self) -> tuple:
-        """What an iteration could change of the models: names taken, models, layers added."""
+        """What an iteration could change of the models: names taken, models, layers added,
+        layers made or called (explicitly named layers take no automatic name)."""
         return (len(self.models), tuple(sorted(self.counters.counts.items())),
-                sum(len(st.layers) for st in self.seq.values()))
+                sum(len(st.layers) for st in self.seq.values()), self.made)
 
     # -------------------------------------------------------------- keras calls
     def call_keras(self, ref: KRef, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
@@ -455,6 +456,7 @@ class Layers:
         from bnlint.keras.builder import KLayer
         from bnlint.keras.signatures import signature
 
+        self.made += 1
         sig = signature(cls, self.py.version) or {}
         order = [p["name"] for p in sig.get("params", [])
                  if p["kind"] in ("POSITIONAL_OR_KEYWORD", "POSITIONAL_ONLY")]
@@ -486,6 +488,10 @@ class Layers:
                 bs = batch_size if isinstance(batch_size, int) and self.py.version == 2 else None
                 batch_shape = (bs, *inner)
         config = {k: self._cfg(v) for k, v in values.items()}
+        if isinstance(name, (Opaque, Sym)):
+            # the name Keras gives is not known: the automatic one stands in, said here
+            self.py.note(node, f"`{cls}`: its name `{name.text if isinstance(name, Opaque) else name}`"
+                               " is not known statically; shown with an automatic name")
         if not isinstance(name, str):
             name = self.counters.layer_name(cls)
         config["name"] = name
@@ -540,7 +546,7 @@ class Layers:
                          node: Any) -> Any:
         from bnlint.keras.builder import KModel, KTensor
 
-
+        self.made += 1
         if isinstance(layer, Instance):
             if layer.kmodel is not None or layer.klayer is not None:
                 return self.call_subclass(layer, args, kwargs, node)

@@ -8,13 +8,16 @@ from typing import TYPE_CHECKING, Any
 
 from bnlint.readers.source.keras_layers import _unbuilt
 from bnlint.readers.source.values import (
+    CUSTOM_CALL_STEPS,
     Instance,
+    KRef,
     Opaque,
     UserClass,
     UserFunc,
     WeightVar,
     _Break,
     _Budget,
+    _CallBudget,
     _Continue,
     _Raise,
     _Return,
@@ -63,6 +66,7 @@ class Subclassed:
         from bnlint.keras.naming import to_snake_case
 
         inst = Instance(cls)
+        self.made += 1
         base = cls.keras_base()
         if base == "model":
             name = kwargs.get("name") if isinstance(kwargs.get("name"), str) else None
@@ -120,14 +124,49 @@ class Subclassed:
         own = [n for n in ("build", "call", "compute_output_shape")
                if self._defined_below(cls, n)]
         if "build" in own:
-            layer.unknown = (f"`{cls.name}` overrides {builtin}.build(): its variables are not "
-                             "modelled")
+            attrs = self._builtin_attributes(builtin, layer.config)
+            if attrs is None:
+                layer.unknown = (f"`{cls.name}` overrides {builtin}.build(): the attributes "
+                                 f"{builtin}.__init__ sets are not modelled")
+            else:
+                # Keras calls the subclass's build() and call(): read like a custom layer's
+                inst.attrs.update(attrs)
+                inst.attrs["__init_attrs__"] = dict(attrs)
+                layer.custom = _CustomCall(self, inst, node)
         elif own:
             layer.notes.append(f"`{cls.name}` overrides {builtin}.{own[0]}(); shapes are "
                                f"{builtin}'s")
+        if inst.attrs.get("__init_error__"):
+            layer.unknown = inst.attrs["__init_error__"]
         inst.klayer = layer
         if inst.attrs.get("__init_frozen__"):
             layer.trainable = False
+
+    def _builtin_attributes(self, builtin: str, config: dict[str, Any]) -> dict[str, Any] | None:
+        """What the built-in layer's ``__init__`` leaves on ``self`` (the catalogue's facts, plus
+        ``activation``: ``activations.get`` of the argument); None for a class the catalogue
+        has no attributes for."""
+        from bnlint.keras.catalogue import init_attributes
+        from bnlint.keras.ops import ACTIVATIONS, ACTIVATIONS_KERAS2
+
+        values = {k: v for k, v in config.items() if k != "name"}
+        attrs = init_attributes(builtin, values, self.py.version)
+        if not attrs:
+            return None
+        if "activation" in self._signature_params(builtin):
+            act = values.get("activation")
+            names = ACTIVATIONS if self.py.version == 3 else ACTIVATIONS_KERAS2
+            if act is None:
+                attrs["activation"] = KRef("keras.activations.linear")
+            elif isinstance(act, str) and act in names:
+                attrs["activation"] = KRef(f"keras.activations.{act}")
+        return attrs
+
+    def _signature_params(self, cls: str) -> set[str]:
+        from bnlint.keras.signatures import signature
+
+        sig = signature(cls, self.py.version) or {}
+        return {p["name"] for p in sig.get("params", [])}
 
     def _defined_below(self, cls: UserClass, name: str, depth: int = 0) -> bool:
         if name in cls.ns:
@@ -165,6 +204,12 @@ class Subclassed:
                     self.py.note(node, why)
                     line, _, _ = self.py.pos(node)
                     inst.kmodel.unknown = inst.kmodel.unknown or f"line {line}: {why}"
+            return None
+        if name == "build" and inst.klayer is not None and inst.attrs.get("__builtin__"):
+            builtin = inst.attrs["__builtin__"]
+            inst.klayer.unknown = inst.klayer.unknown or (
+                f"line {self.py.pos(node)[0]}: `{self.py.text(node)}`: the variables "
+                f"{builtin}.build() creates from a subclass's build() are not modelled")
             return None
         if name == "build":
             if inst.kmodel is not None and self.py.version == 2 and not inst.calling_build \
@@ -384,6 +429,14 @@ class Subclassed:
             build_shape = [tuple(x) for x in first] if multi else tuple(first[0])
         first_build = layer.built is None
         call = inst.cls.lookup("call")
+        builtin = inst.attrs.get("__builtin__") if layer.rule else None
+        if first_build and builtin:
+            from bnlint.keras.validation import rejected
+
+            refused = rejected(builtin, layer.config, self.py.version)
+            if refused is not None:
+                layer.unknown = layer.unknown or refused
+                return [None]
         if first_build:
             inst.weights = []
             build = inst.cls.lookup("build")
@@ -410,7 +463,9 @@ class Subclassed:
         outs: list[Any] | None = None
         reason = None
         cos = inst.cls.lookup("compute_output_shape")
-        if self.py.version == 3 and isinstance(cos, UserFunc):
+        if isinstance(call, UserFunc) and id(inst.cls) in self.long_calls:
+            reason = f"`{inst.cls.name}.call` is not read: {self.long_calls[id(inst.cls)]}"
+        elif self.py.version == 3 and isinstance(cos, UserFunc):
             # Keras 3 (``Layer.compute_output_spec``): an overridden compute_output_shape
             # gives the output shape; call() runs on the symbolic input only to build a layer
             # without build() that holds unbuilt sublayers.
@@ -431,27 +486,54 @@ class Subclassed:
             self.in_custom += 1
             self.calling.append(inst)
             saved, self.first_unknown = self.first_unknown, None
+            limit = self.py.step_limit
+            self.py.step_limit = min(limit, self.py.steps + CUSTOM_CALL_STEPS)
+            too_long = False
             try:
                 if first_build:
                     self.build_by_run(inst, lambda: self._guarded(call, [inst, *targs],
                                                                    dict(kw)))
                 out = self._guarded(call, [inst, *targs], dict(kw))
+            except _CallBudget:
+                if self.py.steps > limit:
+                    raise  # an enclosing reading's allowance (or the whole budget) is spent
+                out, too_long = Opaque(inst.cls.name), True
             finally:
+                self.py.step_limit = limit
                 self.calling.pop()
                 self.in_custom -= 1
                 cause, self.first_unknown = self.first_unknown, saved
+            if too_long:
+                old_ctx = self.py.switch(call.ctx) if call.ctx is not None else None
+                try:
+                    line = self.py.pos(call.node)[0]
+                finally:
+                    if old_ctx is not None:
+                        self.py.switch(old_ctx)
+                cause = (f"line {line}: reading `{inst.cls.name}.call` takes more than "
+                         f"{CUSTOM_CALL_STEPS} steps")
+                self.long_calls[id(inst.cls)] = cause
             ts = self._tensors(out)
             if ts is not None and ts and all(t.shape is not None for t in ts):
                 outs = [tuple(t.shape) for t in ts]
             else:
                 reason = f"`{inst.cls.name}.call` computes its output with operations bnlint " \
                          "does not model" + (f": {cause}" if cause else "")
+        elif builtin:
+            outs, reason = self._builtin_outputs(inst, builtin, layer, shapes, kwargs,
+                                                 list_input, first_count)
         else:
             reason = f"`{inst.cls.name}` has no call() bnlint can read"
         self._compute_mask(inst, layer, targs[0], in_mask, ph)
         if outs is None and self.py.version == 2 and isinstance(cos, UserFunc):
-            outs = self._cos_shapes(inst, cos, build_shape)
-            if outs is not None:
+            cand = self._cos_shapes(inst, cos, build_shape)
+            if cand is not None:
+                outs = cand
+                if any(not isinstance(d, int) and d is not None for c in cand for d in c):
+                    # the sizes call() would give are not known: say why
+                    msg = f"output shape from `{inst.cls.name}.compute_output_shape`: {reason}"
+                    if msg not in layer.notes:
+                        layer.notes.append(msg)
                 reason = None
         if first_build and outs is None:
             # call() was not read to its end: a sublayer it would have built stays unbuilt
@@ -514,6 +596,31 @@ class Subclassed:
         if all(c is not None for c in cand):
             return cand
         return None
+
+    def _builtin_outputs(self, inst: Instance, builtin: str, layer: Any, shapes: list[Any],
+                         kwargs: dict[str, Any], list_input: bool, first_count: int | None,
+                         ) -> tuple[list[Any] | None, str | None]:
+        """A subclass that overrides build() but not call(): the built-in call's output shapes,
+        while the attributes they derive from are the ones its __init__ set."""
+        from bnlint.keras.catalogue import Unknown, build_layer
+
+        for key, value in inst.attrs.get("__init_attrs__", {}).items():
+            if inst.attrs.get(key) is not value:
+                return None, (f"`{inst.cls.name}` changes `self.{key}` that {builtin}.call "
+                              "reads")
+        try:
+            built = build_layer(builtin, layer.config, shapes, self.py.version, kwargs,
+                                list_input, first_count)
+        except Unknown as exc:
+            return None, str(exc)
+        for w in built.weights:
+            # what the built-in call() reads: ``self.kernel``, ``self.bias``... as its build()
+            # would have made them
+            mine = inst.attrs.get(w.name)
+            if not isinstance(mine, WeightVar) or tuple(mine.spec.shape) != tuple(w.shape):
+                return None, (f"{builtin}.call reads `self.{w.name}` of shape {tuple(w.shape)}, "
+                              f"which `{inst.cls.name}.build` does not make")
+        return list(built.outputs), None
 
     def _mask_value(self, mask: Any, ph: Callable[[Any], Any]) -> Any:
         if mask is None:

@@ -43,6 +43,10 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
         self.counters = NameCounters(py.version)
         self.models: list[Any] = []  # every KModel / model Instance created, in order
         self.seq: dict[int, SeqState] = {}
+        self.made = 0  # layers made and called so far (a loop that makes none is quiet)
+        # custom layer classes whose call() took more than CUSTOM_CALL_STEPS steps to read:
+        # id -> why; later calls are not read again
+        self.long_calls: dict[int, str] = {}
         self.input_arg: dict[int, tuple | None] = {}
         # Keras masks (``_keras_mask``) of tensors: id -> mask shape, or "?" (not modelled)
         self.masks: dict[int, Any] = {}
@@ -330,6 +334,20 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
     def before_setattr(self, obj: Instance, name: str, value: Any, st: Any) -> Any:
         """Keras's checks and tracking before ``self.name = value`` on an instance: the value
         to store (Keras 3 stores a tracked copy of a list or dict)."""
+        builtin = obj.attrs.get("__builtin__")
+        if builtin:
+            from bnlint.keras.catalogue import read_only_attributes
+
+            if name in (read_only_attributes(builtin, self.py.version) or ()):
+                why = (f"line {self.py.pos(st)[0]}: `self.{name} = ...`: {builtin}.{name} is a "
+                       "property without a setter (AttributeError)")
+                self.py.note(st, f"`self.{name} = ...`: {builtin}.{name} is a property without "
+                                 "a setter (AttributeError)")
+                if obj.klayer is not None:
+                    obj.klayer.unknown = obj.klayer.unknown or why
+                else:
+                    obj.attrs.setdefault("__init_error__", why)
+                raise _Raise()
         layers = self._layer_values(value)
         if layers and self.py.version == 3 and any(i is obj for i in self.calling):
             self.state_in_call(obj, layers, st)

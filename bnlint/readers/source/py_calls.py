@@ -13,6 +13,7 @@ from bnlint.readers.source.py_helpers import (
     _DICT_PURE,
     _LIST_PURE,
     _PURE_BUILTINS,
+    _PY_MODULE_CONSTANTS,
     _PY_TYPES,
     _STR_METHODS,
     UNKNOWN_KWARGS,
@@ -120,7 +121,8 @@ class Calls:
                 return KRef("keras")
             return KRef(f"{obj.path}.{name}")
         if isinstance(obj, PyMod):
-            return PyMod(f"{obj.name}.{name}")
+            path = f"{obj.name}.{name}"
+            return _PY_MODULE_CONSTANTS.get(path, PyMod(path))
         if isinstance(obj, ArrayValue) and name in ("shape", "ndim"):
             return obj.shape if name == "shape" else len(obj.shape)
         if isinstance(obj, UserModule):

@@ -325,6 +325,16 @@ class Expressions:
             if isinstance(a, _IDENTITY) and isinstance(b, _IDENTITY):
                 return op == "IsNot"  # two functions/classes/instances created apart
             return None
+        if op in ("In", "NotIn") and isinstance(a, Builtin) and isinstance(b, (list, tuple)):
+            # `type(s) not in (tuple, list)`: a builtin type is in a sequence when one of its
+            # items is that same type (types compare by identity)
+            found = False
+            for item in b:
+                if isinstance(item, Builtin):
+                    found = found or item.name == a.name
+                elif not _plain_data(item) or isinstance(item, Sym):
+                    return None  # an unknown item may be that type
+            return found == (op == "In")
         if isinstance(a, (Opaque, Sym)) or isinstance(b, (Opaque, Sym)):
             if op in ("Equal", "NotEqual") and isinstance(a, Sym) and isinstance(b, Sym):
                 if a == b:

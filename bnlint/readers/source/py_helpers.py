@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from bnlint.readers.source.values import KRef, Opaque
@@ -144,6 +145,19 @@ _BUILTIN_IMPL: dict[str, Any] = {
     "any": any, "all": all, "int": int, "float": float, "str": str, "bool": bool, "abs": abs,
     "round": round, "divmod": divmod, "pow": pow, "repr": repr, "chr": chr, "ord": ord,
     "hex": hex, "format": format,
+}
+
+
+# Constants of standard modules (``string.ascii_lowercase[i]`` names blocks in a loop): the
+# same on every Python that runs Keras
+_PY_MODULE_CONSTANTS: dict[str, Any] = {
+    "string.ascii_lowercase": "abcdefghijklmnopqrstuvwxyz",
+    "string.ascii_uppercase": "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    "string.ascii_letters": "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    "string.digits": "0123456789",
+    "string.hexdigits": "0123456789abcdefABCDEF",
+    "string.octdigits": "01234567",
+    "math.pi": math.pi, "math.e": math.e, "math.tau": math.tau, "math.inf": math.inf,
 }
 
 

@@ -26,6 +26,12 @@ QUIET_LOOP_STEPS = 20_000
 MAX_SEQ = 1_000_000
 
 
+#: Steps reading one call of a custom layer's call() may take: a call() looping over every
+#: channel (``[tf.nn.conv3d(x[..., i:i + 1], ...) for i in range(channels)]``) is left unknown
+#: instead of spending the whole budget, call after call.
+CUSTOM_CALL_STEPS = 5_000
+
+
 MAX_IMPORT_DEPTH = 8
 
 
@@ -298,6 +304,10 @@ class _Raise(Exception):
 
 class _Budget(Exception):
     pass
+
+
+class _CallBudget(_Budget):
+    """A custom layer's call() took more than ``CUSTOM_CALL_STEPS`` steps to read."""
 
 
 class Scope:
