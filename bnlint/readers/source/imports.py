@@ -14,6 +14,7 @@ from bnlint.readers.source.values import (
     MAX_IMPORT_DEPTH,
     MAX_MODULES,
     KRef,
+    LazyVars,
     ModuleCtx,
     Opaque,
     PyMod,
@@ -358,6 +359,8 @@ class Imports:
     def st_ImportFrom(self, st: Any, scope: Scope) -> None:
         level = len(st.relative) if st.relative else 0
         mod = self.text(st.module) if st.module is not None else ""
+        if isinstance(scope.vars, LazyVars) and self._defer_import(st, level, mod, scope):
+            return
         if level and st.module is None and not isinstance(st.names, self.cst.ImportStar):
             # ``from . import blocks`` (a package's __init__ importing its submodules)
             if self._import_relative_names(level, st, scope):
@@ -394,6 +397,30 @@ class Imports:
                 scope.set(bound, ref)
             else:
                 scope.set(bound, PyMod(f"{mod}.{nm}"))
+
+    def _defer_import(self, st: Any, level: int, mod: str, scope: Scope) -> bool:
+        """In a package's ``__init__`` read as an import, ``from M import a, b`` of a module
+        that is not Keras: each name is bound to the import, run when the name is first used
+        (see LazyVars)."""
+        if isinstance(st.names, self.cst.ImportStar) or self.ctx.path is None:
+            return False
+        if not level and (not mod or isinstance(_canon_import(mod)[0], KRef)):
+            return False
+        ctx = self.ctx
+
+        def load(bound: str) -> Any:
+            tmp = Scope()  # a plain scope: the import runs now
+            old = self.switch(ctx)
+            try:
+                self.st_ImportFrom(st, tmp)
+            finally:
+                self.switch(old)
+            return tmp.vars.get(bound, Opaque(bound))
+
+        for alias in st.names:
+            bound = self.text(alias.asname.name) if alias.asname else self.text(alias.name)
+            scope.vars.pending[bound] = (lambda b=bound: load(b))  # type: ignore[attr-defined]
+        return True
 
     # -------------------------------------------------------------- helper modules
     def _import_relative_names(self, level: int, st: Any, scope: Scope) -> bool:
@@ -530,10 +557,12 @@ class Imports:
         else:
             return None
         path = path.resolve()
+        if path in self.modules:
+            # a module being loaded is returned as it is so far (Python's partly initialised
+            # module in sys.modules: a package's __init__ importing its own submodules)
+            return self.modules[path]
         if self.ctx.path is not None and path == self.ctx.path.resolve():
             return None
-        if path in self.modules:
-            return self.modules[path]  # None while it is being loaded (an import cycle)
         if len(self.modules) >= MAX_MODULES or self.import_depth >= MAX_IMPORT_DEPTH:
             self.note(node, f"`{name}`: import bound hit; not read")
             return None
@@ -546,6 +575,8 @@ class Imports:
         positions = lazy if not is_keras else {}
         ctx = ModuleCtx(module, positions, str(path), None, path)
         um = UserModule(name, path, Scope(), ctx, is_pkg)
+        if is_pkg:
+            um.scope.vars = LazyVars()
         um.scope.vars["__name__"] = name
         self.modules[path] = um
         old = self.switch(ctx)

@@ -33,6 +33,7 @@ from bnlint.readers.source.values import (
     KRef,
     NTClass,
     NTuple,
+    NumArray,
     Opaque,
     Partial,
     PyMod,
@@ -415,6 +416,8 @@ class Calls:
             return out
         if name in ("enumerate", "zip", "reversed", "sorted", "list", "tuple", "set",
                     "frozenset", "dict", "min", "max", "sum", "any", "all"):
+            if kwargs and name != "dict":
+                return self._builtin_with_keywords(name, args, kwargs, node, scope)
             conv = []
             for a in args:
                 it = self.iterate(a) if not isinstance(a, (int, float)) else None
@@ -457,6 +460,52 @@ class Calls:
             except (TypeError, ValueError, OverflowError, ZeroDivisionError):
                 return Opaque(self.text(node))
         return Opaque(self.text(node))
+
+    def _builtin_with_keywords(self, name: str, args: list[Any], kwargs: dict[str, Any],
+                               node: Any, scope: Scope) -> Any:
+        """``min``/``max``/``sorted`` with ``key=`` (called on each item, as Python does),
+        ``default=``, ``reverse=``; ``enumerate(x, start=)``, ``sum(x, start=)``. Any other
+        keyword, or an item or key not known, makes the result unknown."""
+        allowed = {"min": {"key", "default"}, "max": {"key", "default"},
+                   "sorted": {"key", "reverse"}, "enumerate": {"start"}, "sum": {"start"}}
+        unknown = Opaque(self.text(node))
+        if set(kwargs) - allowed.get(name, set()) or not args:
+            return unknown
+        if len(args) > 1 and (name not in ("min", "max") or "default" in kwargs):
+            return unknown
+        items = self.iterate(args[0]) if len(args) == 1 else list(args)
+        if items is None or len(items) > MAX_LOOP:
+            return unknown
+        if name == "enumerate":
+            start = kwargs["start"]
+            if not isinstance(start, int):
+                return unknown
+            return list(enumerate(items, start))
+        if name == "sum":
+            vals = [*items, kwargs["start"]]
+            if not all(_is_num(v) for v in vals):
+                return unknown
+            return sum(items, kwargs["start"])
+        key = kwargs.get("key")
+        if key is None:
+            keys = list(items)
+        else:
+            keys = [self.call(key, [it], {}, node, scope) for it in items]
+        if not all(_plain_data(k) for k in keys):
+            return unknown
+        order = list(range(len(items)))
+        try:
+            if name == "sorted":
+                rev = kwargs.get("reverse", False)
+                if not isinstance(rev, bool):
+                    return unknown
+                return [items[i] for i in sorted(order, key=keys.__getitem__, reverse=rev)]
+            if not items:
+                return kwargs["default"] if "default" in kwargs else unknown
+            pick = min if name == "min" else max
+            return items[pick(order, key=keys.__getitem__)]  # the first extreme item
+        except TypeError:
+            return unknown
 
     def _eval_name(self, args: list[Any], kwargs: dict[str, Any], node: Any,
                    scope: Scope) -> Any:
@@ -557,8 +606,13 @@ class Calls:
                 and isinstance(args[2], int) and 0 <= args[2] <= MAX_LOOP:
             lo, hi, n = args[0], args[1], args[2]
             if n == 1:
-                return [float(lo)]
-            return [lo + (hi - lo) * i / (n - 1) for i in range(n)]
+                return NumArray([float(lo)])
+            return NumArray([lo + (hi - lo) * i / (n - 1) for i in range(n)])
+        if name in ("numpy.split", "numpy.array_split") and len(args) == 2 and not kwargs \
+                and isinstance(a0, list):
+            pieces = _np_split(a0, args[1], name == "numpy.array_split")
+            if pieces is not None:
+                return pieces
         array = _array_shape(name, args, kwargs)
         if array is not None:
             return ArrayValue(array)
@@ -620,6 +674,10 @@ class Calls:
                                           **{k: _display(v) for k, v in kwargs.items()})
             except (TypeError, ValueError, KeyError, IndexError):
                 return Opaque(self.text(node))
+        if isinstance(obj, NumArray):
+            if name == "tolist" and not args and not kwargs:
+                return list(obj)
+            return Opaque(self.text(node))
         if isinstance(obj, list):
             if name == "append" and len(args) == 1:
                 if len(obj) < MAX_SEQ:
@@ -669,6 +727,30 @@ class Calls:
             except (ValueError, TypeError):
                 return Opaque(self.text(node))
         return Opaque(self.text(node))
+
+
+def _np_split(items: list[Any], how: Any, uneven: bool) -> list[NumArray] | None:
+    """``np.split(a, 3)`` (equal sections; ``np.array_split`` allows unequal ones) and
+    ``np.split(a, [2, 5])`` (cut indices) of a 1-D array of known values; None when the
+    arguments are not known or numpy would raise."""
+    n = len(items)
+    if isinstance(how, bool):
+        return None
+    if isinstance(how, int):
+        if how <= 0 or (not uneven and n % how):
+            return None
+        q, r = divmod(n, how)
+        cuts, at = [], 0
+        for i in range(how - 1):
+            at += q + (1 if i < r else 0)
+            cuts.append(at)
+    elif isinstance(how, (list, tuple)) and all(
+            isinstance(c, int) and not isinstance(c, bool) for c in how):
+        cuts = list(how)
+    else:
+        return None
+    bounds = [0, *cuts, None]  # numpy cuts as Python slices do (negative, past the end)
+    return [NumArray(items[bounds[i]:bounds[i + 1]]) for i in range(len(bounds) - 1)]
 
 
 _ARRAY_SHAPE_FIRST = {"numpy.ones", "numpy.zeros", "numpy.empty", "numpy.full",

@@ -26,6 +26,7 @@ from bnlint.readers.source.values import (
     Instance,
     KRef,
     NTClass,
+    NumArray,
     Opaque,
     Partial,
     Scope,
@@ -248,6 +249,8 @@ class Expressions:
         t = self.keras.binop(op, a, b, node)
         if t is not _MISSING:
             return t if t is not None else Opaque(text)
+        if isinstance(a, NumArray) or isinstance(b, NumArray):
+            return Opaque(text)  # numpy's element-wise arithmetic is not modelled
         if op == "Modulo" and isinstance(a, str):
             if isinstance(b, (Opaque, Sym)) or (isinstance(b, tuple) and any(
                     isinstance(x, (Opaque, Sym)) for x in b)):
