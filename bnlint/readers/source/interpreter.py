@@ -48,6 +48,9 @@ class Interpreter(Statements, Imports, Expressions, Calls):
         self.forced: dict[Any, bool] = {}
         self.define_exprs = any(not k.isidentifier() for k in defines)
         self.decisions: list[tuple[Any, str, bool]] = []  # unknown ifs: (key, text, taken)
+        # os.environ as the program set it; a variable it did not set is assumed unset
+        self.environ: dict[str, Any] = {}
+        self.environ_unknown = False  # it set a variable whose name is not known
         self.roots = _search_roots(path)
         self.keras = KerasWorld(self)
 

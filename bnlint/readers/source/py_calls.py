@@ -572,6 +572,15 @@ class Calls:
             return self.call_builtin(alias, args, kwargs, node, self.globals)
         if name in ("six.iteritems", "six.iterkeys", "six.itervalues") and isinstance(a0, dict):
             return list(getattr(a0, name[8:])())
+        if name in ("os.getenv", "os.environ.get") and 1 <= len(args) <= 2 and not kwargs \
+                and isinstance(a0, str):
+            return self.env_get(a0, args[1] if len(args) == 2 else None, node)
+        if name == "os.environ.setdefault" and len(args) == 2 and isinstance(a0, str) \
+                and not self.environ_unknown:
+            if a0 not in self.environ:
+                self.env_unset_note(a0, node)
+                self.environ[a0] = self.env_value(args[1], node)
+            return self.environ[a0]
         if name == "functools.partial" and args:
             if isinstance(a0, Partial):  # Python flattens a partial of a partial
                 return Partial(a0.func, (*a0.args, *args[1:]), {**a0.keywords, **kwargs})
@@ -623,6 +632,49 @@ class Calls:
             if all(v is not None for v in vals):
                 return product(vals)  # type: ignore[arg-type]
         return Opaque(self.text(node))
+
+    # ---- the process environment
+    def env_get(self, var: str, default: Any, node: Any) -> Any:
+        """``os.getenv(VAR, default)`` / ``os.environ.get(VAR, default)``: the value the program
+        set, else ``default``: bnlint reads a program as run in a clean environment (as it
+        assumes Keras's default configuration), and says so."""
+        if var in self.environ:
+            return self.environ[var]
+        if self.environ_unknown:
+            return self.env_item(None, node)
+        self.env_unset_note(var, node)
+        return default
+
+    def env_value(self, value: Any, node: Any) -> Any:
+        """A value stored in ``os.environ``: a str (Python raises TypeError for another)."""
+        if isinstance(value, str):
+            return value
+        if not isinstance(value, (Opaque, Sym)):
+            self.note(node, f"`{self.text(node)}`: os.environ values must be str (Python "
+                            "raises TypeError)")
+        return Opaque(self.text(node))
+
+    def env_unset_note(self, var: str, node: Any) -> None:
+        self.note(node, f"`{self.text(node)}`: environment variable `{var}` assumed unset "
+                        "(a clean environment)")
+
+    def env_item(self, var: Any, node: Any) -> Any:
+        """``os.environ[VAR]``: the value the program set; Python raises KeyError for a
+        variable that is not set, so the program expects it set: unknown."""
+        if isinstance(var, str) and var in self.environ:
+            return self.environ[var]
+        self.note(node, f"`{self.text(node)}`: environment variable "
+                        f"{'`' + var + '`' if isinstance(var, str) else ''} "
+                        "is not known statically".replace("  ", " "))
+        return Opaque(self.text(node))
+
+    def env_contains(self, var: Any, node: Any) -> Any:
+        """``VAR in os.environ``: True once the program set it, else assumed unset."""
+        if not isinstance(var, str) or (self.environ_unknown and var not in self.environ):
+            return None
+        if var not in self.environ:
+            self.env_unset_note(var, node)
+        return var in self.environ
 
     def _namedtuple(self, name: str, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
         """``collections.namedtuple(typename, field_names, defaults=...)`` and the functional

@@ -29,6 +29,7 @@ from bnlint.readers.source.values import (
     NumArray,
     Opaque,
     Partial,
+    PyMod,
     Scope,
     UserClass,
     UserFunc,
@@ -304,7 +305,11 @@ class Expressions:
         for comp in node.comparisons:
             right = self.ev(comp.comparator, scope)
             op = type(comp.operator).__name__
-            r = self._compare(op, left, right)
+            if op in ("In", "NotIn") and isinstance(right, PyMod) and right.name == "os.environ":
+                r = self.env_contains(left, node)
+                r = r if r is None or op == "In" else not r
+            else:
+                r = self._compare(op, left, right)
             if r is None:
                 return Opaque(self.text(node))
             if not r:
@@ -369,6 +374,8 @@ class Expressions:
         return keys[0] if len(keys) == 1 else tuple(keys)
 
     def subscript(self, obj: Any, key: Any, node: Any) -> Any:
+        if isinstance(obj, PyMod) and obj.name == "os.environ":
+            return self.env_item(key, node)
 
         v = self.keras.subscript(obj, key, node)
         if v is not _MISSING:

@@ -361,6 +361,14 @@ class Statements:
         elif isinstance(target, cst.Subscript):
             obj = self.ev(target.value, scope)
             key = self.ev_slice(target, scope)
+            if isinstance(obj, PyMod) and obj.name == "os.environ":
+                if isinstance(key, str):
+                    self.environ[key] = self.env_value(value, target)
+                else:  # an unknown variable set: any later read may see it
+                    self.note(st, f"`{self.text(target)}`: the environment variable set is "
+                                  "not known statically")
+                    self.environ_unknown = True
+                return
             if isinstance(obj, (list, dict)) and not isinstance(key, (Opaque, Sym, slice)):
                 try:
                     obj[key] = value
