@@ -469,6 +469,10 @@ class Imports:
     def module_attr(self, um: UserModule, name: str, node: Any) -> Any:
         if name in um.scope.vars:
             return um.scope.vars[name]
+        if "__star__" in um.scope.vars:  # a name its `from tensorflow.math import *` bound
+            cand = self.star_name(um.scope.vars["__star__"], name)
+            if cand is not None:
+                return cand
         if um.is_package:
             sub = self.load_file(um.path.parent / name, f"{um.name}.{name}", node)
             if sub is not None:

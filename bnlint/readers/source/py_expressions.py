@@ -83,13 +83,26 @@ class Expressions:
         stars = root.vars.get("__star__", [])
         if root is not self.globals:
             stars = [*stars, *self.globals.vars.get("__star__", [])]
-        for star in stars:
-            cand = KRef(f"{star.path}.{name}")
-            if self.keras.keras_kind(cand) is not None or self.keras_app_name(cand):
-                return cand
+        cand = self.star_name(stars, name)
+        if cand is not None:
+            return cand
         if name in _PURE_BUILTINS:
             return Builtin(name)
         return Opaque(name)
+
+    def star_name(self, stars: list[Any], name: str) -> KRef | None:
+        """``name`` as bound by ``from <keras or tensorflow module> import *``: a Keras class
+        or application, or an operation of that TF/Keras namespace bnlint models."""
+        from bnlint.keras.ops import namespace_op
+
+        for star in stars:
+            if not isinstance(star, KRef):
+                continue
+            cand = KRef(f"{star.path}.{name}")
+            if self.keras.keras_kind(cand) is not None or self.keras_app_name(cand) or (
+                    namespace_op(cand.path, self.version) is not None):
+                return cand
+        return None
 
     def ev_Integer(self, node: Any, scope: Scope) -> Any:
         return _literal(node)
