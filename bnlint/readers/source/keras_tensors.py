@@ -27,6 +27,10 @@ _TF_CANONICAL = {
     "nn.l2_normalize": "math.l2_normalize", "nn.sigmoid": "math.sigmoid", "nn.tanh": "math.tanh",
     "nn.swish": "nn.silu", "nn.softplus": "math.softplus",
     "linalg.l2_normalize": "math.l2_normalize",
+    # tf.transpose/squeeze/gather (v2) call the v1 function, which takes the dispatch: tf_keras
+    # names the layer after it (measured: tf_keras 2.21, TFOpLambda names)
+    "transpose": "compat.v1.transpose", "squeeze": "compat.v1.squeeze",
+    "gather": "compat.v1.gather",
 }
 
 _TF_IN_KERAS3 = ("Keras 3 raises ValueError: 'A KerasTensor cannot be used as input to a "
@@ -175,6 +179,17 @@ class Tensors:
 
         tensors = [x for x in (a, b) if isinstance(x, KTensor)]
         other = [x for x in (a, b) if not isinstance(x, KTensor)]
+        if op == "MatrixMultiply" and len(tensors) == 2:
+            # `a @ b`: Keras 3's Matmul operation; tf_keras's TFOpLambda `tf.linalg.matmul`
+            shape, why = None, None
+            if a.shape is not None and b.shape is not None:
+                shape = _matmul_shape(tuple(a.shape), tuple(b.shape))
+                if shape is None:
+                    why = self.note_unknown_op(self.py.text(node), node,
+                                               f"shapes {a.shape} and {b.shape} do not multiply")
+            if self.py.version == 3:
+                return self._op_node("Matmul", tensors, shape, why, node)
+            return self._tf_op_layer("linalg.matmul", tensors, shape, why, node)
         if other and not _is_num(other[0]):
             return None
         if self.py.version == 3:
