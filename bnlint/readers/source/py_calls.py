@@ -372,6 +372,10 @@ class Calls:
             return c if c is not None else Opaque(self.text(node))
         if name == "type" and len(args) == 1 and type(a0) in _PY_TYPES.values():
             return Builtin(type(a0).__name__)  # `type(h) is not tuple` on a known value
+        if name == "hasattr" and len(args) == 2 and isinstance(args[1], str) and not kwargs:
+            has = self._hasattr(a0, args[1])
+            if has is not None:
+                return has
         if name in ("hasattr", "getattr", "setattr", "type", "iter", "next", "callable"):
             if name == "getattr" and len(args) >= 2 and isinstance(args[1], str):
                 v = self.getattr_(a0, args[1], node)
@@ -460,6 +464,44 @@ class Calls:
             except (TypeError, ValueError, OverflowError, ZeroDivisionError):
                 return Opaque(self.text(node))
         return Opaque(self.text(node))
+
+    def _hasattr(self, obj: Any, attr: str) -> bool | None:
+        """``hasattr(obj, "name")`` when it is known: a plain Python value (its type's real
+        attributes), an instance of a class of the program (its attributes, its classes', then
+        those of Keras's ``Layer``/``Model`` base from generated data); None otherwise."""
+        if type(obj) in (str, int, float, bool, list, tuple, dict, set, frozenset, range,
+                         type(None)):
+            return hasattr(obj, attr)
+        if not isinstance(obj, Instance):
+            return None
+        if attr in obj.attrs or obj.cls.lookup(attr) is not _MISSING:
+            return True
+        if obj.cls.lookup("__getattr__") is not _MISSING:
+            return None
+        bases: list[Any] = []
+        todo, seen = [obj.cls], 0
+        while todo and seen < 64:  # the class tree, bounded
+            c = todo.pop()
+            seen += 1
+            for b in c.bases:
+                if isinstance(b, UserClass):
+                    todo.append(b)
+                elif not (isinstance(b, Builtin) and b.name == "object"):
+                    bases.append(b)
+        if not bases:
+            return False  # only classes of the program (and object): none defines it
+        from bnlint.keras.signatures import base_has_attribute
+
+        answers = set()
+        for b in bases:
+            last = b.path.rsplit(".", 1)[-1] if isinstance(b, KRef) else None
+            kind = {"Layer": "Layer", "Model": "Model"}.get(last or "")
+            if kind is None:
+                return None  # another base class: its attributes are not known
+            answers.add(base_has_attribute(kind, attr, self.version))
+        if True in answers:
+            return True
+        return False if answers == {False} else None
 
     def _builtin_with_keywords(self, name: str, args: list[Any], kwargs: dict[str, Any],
                                node: Any, scope: Scope) -> Any:
