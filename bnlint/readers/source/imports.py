@@ -15,6 +15,7 @@ from bnlint.readers.source.values import (
     MAX_IMPORT_DEPTH,
     MAX_MODULES,
     KRef,
+    LazyVars,
     ModuleCtx,
     Opaque,
     PyMod,
@@ -359,6 +360,8 @@ class Imports:
     def st_ImportFrom(self, st: Any, scope: Scope) -> None:
         level = len(st.relative) if st.relative else 0
         mod = self.text(st.module) if st.module is not None else ""
+        if isinstance(scope.vars, LazyVars) and self._defer_import(st, level, mod, scope):
+            return
         if level and st.module is None and not isinstance(st.names, self.cst.ImportStar):
             # ``from . import blocks`` (a package's __init__ importing its submodules)
             if self._import_relative_names(level, st, scope):
@@ -396,6 +399,30 @@ class Imports:
             else:
                 path = f"{mod}.{nm}"
                 scope.set(bound, _PY_MODULE_CONSTANTS.get(path, PyMod(path)))
+
+    def _defer_import(self, st: Any, level: int, mod: str, scope: Scope) -> bool:
+        """In a package's ``__init__`` read as an import, ``from M import a, b`` of a module
+        that is not Keras: each name is bound to the import, run when the name is first used
+        (see LazyVars)."""
+        if isinstance(st.names, self.cst.ImportStar) or self.ctx.path is None:
+            return False
+        if not level and (not mod or isinstance(_canon_import(mod)[0], KRef)):
+            return False
+        ctx = self.ctx
+
+        def load(bound: str) -> Any:
+            tmp = Scope()  # a plain scope: the import runs now
+            old = self.switch(ctx)
+            try:
+                self.st_ImportFrom(st, tmp)
+            finally:
+                self.switch(old)
+            return tmp.vars.get(bound, Opaque(bound))
+
+        for alias in st.names:
+            bound = self.text(alias.asname.name) if alias.asname else self.text(alias.name)
+            scope.vars.pending[bound] = (lambda b=bound: load(b))  # type: ignore[attr-defined]
+        return True
 
     # -------------------------------------------------------------- helper modules
     def _import_relative_names(self, level: int, st: Any, scope: Scope) -> bool:
@@ -453,6 +480,10 @@ class Imports:
                     um.scope.vars[name] = found
                     return found
             return v
+        if "__star__" in um.scope.vars:  # a name its `from tensorflow.math import *` bound
+            cand = self.star_name(um.scope.vars["__star__"], name)
+            if cand is not None:
+                return cand
         if um.is_package:
             sub = self.load_file(um.path.parent / name, f"{um.name}.{name}", node)
             if sub is not None:
@@ -556,10 +587,12 @@ class Imports:
         else:
             return None
         path = path.resolve()
+        if path in self.modules:
+            # a module being loaded is returned as it is so far (Python's partly initialised
+            # module in sys.modules: a package's __init__ importing its own submodules)
+            return self.modules[path]
         if self.ctx.path is not None and path == self.ctx.path.resolve():
             return None
-        if path in self.modules:
-            return self.modules[path]  # None while it is being loaded (an import cycle)
         if len(self.modules) >= MAX_MODULES or self.import_depth >= MAX_IMPORT_DEPTH:
             self.note(node, f"`{name}`: import bound hit; not read")
             return None
@@ -572,6 +605,8 @@ class Imports:
         positions = lazy if not is_keras else {}
         ctx = ModuleCtx(module, positions, str(path), None, path)
         um = UserModule(name, path, Scope(), ctx, is_pkg)
+        if is_pkg:
+            um.scope.vars = LazyVars()
         um.scope.vars["__name__"] = name
         self.modules[path] = um
         old = self.switch(ctx)

@@ -49,6 +49,9 @@ class Interpreter(Statements, Imports, Expressions, Calls):
         self.forced: dict[Any, bool] = {}
         self.define_exprs = any(not k.isidentifier() for k in defines)
         self.decisions: list[tuple[Any, str, bool]] = []  # unknown ifs: (key, text, taken)
+        # os.environ as the program set it; a variable it did not set is assumed unset
+        self.environ: dict[str, Any] = {}
+        self.environ_unknown = False  # it set a variable whose name is not known
         self.roots = _search_roots(path)
         # modules imported but found nowhere bnlint looks: dotted name -> the import's line
         self.unfound: dict[str, int] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bnlint.readers.source.py_helpers import _is_num
-from bnlint.readers.source.values import Instance, Opaque, WeightVar
+from bnlint.readers.source.values import _MISSING, Instance, Opaque, WeightVar
 
 # tf paths whose canonical TF name (tf_keras's TFOpLambda layer name) differs from the path:
 # measured with tf_export.get_canonical_name_for_symbol (TensorFlow 2.21).
@@ -27,6 +27,10 @@ _TF_CANONICAL = {
     "nn.l2_normalize": "math.l2_normalize", "nn.sigmoid": "math.sigmoid", "nn.tanh": "math.tanh",
     "nn.swish": "nn.silu", "nn.softplus": "math.softplus",
     "linalg.l2_normalize": "math.l2_normalize",
+    # tf.transpose/squeeze/gather (v2) call the v1 function, which takes the dispatch: tf_keras
+    # names the layer after it (measured: tf_keras 2.21, TFOpLambda names)
+    "transpose": "compat.v1.transpose", "squeeze": "compat.v1.squeeze",
+    "gather": "compat.v1.gather",
 }
 
 _TF_IN_KERAS3 = ("Keras 3 raises ValueError: 'A KerasTensor cannot be used as input to a "
@@ -88,6 +92,78 @@ class Tensors:
             return ()
         return None
 
+    def packed_shape(self, v: Any) -> tuple | None:
+        """A TF function's tensor argument: a list of tensors of one shape is packed
+        (``tf.reduce_sum([a, b], axis=0)`` sums ``tf.stack([a, b])``)."""
+        from bnlint.keras.builder import KTensor
+
+        if isinstance(v, (list, tuple)) and v and all(isinstance(x, KTensor) for x in v):
+            shapes = {None if x.shape is None else tuple(x.shape) for x in v}
+            if len(shapes) != 1 or None in shapes:
+                return None
+            return (len(v), *next(iter(shapes)))
+        return self.tensor_shape(v)
+
+    def tf_split(self, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
+        """``tf.split(value, num_or_size_splits, axis=0)`` on a Keras tensor (tf_keras): one
+        ``TFOpLambda`` layer ``tf.split`` with one output per piece (a list)."""
+        from bnlint.keras import builder as kb
+        from bnlint.keras.builder import KLayer, KTensor
+        from bnlint.keras.catalogue import Built
+
+        names = ("value", "num_or_size_splits", "axis", "num")
+        got = dict(zip(names, args, strict=False))
+        for k, v in kwargs.items():
+            if k in names and k not in got:
+                got[k] = v
+            elif k != "name":
+                return _MISSING
+        x, how, axis = got.get("value"), got.get("num_or_size_splits"), got.get("axis", 0)
+        if not isinstance(x, KTensor) or got.get("num") is not None:
+            return _MISSING
+        if isinstance(how, int) and not isinstance(how, bool) and how > 0:
+            sizes: list[Any] = [None] * how
+            count = how
+        elif isinstance(how, (list, tuple)) and how and all(
+                isinstance(v, int) and not isinstance(v, bool) for v in how):
+            sizes, count = list(how), len(how)
+        else:
+            return _MISSING
+        text = self.py.text(node)
+        shape, why = x.shape, None
+        shapes: list[Any] = [None] * count
+        if shape is not None:
+            rank = len(shape)
+            if not isinstance(axis, int) or isinstance(axis, bool) or not -rank <= axis < rank:
+                why = self.note_unknown_op(text, node, "the axis is not known statically")
+            else:
+                axis %= rank
+                dim = shape[axis]
+                if isinstance(how, int):
+                    if dim is not None and dim % how:
+                        why = self.note_unknown_op(text, node, f"{dim} does not split into "
+                                                               f"{how} equal parts (TF raises)")
+                    else:
+                        sizes = [None if dim is None else dim // how] * how
+                elif sizes.count(-1) > 1 or any(v < -1 for v in sizes) or (
+                        dim is not None and (sum(v for v in sizes if v != -1) > dim or (
+                            -1 not in sizes and sum(sizes) != dim))):
+                    why = self.note_unknown_op(text, node, "the sizes do not add up to "
+                                                           f"{dim} (TF raises)")
+                elif -1 in sizes:
+                    rest = None if dim is None else dim - sum(v for v in sizes if v != -1)
+                    sizes = [rest if v == -1 else v for v in sizes]
+                if why is None:
+                    shapes = [(*shape[:axis], v, *shape[axis + 1:]) for v in sizes]
+        name = self.counters.uniquify("tf.split")
+        layer = KLayer(name, "TFOpLambda", {"name": name, "function": "split"}, 2,
+                       location=self.py.loc(node), unknown=why)
+        if why is None and shape is not None:
+            layer.built = Built(list(shapes))
+        outs = kb.record_call(layer, [x], shapes)
+        self._invalidate()
+        return list(outs)
+
     def new_tensor(self, shape: Any) -> Any:
         from bnlint.keras import builder as kb
 
@@ -103,6 +179,17 @@ class Tensors:
 
         tensors = [x for x in (a, b) if isinstance(x, KTensor)]
         other = [x for x in (a, b) if not isinstance(x, KTensor)]
+        if op == "MatrixMultiply" and len(tensors) == 2:
+            # `a @ b`: Keras 3's Matmul operation; tf_keras's TFOpLambda `tf.linalg.matmul`
+            shape, why = None, None
+            if a.shape is not None and b.shape is not None:
+                shape = _matmul_shape(tuple(a.shape), tuple(b.shape))
+                if shape is None:
+                    why = self.note_unknown_op(self.py.text(node), node,
+                                               f"shapes {a.shape} and {b.shape} do not multiply")
+            if self.py.version == 3:
+                return self._op_node("Matmul", tensors, shape, why, node)
+            return self._tf_op_layer("linalg.matmul", tensors, shape, why, node)
         if other and not _is_num(other[0]):
             return None
         if self.py.version == 3:
@@ -164,8 +251,11 @@ class Tensors:
         from bnlint.keras.ops import op_shape
 
         self.op_error = None
+        shape_of = self.tensor_shape
+        if keras_ops is False and fn not in ("concat", "stack"):
+            shape_of = self.packed_shape  # TF converts a list of tensors with tf.stack
         try:
-            return tuple(op_shape(fn, args, kwargs, self.tensor_shape, keras_ops))
+            return tuple(op_shape(fn, args, kwargs, shape_of, keras_ops))
         except Unknown as exc:
             self.op_error = str(exc)
             return None
@@ -230,6 +320,10 @@ class Tensors:
         tensors = self.tensors_in(args, kwargs)
         if not tensors:
             return Opaque(text)
+        if is_tf and self.py.version == 2 and tf_relative(path) == "split":
+            out = self.tf_split(args, kwargs, node)
+            if out is not _MISSING:
+                return out
         if is_tf and self.py.version == 3:
             return self._op_node(_camel(fn), tensors, None, f"line {self.py.pos(node)[0]}: "
                                  f"`{text}`: {_TF_IN_KERAS3}", node)

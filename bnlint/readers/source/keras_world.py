@@ -183,7 +183,11 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
         if isinstance(a, (KTensor, WeightVar)) or isinstance(b, (KTensor, WeightVar)):
             if self.in_custom or self.calling:
                 return self.traced_op(op, [a, b], self.tensor_binop(op, a, b))
-            return self.graph_op(op, a, b, node)
+            out = self.graph_op(op, a, b, node)
+            if out is None:
+                self.py.note(node, f"`{self.py.text(node)}`: this operation on a Keras tensor "
+                                   "is not modelled")
+            return out
         return _MISSING
 
     def subscript(self, obj: Any, key: Any, node: Any) -> Any:

@@ -57,19 +57,76 @@ def _parsed_positions(module: Any) -> Any:
 
 
 class _LazyPositions:
-    """libcst positions, resolved on first use (a full pass over the module)."""
+    """libcst positions, resolved on first use, one top-level statement at a time: a lookup
+    finds the statement holding the node (a walk of the statements not indexed yet, stopping
+    at it) and resolves the positions of that statement alone, shifted by the lines before it
+    (libcst's PositionProvider on the whole module costs a code generation of all of it, and
+    only the functions a program calls are ever asked about)."""
 
     def __init__(self, module: Any):
         self.module = module
-        self.map: Any = None
+        self.map: dict[Any, Any] = {}
+        self._owner: dict[int, int] = {}  # id(node) -> index of its top-level statement
+        self._walked = 0
+        self._resolved: set[int] = set()
+        self._starts: list[int] | None = None
+        self._full_done = False
 
     def __getitem__(self, node: Any) -> Any:
-        if self.map is None:
-            from libcst.metadata import MetadataWrapper, PositionProvider
+        hit = self.map.get(node)
+        if hit is not None:
+            return hit
+        i = self._owner.get(id(node))
+        if i is None:
+            i = self._walk_to(node)
+        if i is None or i in self._resolved:
+            if not self._full_done:  # the module's header/footer lines: resolve it whole
+                self._full_done = True
+                from libcst.metadata import MetadataWrapper, PositionProvider
 
-            self.map = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(
-                PositionProvider)
+                self.map.update(MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(
+                    PositionProvider))
+                return self.map[node]
+            raise KeyError(node)
+        self._resolve(i)
         return self.map[node]
+
+    def _walk_to(self, node: Any) -> int | None:
+        body = self.module.body
+        while self._walked < len(body):
+            i = self._walked
+            self._walked += 1
+            stack = [body[i]]
+            found = False
+            while stack:  # bounded by the size of the statement's tree
+                n = stack.pop()
+                self._owner[id(n)] = i
+                found = found or n is node
+                stack.extend(n.children)
+            if found:
+                return i
+        return None
+
+    def _resolve(self, i: int) -> None:
+        from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, PositionProvider
+
+        if self._starts is None:
+            m = self.module
+            line = 1 + sum(m.code_for_node(h).count("\n") for h in m.header)
+            starts = []
+            for st in m.body:
+                starts.append(line)
+                line += m.code_for_node(st).count("\n")
+            self._starts = starts
+        self._resolved.add(i)
+        shift = self._starts[i] - 1
+        sub = self.module.with_changes(body=[self.module.body[i]], header=[], footer=[])
+        for n, r in MetadataWrapper(sub, unsafe_skip_copy=True).resolve(
+                PositionProvider).items():
+            if n is sub:
+                continue
+            self.map[n] = CodeRange(CodePosition(r.start.line + shift, r.start.column),
+                                    CodePosition(r.end.line + shift, r.end.column))
 
 
 # libcst's ``evaluated_value`` runs ast.literal_eval (a compile) on every call, and a helper

@@ -34,6 +34,7 @@ from bnlint.readers.source.values import (
     KRef,
     NTClass,
     NTuple,
+    NumArray,
     Opaque,
     Partial,
     PyMod,
@@ -379,6 +380,10 @@ class Calls:
             return c if c is not None else Opaque(self.text(node))
         if name == "type" and len(args) == 1 and type(a0) in _PY_TYPES.values():
             return Builtin(type(a0).__name__)  # `type(h) is not tuple` on a known value
+        if name == "hasattr" and len(args) == 2 and isinstance(args[1], str) and not kwargs:
+            has = self._hasattr(a0, args[1])
+            if has is not None:
+                return has
         if name in ("hasattr", "getattr", "setattr", "type", "iter", "next", "callable"):
             if name == "getattr" and len(args) >= 2 and isinstance(args[1], str):
                 v = self.getattr_(a0, args[1], node)
@@ -426,6 +431,8 @@ class Calls:
             return out
         if name in ("enumerate", "zip", "reversed", "sorted", "list", "tuple", "set",
                     "frozenset", "dict", "min", "max", "sum", "any", "all"):
+            if kwargs and name != "dict":
+                return self._builtin_with_keywords(name, args, kwargs, node, scope)
             conv = []
             for a in args:
                 it = self.iterate(a) if not isinstance(a, (int, float)) else None
@@ -468,6 +475,90 @@ class Calls:
             except (TypeError, ValueError, OverflowError, ZeroDivisionError):
                 return Opaque(self.text(node))
         return Opaque(self.text(node))
+
+    def _hasattr(self, obj: Any, attr: str) -> bool | None:
+        """``hasattr(obj, "name")`` when it is known: a plain Python value (its type's real
+        attributes), an instance of a class of the program (its attributes, its classes', then
+        those of Keras's ``Layer``/``Model`` base from generated data); None otherwise."""
+        if type(obj) in (str, int, float, bool, list, tuple, dict, set, frozenset, range,
+                         type(None)):
+            return hasattr(obj, attr)
+        if not isinstance(obj, Instance):
+            return None
+        if attr in obj.attrs or obj.cls.lookup(attr) is not _MISSING:
+            return True
+        if obj.cls.lookup("__getattr__") is not _MISSING:
+            return None
+        bases: list[Any] = []
+        todo, seen = [obj.cls], 0
+        while todo and seen < 64:  # the class tree, bounded
+            c = todo.pop()
+            seen += 1
+            for b in c.bases:
+                if isinstance(b, UserClass):
+                    todo.append(b)
+                elif not (isinstance(b, Builtin) and b.name == "object"):
+                    bases.append(b)
+        if not bases:
+            return False  # only classes of the program (and object): none defines it
+        from bnlint.keras.signatures import base_has_attribute
+
+        answers = set()
+        for b in bases:
+            last = b.path.rsplit(".", 1)[-1] if isinstance(b, KRef) else None
+            kind = {"Layer": "Layer", "Model": "Model"}.get(last or "")
+            if kind is None:
+                return None  # another base class: its attributes are not known
+            answers.add(base_has_attribute(kind, attr, self.version))
+        if True in answers:
+            return True
+        return False if answers == {False} else None
+
+    def _builtin_with_keywords(self, name: str, args: list[Any], kwargs: dict[str, Any],
+                               node: Any, scope: Scope) -> Any:
+        """``min``/``max``/``sorted`` with ``key=`` (called on each item, as Python does),
+        ``default=``, ``reverse=``; ``enumerate(x, start=)``, ``sum(x, start=)``. Any other
+        keyword, or an item or key not known, makes the result unknown."""
+        allowed = {"min": {"key", "default"}, "max": {"key", "default"},
+                   "sorted": {"key", "reverse"}, "enumerate": {"start"}, "sum": {"start"}}
+        unknown = Opaque(self.text(node))
+        if set(kwargs) - allowed.get(name, set()) or not args:
+            return unknown
+        if len(args) > 1 and (name not in ("min", "max") or "default" in kwargs):
+            return unknown
+        items = self.iterate(args[0]) if len(args) == 1 else list(args)
+        if items is None or len(items) > MAX_LOOP:
+            return unknown
+        if name == "enumerate":
+            start = kwargs["start"]
+            if not isinstance(start, int):
+                return unknown
+            return list(enumerate(items, start))
+        if name == "sum":
+            vals = [*items, kwargs["start"]]
+            if not all(_is_num(v) for v in vals):
+                return unknown
+            return sum(items, kwargs["start"])
+        key = kwargs.get("key")
+        if key is None:
+            keys = list(items)
+        else:
+            keys = [self.call(key, [it], {}, node, scope) for it in items]
+        if not all(_plain_data(k) for k in keys):
+            return unknown
+        order = list(range(len(items)))
+        try:
+            if name == "sorted":
+                rev = kwargs.get("reverse", False)
+                if not isinstance(rev, bool):
+                    return unknown
+                return [items[i] for i in sorted(order, key=keys.__getitem__, reverse=rev)]
+            if not items:
+                return kwargs["default"] if "default" in kwargs else unknown
+            pick = min if name == "min" else max
+            return items[pick(order, key=keys.__getitem__)]  # the first extreme item
+        except TypeError:
+            return unknown
 
     def _eval_name(self, args: list[Any], kwargs: dict[str, Any], node: Any,
                    scope: Scope) -> Any:
@@ -534,6 +625,15 @@ class Calls:
             return self.call_builtin(alias, args, kwargs, node, self.globals)
         if name in ("six.iteritems", "six.iterkeys", "six.itervalues") and isinstance(a0, dict):
             return list(getattr(a0, name[8:])())
+        if name in ("os.getenv", "os.environ.get") and 1 <= len(args) <= 2 and not kwargs \
+                and isinstance(a0, str):
+            return self.env_get(a0, args[1] if len(args) == 2 else None, node)
+        if name == "os.environ.setdefault" and len(args) == 2 and isinstance(a0, str) \
+                and not self.environ_unknown:
+            if a0 not in self.environ:
+                self.env_unset_note(a0, node)
+                self.environ[a0] = self.env_value(args[1], node)
+            return self.environ[a0]
         if name == "functools.partial" and args:
             if isinstance(a0, Partial):  # Python flattens a partial of a partial
                 return Partial(a0.func, (*a0.args, *args[1:]), {**a0.keywords, **kwargs})
@@ -568,8 +668,13 @@ class Calls:
                 and isinstance(args[2], int) and 0 <= args[2] <= MAX_LOOP:
             lo, hi, n = args[0], args[1], args[2]
             if n == 1:
-                return [float(lo)]
-            return [lo + (hi - lo) * i / (n - 1) for i in range(n)]
+                return NumArray([float(lo)])
+            return NumArray([lo + (hi - lo) * i / (n - 1) for i in range(n)])
+        if name in ("numpy.split", "numpy.array_split") and len(args) == 2 and not kwargs \
+                and isinstance(a0, list):
+            pieces = _np_split(a0, args[1], name == "numpy.array_split")
+            if pieces is not None:
+                return pieces
         array = _array_shape(name, args, kwargs)
         if array is not None:
             return ArrayValue(array)
@@ -593,6 +698,49 @@ class Calls:
                                 f"(imported at line {line}), which bnlint did not find (not "
                                 "beside the file, nor an installed Keras library): unknown")
                 return
+
+    # ---- the process environment
+    def env_get(self, var: str, default: Any, node: Any) -> Any:
+        """``os.getenv(VAR, default)`` / ``os.environ.get(VAR, default)``: the value the program
+        set, else ``default``: bnlint reads a program as run in a clean environment (as it
+        assumes Keras's default configuration), and says so."""
+        if var in self.environ:
+            return self.environ[var]
+        if self.environ_unknown:
+            return self.env_item(None, node)
+        self.env_unset_note(var, node)
+        return default
+
+    def env_value(self, value: Any, node: Any) -> Any:
+        """A value stored in ``os.environ``: a str (Python raises TypeError for another)."""
+        if isinstance(value, str):
+            return value
+        if not isinstance(value, (Opaque, Sym)):
+            self.note(node, f"`{self.text(node)}`: os.environ values must be str (Python "
+                            "raises TypeError)")
+        return Opaque(self.text(node))
+
+    def env_unset_note(self, var: str, node: Any) -> None:
+        self.note(node, f"`{self.text(node)}`: environment variable `{var}` assumed unset "
+                        "(a clean environment)")
+
+    def env_item(self, var: Any, node: Any) -> Any:
+        """``os.environ[VAR]``: the value the program set; Python raises KeyError for a
+        variable that is not set, so the program expects it set: unknown."""
+        if isinstance(var, str) and var in self.environ:
+            return self.environ[var]
+        self.note(node, f"`{self.text(node)}`: environment variable "
+                        f"{'`' + var + '`' if isinstance(var, str) else ''} "
+                        "is not known statically".replace("  ", " "))
+        return Opaque(self.text(node))
+
+    def env_contains(self, var: Any, node: Any) -> Any:
+        """``VAR in os.environ``: True once the program set it, else assumed unset."""
+        if not isinstance(var, str) or (self.environ_unknown and var not in self.environ):
+            return None
+        if var not in self.environ:
+            self.env_unset_note(var, node)
+        return var in self.environ
 
     def _namedtuple(self, name: str, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
         """``collections.namedtuple(typename, field_names, defaults=...)`` and the functional
@@ -648,6 +796,10 @@ class Calls:
                 isinstance(args[0], str) and not kwargs:
             self.setattr_(obj, args[0], args[1], node, node)
             return None
+        if isinstance(obj, NumArray):
+            if name == "tolist" and not args and not kwargs:
+                return list(obj)
+            return Opaque(self.text(node))
         if isinstance(obj, list):
             if name == "append" and len(args) == 1:
                 if len(obj) < MAX_SEQ:
@@ -702,6 +854,30 @@ class Calls:
             except (ValueError, TypeError):
                 return Opaque(self.text(node))
         return Opaque(self.text(node))
+
+
+def _np_split(items: list[Any], how: Any, uneven: bool) -> list[NumArray] | None:
+    """``np.split(a, 3)`` (equal sections; ``np.array_split`` allows unequal ones) and
+    ``np.split(a, [2, 5])`` (cut indices) of a 1-D array of known values; None when the
+    arguments are not known or numpy would raise."""
+    n = len(items)
+    if isinstance(how, bool):
+        return None
+    if isinstance(how, int):
+        if how <= 0 or (not uneven and n % how):
+            return None
+        q, r = divmod(n, how)
+        cuts, at = [], 0
+        for i in range(how - 1):
+            at += q + (1 if i < r else 0)
+            cuts.append(at)
+    elif isinstance(how, (list, tuple)) and all(
+            isinstance(c, int) and not isinstance(c, bool) for c in how):
+        cuts = list(how)
+    else:
+        return None
+    bounds = [0, *cuts, None]  # numpy cuts as Python slices do (negative, past the end)
+    return [NumArray(items[bounds[i]:bounds[i + 1]]) for i in range(len(bounds) - 1)]
 
 
 _ARRAY_SHAPE_FIRST = {"numpy.ones", "numpy.zeros", "numpy.empty", "numpy.full",

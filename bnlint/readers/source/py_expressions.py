@@ -26,8 +26,10 @@ from bnlint.readers.source.values import (
     Instance,
     KRef,
     NTClass,
+    NumArray,
     Opaque,
     Partial,
+    PyMod,
     Scope,
     UserClass,
     UserFunc,
@@ -81,13 +83,26 @@ class Expressions:
         stars = root.vars.get("__star__", [])
         if root is not self.globals:
             stars = [*stars, *self.globals.vars.get("__star__", [])]
-        for star in stars:
-            cand = KRef(f"{star.path}.{name}")
-            if self.keras.keras_kind(cand) is not None or self.keras_app_name(cand):
-                return cand
+        cand = self.star_name(stars, name)
+        if cand is not None:
+            return cand
         if name in _PURE_BUILTINS:
             return Builtin(name)
         return Opaque(name)
+
+    def star_name(self, stars: list[Any], name: str) -> KRef | None:
+        """``name`` as bound by ``from <keras or tensorflow module> import *``: a Keras class
+        or application, or an operation of that TF/Keras namespace bnlint models."""
+        from bnlint.keras.ops import namespace_op
+
+        for star in stars:
+            if not isinstance(star, KRef):
+                continue
+            cand = KRef(f"{star.path}.{name}")
+            if self.keras.keras_kind(cand) is not None or self.keras_app_name(cand) or (
+                    namespace_op(cand.path, self.version) is not None):
+                return cand
+        return None
 
     def ev_Integer(self, node: Any, scope: Scope) -> Any:
         return _literal(node)
@@ -248,6 +263,8 @@ class Expressions:
         t = self.keras.binop(op, a, b, node)
         if t is not _MISSING:
             return t if t is not None else Opaque(text)
+        if isinstance(a, NumArray) or isinstance(b, NumArray):
+            return Opaque(text)  # numpy's element-wise arithmetic is not modelled
         if op == "Modulo" and isinstance(a, str):
             if isinstance(b, (Opaque, Sym)) or (isinstance(b, tuple) and any(
                     isinstance(x, (Opaque, Sym)) for x in b)):
@@ -301,7 +318,11 @@ class Expressions:
         for comp in node.comparisons:
             right = self.ev(comp.comparator, scope)
             op = type(comp.operator).__name__
-            r = self._compare(op, left, right)
+            if op in ("In", "NotIn") and isinstance(right, PyMod) and right.name == "os.environ":
+                r = self.env_contains(left, node)
+                r = r if r is None or op == "In" else not r
+            else:
+                r = self._compare(op, left, right)
             if r is None:
                 return Opaque(self.text(node))
             if not r:
@@ -376,6 +397,8 @@ class Expressions:
         return keys[0] if len(keys) == 1 else tuple(keys)
 
     def subscript(self, obj: Any, key: Any, node: Any) -> Any:
+        if isinstance(obj, PyMod) and obj.name == "os.environ":
+            return self.env_item(key, node)
 
         v = self.keras.subscript(obj, key, node)
         if v is not _MISSING:

@@ -10,6 +10,7 @@ from bnlint.readers.source.values import (
     MAX_LOOP,
     QUIET_LOOP_STEPS,
     Instance,
+    LazyVars,
     NTClass,
     Opaque,
     PyMod,
@@ -63,9 +64,20 @@ class Statements:
         self.ev(st.value, scope)
 
     def st_Assign(self, st: Any, scope: Scope) -> None:
+        if isinstance(scope.vars, LazyVars) and self._doc_of_pending(st, scope.vars):
+            return
         value = self.ev(st.value, scope)
         for t in st.targets:
             self.assign(t.target, value, scope, st)
+
+    def _doc_of_pending(self, st: Any, names: LazyVars) -> bool:
+        """``Name.__doc__ = ...`` in a package ``__init__`` for a name whose import has not
+        run yet: documentation only, it does not run the import (an aggregating ``__init__``
+        documents every function it re-exports)."""
+        cst = self.cst
+        return all(isinstance(t.target, cst.Attribute) and t.target.attr.value == "__doc__"
+                   and isinstance(t.target.value, cst.Name)
+                   and t.target.value.value in names.pending for t in st.targets)
 
     def st_AnnAssign(self, st: Any, scope: Scope) -> None:
         if st.value is not None:
@@ -361,6 +373,14 @@ class Statements:
         elif isinstance(target, cst.Subscript):
             obj = self.ev(target.value, scope)
             key = self.ev_slice(target, scope)
+            if isinstance(obj, PyMod) and obj.name == "os.environ":
+                if isinstance(key, str):
+                    self.environ[key] = self.env_value(value, target)
+                else:  # an unknown variable set: any later read may see it
+                    self.note(st, f"`{self.text(target)}`: the environment variable set is "
+                                  "not known statically")
+                    self.environ_unknown = True
+                return
             if isinstance(obj, (list, dict)) and not isinstance(key, (Opaque, Sym, slice)):
                 try:
                     obj[key] = value

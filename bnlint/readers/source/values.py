@@ -81,6 +81,12 @@ class ArrayValue:
     shape: tuple
 
 
+class NumArray(list):  # type: ignore[type-arg]
+    """A 1-D numpy array of known numbers (``np.linspace(0, 0.1, 16)``, the pieces of
+    ``np.split``): indexed and iterated as a list, ``.tolist()`` is the plain list; arithmetic
+    on it (element-wise in numpy, not a list's) is not modelled."""
+
+
 @dataclass(eq=False)
 class Builtin:
     name: str
@@ -308,6 +314,62 @@ class _Budget(Exception):
 
 class _CallBudget(_Budget):
     """A custom layer's call() took more than ``CUSTOM_CALL_STEPS`` steps to read."""
+
+
+class LazyVars(dict):  # type: ignore[type-arg]
+    """A package ``__init__``'s names, some bound by imports of the package's own submodules
+    that are run on first use (``pending``: name -> loader). Python runs them when the
+    ``__init__`` runs; an aggregating ``__init__`` (one import per model family) would make
+    reading one submodule read the whole package. Reading a name, testing it with ``in`` or
+    iterating the names (``from pkg import *``) runs its import first."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pending: dict[str, Any] = {}
+
+    def _resolve(self, name: str) -> None:
+        load = self.pending.pop(name, None)
+        if load is not None:
+            dict.__setitem__(self, name, load())
+
+    def _resolve_all(self) -> None:
+        for _ in range(len(self.pending) + 1):  # bounded: each step removes one entry
+            if not self.pending:
+                break
+            self._resolve(next(iter(self.pending)))
+
+    def __contains__(self, name: object) -> bool:
+        return dict.__contains__(self, name) or name in self.pending
+
+    def __getitem__(self, name: str) -> Any:
+        if name in self.pending:
+            self._resolve(name)
+        return dict.__getitem__(self, name)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        if name in self.pending:
+            self._resolve(name)
+        return dict.get(self, name, default)
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        self.pending.pop(name, None)
+        dict.__setitem__(self, name, value)
+
+    def __iter__(self) -> Any:
+        self._resolve_all()
+        return dict.__iter__(self)
+
+    def keys(self) -> Any:
+        self._resolve_all()
+        return dict.keys(self)
+
+    def items(self) -> Any:
+        self._resolve_all()
+        return dict.items(self)
+
+    def values(self) -> Any:
+        self._resolve_all()
+        return dict.values(self)
 
 
 class Scope:
