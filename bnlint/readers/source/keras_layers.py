@@ -245,9 +245,14 @@ class Layers:
             fn = self.py.keras_source(ref.path, node)
             if fn is not _MISSING:
                 return self.py.call(fn, args, kwargs, node, self.py.globals)
-            creation = (self.in_custom or self.calling) and last in ("arange", "range")
+            from bnlint.keras.ops import namespace_op
+
+            creation = (self.in_custom or self.calling) and last in (
+                "arange", "range", "normal", "uniform", "truncated_normal", "zeros", "ones") \
+                and namespace_op(ref.path, self.py.version) is not None
             if (self.has_tensor(args, kwargs) or creation) and (
-                    ref.path.startswith(("tensorflow.", "keras.ops.", "keras.src.ops."))
+                    ref.path.startswith(("tensorflow.", "keras.ops.", "keras.src.ops.",
+                                         "keras.random.", "keras.src.random."))
                     or ((self.in_custom or self.calling) and ref.path.startswith("keras."))):
                 return self.apply_op(ref.path, args, kwargs, node)
             return self.unknown_call(args, kwargs, node)

@@ -52,7 +52,7 @@ class _CustomCall:
     def __call__(self, layer: Any, shapes: list[Any], kwargs: dict[str, Any], list_input: bool,
                  first_count: int | None) -> list[Any]:
         return self.world.custom_layer_call(self.inst, layer, shapes, kwargs, list_input,
-                                             first_count)
+                                             first_count, self.node)
 
 
 class Subclassed:
@@ -362,10 +362,16 @@ class Subclassed:
 
     def custom_layer_call(self, inst: Instance, layer: Any, shapes: list[Any],
                           kwargs: dict[str, Any], list_input: bool,
-                          first_count: int | None) -> list[Any]:
+                          first_count: int | None, node: Any = None) -> list[Any]:
         """Output shapes of one call of a user-defined layer; builds it on first call."""
         with self.graph_scope(True):
-            return self._custom_layer_call(inst, layer, shapes, kwargs, list_input, first_count)
+            outs = self._custom_layer_call(inst, layer, shapes, kwargs, list_input, first_count)
+        if outs == [None] and node is not None and layer.unknown is None:
+            # the root cause, on stderr with the layer's line (what follows it is unknown)
+            why = next((n for n in layer.notes if n.startswith("output shape unknown")), None)
+            if why is not None:
+                self.py.note(node, f"`{layer.name}` ({inst.cls.name}): {why}")
+        return outs
 
     def _custom_layer_call(self, inst: Instance, layer: Any, shapes: list[Any],
                            kwargs: dict[str, Any], list_input: bool,

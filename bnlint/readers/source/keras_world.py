@@ -170,8 +170,27 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
 
         if isinstance(a, (KTensor, WeightVar)) or isinstance(b, (KTensor, WeightVar)):
             if self.in_custom or self.calling:
-                return self.traced_op(op, [a, b], self.tensor_binop(op, a, b))
+                r = self.tensor_binop(op, a, b)
+                if r is None:
+                    bad = [x for x in (a, b) if self.tensor_shape(x) is None]
+                    self.note_unknown_op(self.py.text(node), node, (
+                        f"operand `{bad[0].text}` is not a known tensor" if bad and isinstance(
+                            bad[0], Opaque) else "the shapes do not broadcast"))
+                return self.traced_op(op, [a, b], r)
             return self.graph_op(op, a, b, node)
+        return _MISSING
+
+    def unary(self, op: str, v: Any, node: Any) -> Any:
+        """``-x`` / ``+x`` on a tensor inside a traced call() (the shape is kept; None:
+        unknown); else _MISSING."""
+        from bnlint.keras.builder import KTensor
+
+        if op in ("Minus", "Plus") and isinstance(v, (KTensor, WeightVar)) and (
+                self.in_custom or self.calling):
+            shape = self.tensor_shape(v)
+            if shape is None:
+                return None
+            return v if op == "Plus" else self.traced_op("negative", [v], self.new_tensor(shape))
         return _MISSING
 
     def subscript(self, obj: Any, key: Any, node: Any) -> Any:

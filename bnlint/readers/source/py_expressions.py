@@ -234,6 +234,9 @@ class Expressions:
                 return +v
             if op == "BitInvert" and isinstance(v, int):
                 return ~v
+        t = self.keras.unary(op, v, node)
+        if t is not _MISSING:
+            return t if t is not None else Opaque(self.text(node))
         return Opaque(self.text(node))
 
     def ev_BinaryOperation(self, node: Any, scope: Scope) -> Any:
