@@ -300,7 +300,7 @@ def _extract_patches(s: Shape, size: Any, strides: Any, rates: Any, padding: Any
         raise Unknown(f"extract_patches: padding {padding!r} not known statically")
     pad = padding.lower()
     if keras_ops:
-        if len(s) not in (3, 4) or isinstance(size, (list, tuple)) and len(size) != 2:
+        if len(s) not in (3, 4) or (isinstance(size, (list, tuple)) and len(size) != 2):
             raise Unknown("extract_patches: only 2-D patches of a 3-D/4-D input are ruled")
         k = _pair(size, 2, "size")
         st = k if strides is None else _pair(strides, 2, "strides")
