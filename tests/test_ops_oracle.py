@@ -71,7 +71,7 @@ _KERAS_FN = {"resize": "ops.image.resize", "extract_patches": "ops.image.extract
              "normal": "random.normal", "uniform": "random.uniform",
              "truncated_normal": "random.truncated_normal"}
 
-_TF_FN = {"extract_patches": "image.extract_patches", "normal": "random.normal",
+_TF_FN = {"stft": "signal.stft", "extract_patches": "image.extract_patches", "normal": "random.normal",
           "uniform": "random.uniform", "truncated_normal": "random.truncated_normal",
           "concat": "concat", "range": "range", "depth_to_space": "nn.depth_to_space",
           "resize": "image.resize", "reduce_sum": "math.reduce_sum",
@@ -134,6 +134,8 @@ KERAS_CASES = [
     ("normal", [(3, 4)], {}),
     ("uniform", [], {"shape": (2,)}),
     ("zeros", [(3, 1)], {}),
+    ("convert_to_tensor", [1e-9], {}),
+    ("convert_to_tensor", [[[1, 2], [3, 4], [5, 6]]], {}),
 ]
 
 TF_CASES = [
@@ -159,6 +161,13 @@ TF_CASES = [
     ("normal", [(3, 4)], {}),
     ("truncated_normal", [], {"shape": [5]}),
     ("ones", [(2, 2)], {}),
+    ("constant", [[1.0, 2.0]], {}),
+    ("convert_to_tensor", [3], {}),
+    ("stft", [T((None, 1, 44100))], {"frame_length": 2048, "frame_step": 512,
+                                     "fft_length": 2048}),
+    ("stft", [T((None, 1000))], {"frame_length": 300, "frame_step": 128, "pad_end": True}),
+    ("stft", [T((None, 2, 100))], {"frame_length": 200, "frame_step": 50}),
+    ("stft", [T((None, 3, None))], {"frame_length": 64, "frame_step": 16}),
 ]
 
 

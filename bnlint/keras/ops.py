@@ -88,7 +88,7 @@ TF_OPS = frozenset({
     "math.squared_difference", "squeeze", "stack", "stop_gradient", "subtract",
     "math.subtract", "nn.swish", "tanh", "math.tanh", "nn.tanh", "tile", "transpose", "truediv",
     "math.truediv", "where", "zeros_like", "shape", "image.extract_patches", "random.normal",
-    "random.uniform", "random.truncated_normal", "zeros", "ones",
+    "random.uniform", "random.truncated_normal", "zeros", "ones", "constant", "signal.stft",
 })
 # tf_keras's keras.backend functions ruled here (Keras 3's keras.backend has none of them);
 # backend.concatenate's axis defaults to -1.
@@ -336,6 +336,38 @@ def _shape_arg(v: Any) -> Shape:
     return tuple(v)
 
 
+def _stft(s: Shape, frame_length: Any, frame_step: Any, fft_length: Any, pad_end: Any,
+          ) -> Shape:
+    """``tf.signal.stft``: frames along the last axis (``tf.signal.frame``), then
+    ``fft_length // 2 + 1`` bins (fft_length: the smallest power of 2 >= frame_length)."""
+    if not s or not (_int(frame_length) and _int(frame_step)) or frame_length <= 0 or \
+            frame_step <= 0 or pad_end not in (True, False):
+        raise Unknown("stft: frame_length, frame_step, pad_end not known statically")
+    if fft_length is None:
+        fft_length = 1 << max(0, (frame_length - 1).bit_length())
+    if not _int(fft_length) or fft_length <= 0:
+        raise Unknown("stft: fft_length not known statically")
+    n = s[-1]
+    if not _int(n):
+        frames = None
+    elif pad_end:
+        frames = -(-n // frame_step)
+    else:
+        frames = max(0, 1 + (n - frame_length) // frame_step)
+    return (*s[:-1], frames, fft_length // 2 + 1)
+
+
+def _data_shape(v: Any, depth: int = 0) -> Shape:
+    """The shape of literal data (a number, nested lists of numbers)."""
+    if isinstance(v, (int, float)):
+        return ()
+    if isinstance(v, (list, tuple)) and v and depth < 8:
+        inner = [_data_shape(x, depth + 1) for x in v]
+        if all(i == inner[0] for i in inner):
+            return (len(v), *inner[0])
+    raise Unknown("the data is not a known number or nested list of numbers")
+
+
 def _gather(s: Shape, idx: Shape, axis: Any) -> Shape:
     ax = _axis(0 if axis is None else axis, len(s))
     return (*s[:ax], *idx, *s[ax + 1:])
@@ -454,6 +486,10 @@ def op_shape(fn: str, args: list[Any], kwargs: dict[str, Any], shape_of: Callabl
             raise Unknown("a list item is not a known tensor")
         return [tuple(s) for s in out]
 
+    if fn in ("convert_to_tensor", "constant"):
+        v = _arg(args, kwargs, 0, "x", "value")
+        if shape_of(v) is None:
+            return _data_shape(v)
     if fn in ELEMENTWISE_UNARY:
         return t(0, "x", "features", "inputs", "t", "logits")
     if fn in ELEMENTWISE_BINARY:
@@ -520,6 +556,10 @@ def op_shape(fn: str, args: list[Any], kwargs: dict[str, Any], shape_of: Callabl
             keras_ops)
     if fn in ("normal", "uniform", "truncated_normal", "zeros", "ones"):
         return _shape_arg(_arg(args, kwargs, 0, "shape"))
+    if fn == "stft":
+        return _stft(t(0, "signals"), _arg(args, kwargs, 1, "frame_length"),
+                     _arg(args, kwargs, 2, "frame_step"), _arg(args, kwargs, 3, "fft_length"),
+                     _arg(args, kwargs, 5, "pad_end", default=False))
     if fn == "resize":
         return _resize(t(0, "images", "image"), _arg(args, kwargs, 1, "size"))
     if fn in ("take", "gather"):

@@ -248,7 +248,8 @@ class Layers:
             from bnlint.keras.ops import namespace_op
 
             creation = (self.in_custom or self.calling) and last in (
-                "arange", "range", "normal", "uniform", "truncated_normal", "zeros", "ones") \
+                "arange", "range", "normal", "uniform", "truncated_normal", "zeros", "ones",
+                "convert_to_tensor", "constant") \
                 and namespace_op(ref.path, self.py.version) is not None
             if (self.has_tensor(args, kwargs) or creation) and (
                     ref.path.startswith(("tensorflow.", "keras.ops.", "keras.src.ops.",

@@ -147,6 +147,8 @@ class Subclassed:
                     inst.kmodel.name = nm
                 if inst.klayer is not None:
                     inst.klayer.name = nm
+            if inst.klayer is not None and inst.kmodel is None:
+                self._layer_input_arg(inst.klayer, kwargs, node)
             if inst.kmodel is not None and isinstance(kwargs.get("inputs"), object) and (
                     "inputs" in kwargs or len(args) >= 2):
                 # Functional-style subclass: Model.__init__(inputs, outputs)
@@ -177,6 +179,27 @@ class Subclassed:
         if name == "call" and inst.kmodel is not None:
             return Opaque(self.py.text(node))
         return Opaque(self.py.text(node))
+
+    def _layer_input_arg(self, layer: Any, kwargs: dict[str, Any], node: Any) -> None:
+        """``super().__init__(input_shape=...)`` of a custom layer: Keras's ``Layer.__init__``
+        keeps it (``input_shape``, ``input_dim``, ``batch_input_shape``), so a Sequential
+        starting with the layer is built on it."""
+        b_in, shape, dim = (kwargs.get(k) for k in ("batch_input_shape", "input_shape",
+                                                     "input_dim"))
+        if self.py.version == 3:
+            b_in = None  # Keras 3's Layer.__init__ refuses it
+        if b_in is None and shape is None and dim is None:
+            return
+        if b_in is not None:
+            batch = self._shape_value(b_in)
+        else:
+            inner = self._shape_value((dim,) if shape is None else shape)
+            bs = kwargs.get("batch_size")
+            bs = bs if isinstance(bs, int) and self.py.version == 2 else None
+            batch = None if inner is None else (bs, *inner)
+        if batch is None:
+            self.py.note(node, f"`{layer.name}`: input shape not known statically")
+        self.input_arg[id(layer)] = batch
 
     def call_subclass(self, inst: Instance, args: list[Any], kwargs: dict[str, Any],
                       node: Any, build: bool = True) -> Any:

@@ -70,7 +70,9 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
             if name == "dtype":
                 return obj.dtype
             if name == "get_shape":
-                if self.py.version == 2:  # a tf.Tensor's TensorShape (``.as_list()``)
+                if self.py.version == 2 or self.in_custom or self.calling:
+                    # a tf.Tensor's TensorShape (``.as_list()``): tf_keras, and Keras 3's
+                    # TensorFlow backend inside a layer's call (traced on tf tensors)
                     return Bound(obj, name)
                 # Keras 3's KerasTensor has no get_shape: the program stops here
                 self.py.note(node, f"`{self.py.text(node)}`: a Keras 3 KerasTensor has no "
