@@ -22,6 +22,15 @@ _MODEL_FACT_METHODS = {"compile", "fit", "fit_generator", "train_on_batch", "pre
                        "test_on_batch", "load_weights", "save_weights", "save"}
 
 
+# keras.datasets.<name>.load_data(): the shapes Keras documents (and asserts in its
+# docstrings) for ((x_train, y_train), (x_test, y_test)), channels_last.
+_DATASETS = {
+    "mnist": (((60000, 28, 28), (60000,)), ((10000, 28, 28), (10000,))),
+    "fashion_mnist": (((60000, 28, 28), (60000,)), ((10000, 28, 28), (10000,))),
+    "cifar10": (((50000, 32, 32, 3), (50000, 1)), ((10000, 32, 32, 3), (10000, 1))),
+    "cifar100": (((50000, 32, 32, 3), (50000, 1)), ((10000, 32, 32, 3), (10000, 1))),
+}
+
 _KERAS_CONSTANTS = {"image_data_format": "channels_last", "floatx": "float32",
                     "epsilon": 1e-07, "backend": "tensorflow"}
 
@@ -112,6 +121,38 @@ class _LambdaCall:
                 "Lambda: its output shape depends on operations bnlint does not model"
                 + (f": {cause}" if cause else "") + " (give `output_shape=` to make it known)")
         return [None] * max(1, len(ts or []))
+
+
+class _LambdaShapeCall:
+    """A Keras 3 ``Lambda`` whose ``output_shape`` is a function: Keras's
+    ``compute_output_shape`` calls it on the input shape (a list of shapes for a list input)
+    and never runs the layer's function on a symbolic call."""
+
+    def __init__(self, world: Any, fn: UserFunc):
+        self.world = world
+        self.fn = fn
+
+    def __call__(self, layer: Any, shapes: list[Any], kwargs: dict[str, Any], list_input: bool,
+                 first_count: int | None) -> list[Any]:
+        from bnlint.keras.catalogue import Built
+
+        w = self.world
+        if any(s is None for s in shapes):
+            return [None]
+        first = shapes if first_count is None else shapes[:first_count]
+        arg = [tuple(s) for s in first] if list_input or len(first) != 1 else tuple(first[0])
+        out = w._guarded(self.fn, [arg], {})
+        shape = w._shape_value(out) if isinstance(out, (list, tuple)) else None
+        if shape is not None and all(d is None or (isinstance(d, int) and d >= 0)
+                                     for d in shape):
+            if layer.built is None:
+                layer.built = Built([shape])
+            return [shape]
+        if layer.built is None:
+            layer.unknown = layer.unknown or (
+                f"Lambda: its output_shape function `{self.fn.name}` gives no shape bnlint "
+                "can read")
+        return [None]
 
 
 class _LayerList:
@@ -226,8 +267,26 @@ class Layers:
 
                 if isinstance(args[0], KTensor) and args[0].shape is not None:
                     return tuple(args[0].shape)
+            parts = ref.path.split(".")
+            if last == "load_data" and len(parts) >= 4 and parts[-3] == "datasets" and \
+                    parts[-2] in _DATASETS:
+                return tuple(tuple(ArrayValue(s) for s in pair)
+                             for pair in _DATASETS[parts[-2]])
             if last == "VersionAwareLayers":  # tf_keras applications' `layers = ...()`
                 return KRef("keras.layers")
+            if last == "set_image_data_format" and (
+                    ".backend" in ref.path or ".config" in ref.path):
+                fmt = args[0] if args else kwargs.get("data_format")
+                if fmt in ("channels_last", "channels_first"):
+                    self.image_data_format = fmt
+                    return None
+                self.py.note(node, f"`{self.py.text(node)}`: data format not known statically; "
+                                   "layers made after it are not modelled")
+                self.image_data_format = "?"
+                return None
+            if last == "image_data_format" and (".backend" in ref.path or ".config" in ref.path):
+                return self.image_data_format if self.image_data_format != "?" else Opaque(
+                    self.py.text(node))
             known = _KERAS_CONSTANTS.get(last)
             if known is not None and (".backend" in ref.path or ".config" in ref.path):
                 return known
@@ -406,6 +465,11 @@ class Layers:
             if inner is not None:
                 bs = batch_size if isinstance(batch_size, int) and self.py.version == 2 else None
                 batch_shape = (bs, *inner)
+        if self.image_data_format != "channels_last" and values.get("data_format") is None \
+                and any(p["name"] == "data_format" for p in sig.get("params", [])):
+            # Keras resolves data_format=None to the global image_data_format at construction
+            values["data_format"] = (self.image_data_format if self.image_data_format != "?"
+                                     else Opaque("keras.backend.image_data_format()"))
         config = {k: self._cfg(v) for k, v in values.items()}
         if not isinstance(name, str):
             name = self.counters.layer_name(cls)
@@ -417,6 +481,9 @@ class Layers:
         fn = values.get("function")
         if cls == "Lambda" and isinstance(fn, UserFunc) and values.get("output_shape") is None:
             layer.custom = _LambdaCall(self, fn, values.get("arguments"))
+        elif cls == "Lambda" and isinstance(values.get("output_shape"), UserFunc) and \
+                self.py.version == 3:
+            layer.custom = _LambdaShapeCall(self, values["output_shape"])
         if batch_shape is not None:
             self.input_arg[id(layer)] = batch_shape
         elif input_dim is not None or input_shape is not None or b_in is not None:

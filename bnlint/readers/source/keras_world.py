@@ -58,6 +58,9 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
         # id(KModel) -> (name, line, statement) of the assignment that rebound its name
         self.rebound: dict[int, tuple[str, str, str]] = {}
         self.saved_paths: dict[str, Any] = {}  # model.save(path) -> the KModel saved there
+        # keras.backend/config.set_image_data_format(...): the default of every layer's
+        # data_format made after it
+        self.image_data_format = "channels_last"
 
     # -------------------------------------------------------------- the evaluator's interface
     def attr(self, obj: Any, name: str, node: Any) -> Any:

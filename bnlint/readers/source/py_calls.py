@@ -20,6 +20,8 @@ from bnlint.readers.source.py_helpers import (
     _display,
     _is_num,
     _plain_data,
+    array_function,
+    array_method,
 )
 from bnlint.readers.source.values import (
     _MISSING,
@@ -182,6 +184,9 @@ class Calls:
         if v is not _MISSING:
             return v
         if isinstance(obj, (str, list, dict, tuple)):
+            return Bound(obj, name)
+        if isinstance(obj, ArrayValue) and name in ("reshape", "astype", "copy", "flatten",
+                                                    "ravel", "clip", "round"):
             return Bound(obj, name)
         if isinstance(obj, UserClass):
             v = obj.lookup(name)
@@ -562,6 +567,9 @@ class Calls:
         array = _array_shape(name, args, kwargs)
         if array is not None:
             return ArrayValue(array)
+        made = array_function(name, args, kwargs)
+        if made is not None:
+            return made
         if name in ("numpy.prod", "np.prod") and isinstance(a0, (list, tuple)):
             from bnlint.symbolic import product
 
@@ -612,6 +620,9 @@ class Calls:
             return made if made is not None else Opaque(self.text(node))
         if isinstance(obj, tuple) and name == "as_list" and not args:
             return list(obj)
+        if isinstance(obj, ArrayValue):
+            r = array_method(obj, name, args, kwargs)
+            return r if r is not None else Opaque(self.text(node))
         if isinstance(obj, str) and name in _STR_METHODS:
             if any(not _plain_data(a) for a in [*args, *kwargs.values()]):
                 return Opaque(self.text(node))

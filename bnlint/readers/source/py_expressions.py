@@ -17,11 +17,14 @@ from bnlint.readers.source.py_helpers import (
     _is_num,
     _LazyText,
     _plain_data,
+    array_binop,
+    array_subscript,
 )
 from bnlint.readers.source.values import (
     _MISSING,
     MAX_LOOP,
     MAX_SEQ,
+    ArrayValue,
     Builtin,
     Instance,
     KRef,
@@ -259,6 +262,9 @@ class Expressions:
                 return a % (tuple(_display(x) for x in b) if isinstance(b, tuple) else _display(b))
             except (TypeError, ValueError, KeyError):
                 return Opaque(text)
+        if isinstance(a, ArrayValue) or isinstance(b, ArrayValue):
+            r = array_binop(op, a, b)
+            return r if r is not None else Opaque(text)
         ia = _as_int_like(a)
         ib = _as_int_like(b)
         if isinstance(a, (Opaque, Sym)) or isinstance(b, (Opaque, Sym)):
@@ -375,6 +381,9 @@ class Expressions:
             return v
         if isinstance(key, Opaque) or isinstance(key, Sym):
             return Opaque(self.text(node))
+        if isinstance(obj, ArrayValue):
+            r = array_subscript(obj, key)
+            return r if r is not None else Opaque(self.text(node))
         if isinstance(obj, (list, tuple, str, range)):
             try:
                 return obj[key]

@@ -149,3 +149,150 @@ _BUILTIN_IMPL: dict[str, Any] = {
 
 # Python's types by name: isinstance(x, T) and type(x) on known values
 _PY_TYPES = {t.__name__: t for t in (int, float, str, bool, list, tuple, dict, set)}
+
+
+# -------------------------------------------------------------- NumPy arrays of known shape
+_ARRAY_ARITH = {"Add", "Subtract", "Multiply", "Divide", "FloorDivide", "Power", "Modulo"}
+_ARRAY_SAME = {"astype", "copy", "clip", "round"}  # methods that keep the array's shape
+
+
+def array_binop(op: str, a: Any, b: Any) -> Any:
+    """``x / 255`` / ``x - y`` with a NumPy array of known shape (ArrayValue): the broadcast
+    shape; None when this is not such an operation or its shape is not known."""
+    from bnlint.readers.source.values import ArrayValue
+
+    if op not in _ARRAY_ARITH or not (isinstance(a, ArrayValue) or isinstance(b, ArrayValue)):
+        return None
+    shapes = []
+    for v in (a, b):
+        if isinstance(v, ArrayValue):
+            shapes.append(tuple(v.shape))
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            shapes.append(())
+        else:
+            return None
+    from bnlint.keras.catalogue import Unknown
+    from bnlint.keras.ops import broadcast
+
+    try:
+        return ArrayValue(broadcast(shapes[0], shapes[1]))
+    except Unknown:
+        return None
+
+
+def array_reshape(shape: tuple, new: Any) -> tuple | None:
+    """NumPy's ``reshape`` of an array of known shape (one -1 inferred), or None."""
+    if isinstance(new, int) and not isinstance(new, bool):
+        new = (new,)
+    if not isinstance(new, (list, tuple)) or not all(
+            isinstance(d, int) and not isinstance(d, bool) and d >= -1 for d in new) or list(
+            new).count(-1) > 1:
+        return None
+    total = 1
+    for d in shape:
+        total *= d
+    known = 1
+    for d in new:
+        if d != -1:
+            known *= d
+    if -1 in new:
+        if known == 0 or total % known:
+            return None
+        return tuple(total // known if d == -1 else d for d in new)
+    return tuple(new) if known == total else None
+
+
+def array_method(obj: Any, name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    """A method of a NumPy array of known shape: an ArrayValue, or None (not known)."""
+    from bnlint.readers.source.values import ArrayValue
+
+    shape = tuple(obj.shape)
+    if name in _ARRAY_SAME:
+        return ArrayValue(shape)
+    if name == "reshape" and not kwargs and args:
+        new = array_reshape(shape, args[0] if len(args) == 1 else tuple(args))
+        return None if new is None else ArrayValue(new)
+    if name in ("flatten", "ravel") and not args:
+        n = 1
+        for d in shape:
+            n *= d
+        return ArrayValue((n,))
+    return None
+
+
+def array_subscript(obj: Any, key: Any) -> Any:
+    """``x[:100]`` / ``x[..., None]`` of a NumPy array of known shape: an ArrayValue, or None
+    (an int index of a 1-D array is a scalar whose value is not known)."""
+    from bnlint.keras.catalogue import Unknown
+    from bnlint.keras.ops import slice_shape
+    from bnlint.readers.source.values import ArrayValue
+
+    keys = key if isinstance(key, tuple) else (key,)
+    if not all(k is None or k is Ellipsis or isinstance(k, slice) or (
+            isinstance(k, int) and not isinstance(k, bool)) for k in keys):
+        return None
+    try:
+        shape = slice_shape(tuple(obj.shape), key)
+    except Unknown:
+        return None
+    return ArrayValue(shape) if shape else None
+
+
+def _pad_pairs(width: Any, rank: int) -> list[tuple[int, int]] | None:
+    def nat(v: Any) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+    if nat(width):
+        return [(width, width)] * rank
+    if isinstance(width, (list, tuple)) and len(width) == 1:
+        width = width[0]
+        if nat(width):
+            return [(width, width)] * rank
+    if isinstance(width, (list, tuple)) and len(width) == 2 and all(nat(v) for v in width):
+        return [(width[0], width[1])] * rank
+    if isinstance(width, (list, tuple)) and len(width) == rank:
+        out = []
+        for p in width:
+            if nat(p):
+                out.append((p, p))
+            elif isinstance(p, (list, tuple)) and len(p) == 2 and all(nat(v) for v in p):
+                out.append((p[0], p[1]))
+            elif isinstance(p, (list, tuple)) and len(p) == 1 and nat(p[0]):
+                out.append((p[0], p[0]))
+            else:
+                return None
+        return out
+    return None
+
+
+def array_function(name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    """``numpy.pad`` / ``numpy.expand_dims`` / ``numpy.reshape`` of an array of known shape:
+    an ArrayValue, or None (not known)."""
+    from bnlint.readers.source.values import ArrayValue
+
+    a0 = args[0] if args else kwargs.get("array", kwargs.get("a"))
+    if not isinstance(a0, ArrayValue):
+        return None
+    shape = tuple(a0.shape)
+    if name == "numpy.pad":
+        width = args[1] if len(args) > 1 else kwargs.get("pad_width")
+        pairs = _pad_pairs(width, len(shape))
+        if pairs is None:
+            return None
+        return ArrayValue(tuple(d + lo + hi for d, (lo, hi) in zip(shape, pairs, strict=True)))
+    if name == "numpy.expand_dims":
+        axis = args[1] if len(args) > 1 else kwargs.get("axis")
+        from bnlint.keras.catalogue import Unknown
+        from bnlint.keras.ops import _expand_dims
+
+        try:
+            return ArrayValue(_expand_dims(shape, axis))
+        except Unknown:
+            return None
+    if name == "numpy.reshape":
+        new = args[1] if len(args) > 1 else kwargs.get("newshape", kwargs.get("shape"))
+        r = array_reshape(shape, new)
+        return None if r is None else ArrayValue(r)
+    if name in ("numpy.asarray", "numpy.float32", "numpy.copy") and len(args) == 1:
+        return a0
+    return None
