@@ -22,6 +22,7 @@ from bnlint.readers.source.py_helpers import (
     _plain_data,
     array_function,
     array_method,
+    array_of,
 )
 from bnlint.readers.source.values import (
     _MISSING,
@@ -568,6 +569,9 @@ class Calls:
         if array is not None:
             return ArrayValue(array)
         made = array_function(name, args, kwargs)
+        if made is None and name in ("numpy.array", "numpy.asarray") and len(args) == 1 \
+                and not kwargs:
+            made = array_of(a0)
         if made is not None:
             return made
         if name in ("numpy.prod", "np.prod") and isinstance(a0, (list, tuple)):

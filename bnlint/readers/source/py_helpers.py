@@ -175,9 +175,32 @@ def array_binop(op: str, a: Any, b: Any) -> Any:
     from bnlint.keras.ops import broadcast
 
     try:
-        return ArrayValue(broadcast(shapes[0], shapes[1]))
+        shape = broadcast(shapes[0], shapes[1])
     except Unknown:
         return None
+    da = a.data if isinstance(a, ArrayValue) else None
+    db = b.data if isinstance(b, ArrayValue) else None
+    data = None
+    if (da is not None or db is not None) and len(shape) == 1 and op != "Power":
+        xs = da if da is not None else [a] * shape[0]
+        ys = db if db is not None else [b] * shape[0]
+        if len(xs) == len(ys) == shape[0]:
+            try:
+                data = [_PY_OPS[op](x, y) for x, y in zip(xs, ys, strict=True)]
+            except (ArithmeticError, TypeError, ValueError):
+                data = None
+            if data is not None and not all(_is_num(v) for v in data):
+                data = None
+    return ArrayValue(shape, data)
+
+
+def array_of(v: Any) -> Any:
+    """``np.array([1, 2, 3])`` of literal numbers: a 1-D array with its values; else None."""
+    from bnlint.readers.source.values import ArrayValue
+
+    if isinstance(v, (list, tuple)) and v and len(v) <= 4096 and all(_is_num(x) for x in v):
+        return ArrayValue((len(v),), list(v))
+    return None
 
 
 def array_reshape(shape: tuple, new: Any) -> tuple | None:
@@ -208,7 +231,7 @@ def array_method(obj: Any, name: str, args: list[Any], kwargs: dict[str, Any]) -
 
     shape = tuple(obj.shape)
     if name in _ARRAY_SAME:
-        return ArrayValue(shape)
+        return ArrayValue(shape, obj.data if name == "copy" else None)
     if name == "reshape" and not kwargs and args:
         new = array_reshape(shape, args[0] if len(args) == 1 else tuple(args))
         return None if new is None else ArrayValue(new)
@@ -231,10 +254,14 @@ def array_subscript(obj: Any, key: Any) -> Any:
     if not all(k is None or k is Ellipsis or isinstance(k, slice) or (
             isinstance(k, int) and not isinstance(k, bool)) for k in keys):
         return None
+    if obj.data is not None and isinstance(key, int) and not isinstance(key, bool):
+        return obj.data[key] if -len(obj.data) <= key < len(obj.data) else None
     try:
         shape = slice_shape(tuple(obj.shape), key)
     except Unknown:
         return None
+    if obj.data is not None and isinstance(key, slice) and len(shape) == 1:
+        return ArrayValue(shape, obj.data[key])
     return ArrayValue(shape) if shape else None
 
 

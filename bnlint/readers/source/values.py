@@ -70,9 +70,11 @@ class PyMod:
 
 @dataclass(eq=False)
 class ArrayValue:
-    """A concrete (eager) array whose shape is known: ``np.ones((1, 4))``."""
+    """A concrete (eager) array whose shape is known: ``np.ones((1, 4))``; ``data``: the
+    values of a 1-D array made from literal numbers (``np.array([1, 2]) * 2``), else None."""
 
     shape: tuple
+    data: list | None = None
 
 
 @dataclass(eq=False)
