@@ -315,6 +315,14 @@ class Layers:
                                          "keras.random.", "keras.src.random."))
                     or ((self.in_custom or self.calling) and ref.path.startswith("keras."))):
                 return self.apply_op(ref.path, args, kwargs, node)
+            ns = namespace_op(ref.path, self.py.version)
+            if ns is not None and not (self.in_custom or self.calling) and ns[0] in (
+                    "normal", "uniform", "truncated_normal", "zeros", "ones") and \
+                    not self.has_tensor(args, kwargs):
+                # an eager tensor (``tf.random.normal((32, 64, 64, 3))``): concrete data
+                shape = self.op_result_shape(ns[0], args, kwargs, ns[1] == "keras")
+                if shape is not None and all(isinstance(d, int) for d in shape):
+                    return ArrayValue(shape)
             return self.unknown_call(args, kwargs, node)
         k, cls = kind
         if k == "clear":
@@ -558,6 +566,8 @@ class Layers:
         if firsts and all(isinstance(t, ArrayValue) for t in firsts) and len(args) == 1 \
                 and not isinstance(layer, KModel) and layer.custom is None:
             return self.eager_call(layer, firsts, list_input, kwargs, node)
+        if firsts and all(isinstance(t, ArrayValue) for t in firsts) and len(args) == 1:
+            return self.eager_model_call(layer, firsts, list_input, kwargs, node)
         if not all(isinstance(t, KTensor) for t in firsts) or not firsts:
             if layer.built is None and layer.unknown is None:
                 layer.unknown = (f"line {self.py.pos(node)[0]}: called on "
@@ -597,6 +607,26 @@ class Layers:
         if isinstance(layer, KModel):
             return outs[0] if len(outs) == 1 else list(outs)
         return outs[0] if len(outs) == 1 else list(outs)
+
+    def eager_model_call(self, layer: Any, arrays: list[Any], list_input: bool,
+                         kwargs: dict[str, Any], node: Any) -> Any:
+        """A model or a user-defined layer called on concrete arrays: Keras builds it for their
+        shapes (an input-less Sequential gets its input; a custom layer runs build() and
+        call()), records no node on it, and returns concrete arrays."""
+        from bnlint.keras import builder as kb
+        from bnlint.keras.builder import KModel
+
+        shapes = [tuple(a.shape) for a in arrays]
+        if isinstance(layer, KModel):
+            outs = kb._call_model(layer, shapes)
+        else:
+            plain = {k: v for k, v in kwargs.items() if _plain_data(v)}
+            outs = list(layer.custom(layer, shapes, plain, list_input, None))
+        self._invalidate()
+        vals = [ArrayValue(tuple(s)) if s is not None and all(
+            isinstance(d, int) and not isinstance(d, bool) for d in s)
+            else Opaque(self.py.text(node)) for s in outs]
+        return vals[0] if len(vals) == 1 else vals
 
     def eager_call(self, layer: Any, arrays: list[Any], list_input: bool,
                    kwargs: dict[str, Any], node: Any) -> Any:

@@ -20,6 +20,7 @@ from bnlint.readers.source.py_helpers import (
     _display,
     _is_num,
     _plain_data,
+    array_concatenate,
     array_function,
     array_method,
     array_of,
@@ -572,6 +573,11 @@ class Calls:
         if made is None and name in ("numpy.array", "numpy.asarray") and len(args) == 1 \
                 and not kwargs:
             made = array_of(a0)
+        if made is None and name == "numpy.concatenate":
+            made = array_concatenate(args, kwargs)
+        if made is None and name == "numpy.random.choice" and len(args) == 1 and not kwargs \
+                and (isinstance(a0, range) or (isinstance(a0, int) and not isinstance(a0, bool))):
+            return Sym.atom(self.text(node))  # one integer, not known statically
         if made is not None:
             return made
         if name in ("numpy.prod", "np.prod") and isinstance(a0, (list, tuple)):

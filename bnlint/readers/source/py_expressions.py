@@ -379,11 +379,11 @@ class Expressions:
         v = self.keras.subscript(obj, key, node)
         if v is not _MISSING:
             return v
-        if isinstance(key, Opaque) or isinstance(key, Sym):
-            return Opaque(self.text(node))
-        if isinstance(obj, ArrayValue):
+        if isinstance(obj, ArrayValue) and not isinstance(key, Opaque):
             r = array_subscript(obj, key)
             return r if r is not None else Opaque(self.text(node))
+        if isinstance(key, Opaque) or isinstance(key, Sym):
+            return Opaque(self.text(node))
         if isinstance(obj, (list, tuple, str, range)):
             try:
                 return obj[key]

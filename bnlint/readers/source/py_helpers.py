@@ -195,11 +195,15 @@ def array_binop(op: str, a: Any, b: Any) -> Any:
 
 
 def array_of(v: Any) -> Any:
-    """``np.array([1, 2, 3])`` of literal numbers: a 1-D array with its values; else None."""
+    """``np.array([1, 2, 3])`` of literal numbers: a 1-D array with its values; of arrays of
+    one known shape (``np.array([image])``): their stack; else None."""
     from bnlint.readers.source.values import ArrayValue
 
     if isinstance(v, (list, tuple)) and v and len(v) <= 4096 and all(_is_num(x) for x in v):
         return ArrayValue((len(v),), list(v))
+    if isinstance(v, (list, tuple)) and v and all(isinstance(x, ArrayValue) for x in v) and \
+            len({tuple(x.shape) for x in v}) == 1:
+        return ArrayValue((len(v), *v[0].shape))
     return None
 
 
@@ -250,12 +254,15 @@ def array_subscript(obj: Any, key: Any) -> Any:
     from bnlint.keras.ops import slice_shape
     from bnlint.readers.source.values import ArrayValue
 
+    if isinstance(key, Sym):  # an integer not known statically: one item of the first axis
+        return ArrayValue(tuple(obj.shape[1:])) if len(obj.shape) > 1 else None
     keys = key if isinstance(key, tuple) else (key,)
     if not all(k is None or k is Ellipsis or isinstance(k, slice) or (
             isinstance(k, int) and not isinstance(k, bool)) for k in keys):
         return None
     if obj.data is not None and isinstance(key, int) and not isinstance(key, bool):
         return obj.data[key] if -len(obj.data) <= key < len(obj.data) else None
+
     try:
         shape = slice_shape(tuple(obj.shape), key)
     except Unknown:
@@ -323,3 +330,24 @@ def array_function(name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
     if name in ("numpy.asarray", "numpy.float32", "numpy.copy") and len(args) == 1:
         return a0
     return None
+
+
+def array_concatenate(args: list[Any], kwargs: dict[str, Any]) -> Any:
+    """``np.concatenate([a, b], axis=0)`` of arrays of known shapes, or None."""
+    from bnlint.readers.source.values import ArrayValue
+
+    xs = args[0] if args else kwargs.get("arrays")
+    axis = args[1] if len(args) > 1 else kwargs.get("axis", 0)
+    if not isinstance(xs, (list, tuple)) or not xs or not all(
+            isinstance(x, ArrayValue) for x in xs) or not isinstance(axis, int):
+        return None
+    rank = len(xs[0].shape)
+    if any(len(x.shape) != rank for x in xs) or not -rank <= axis < rank:
+        return None
+    ax = axis % rank
+    if any(tuple(x.shape[:ax] + x.shape[ax + 1:]) != tuple(xs[0].shape[:ax] + xs[0].shape[
+            ax + 1:]) for x in xs):
+        return None
+    out = list(xs[0].shape)
+    out[ax] = sum(x.shape[ax] for x in xs)
+    return ArrayValue(tuple(out))
