@@ -135,6 +135,8 @@ KERAS_CASES = [
     ("uniform", [], {"shape": (2,)}),
     ("zeros", [(3, 1)], {}),
     ("convert_to_tensor", [1e-9], {}),
+    ("roll", [T((None, 8, 8, 3))], {"shift": [-2, -2], "axis": [1, 2]}),
+    ("where", [T((None, 3, 1)), 0.0, T((None, 1, 5))], {}),
     ("convert_to_tensor", [[[1, 2], [3, 4], [5, 6]]], {}),
 ]
 
@@ -162,6 +164,7 @@ TF_CASES = [
     ("truncated_normal", [], {"shape": [5]}),
     ("ones", [(2, 2)], {}),
     ("constant", [[1.0, 2.0]], {}),
+    ("roll", [T((None, 8, 8, 3))], {"shift": [1, 1], "axis": [1, 2]}),
     ("convert_to_tensor", [3], {}),
     ("stft", [T((None, 1, 44100))], {"frame_length": 2048, "frame_step": 512,
                                      "fft_length": 2048}),

@@ -61,7 +61,7 @@ KERAS_OPS = frozenset({
     "sin", "softmax", "softplus", "softsign", "sqrt", "square", "squeeze", "stack", "std",
     "stop_gradient", "subtract", "sum", "swish", "take", "tanh", "tile", "transpose",
     "true_divide", "var", "where", "zeros_like", "shape", "image.extract_patches", "zeros",
-    "ones",
+    "ones", "roll",
 })
 # keras.random functions ruled here (their result's shape is their ``shape`` argument)
 KERAS_RANDOM = frozenset({"normal", "uniform", "truncated_normal"})
@@ -89,6 +89,7 @@ TF_OPS = frozenset({
     "math.subtract", "nn.swish", "tanh", "math.tanh", "nn.tanh", "tile", "transpose", "truediv",
     "math.truediv", "where", "zeros_like", "shape", "image.extract_patches", "random.normal",
     "random.uniform", "random.truncated_normal", "zeros", "ones", "constant", "signal.stft",
+    "roll",
 })
 # tf_keras's keras.backend functions ruled here (Keras 3's keras.backend has none of them);
 # backend.concatenate's axis defaults to -1.
@@ -486,6 +487,8 @@ def op_shape(fn: str, args: list[Any], kwargs: dict[str, Any], shape_of: Callabl
             raise Unknown("a list item is not a known tensor")
         return [tuple(s) for s in out]
 
+    if fn == "roll":
+        return t(0, "x", "input")
     if fn in ("convert_to_tensor", "constant"):
         v = _arg(args, kwargs, 0, "x", "value")
         if shape_of(v) is None:
@@ -505,7 +508,14 @@ def op_shape(fn: str, args: list[Any], kwargs: dict[str, Any], shape_of: Callabl
             sb = ()
         return broadcast(sa, tuple(sb))
     if fn == "where":
-        return broadcast(broadcast(t(0, "condition"), t(1, "x1", "x")), t(2, "x2", "y"))
+        def operand(i: int, *names: str) -> Shape:
+            v = _arg(args, kwargs, i, *names)
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                return ()  # a Python number: a scalar
+            return t(i, *names)
+
+        return broadcast(broadcast(t(0, "condition"), operand(1, "x1", "x")),
+                         operand(2, "x2", "y"))
     if fn in ("matmul", "dot"):
         return matmul(t(0, "x1", "a"), t(1, "x2", "b"))
     if fn in REDUCTIONS:

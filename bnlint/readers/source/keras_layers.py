@@ -306,6 +306,8 @@ class Layers:
                 return self.py.call(fn, args, kwargs, node, self.py.globals)
             from bnlint.keras.ops import namespace_op
 
+            if last == "Variable" and ref.path.startswith("tensorflow."):
+                return self.tf_variable(args, kwargs, node)
             creation = (self.in_custom or self.calling) and last in (
                 "arange", "range", "normal", "uniform", "truncated_normal", "zeros", "ones",
                 "convert_to_tensor", "constant") \
@@ -316,6 +318,13 @@ class Layers:
                     or ((self.in_custom or self.calling) and ref.path.startswith("keras."))):
                 return self.apply_op(ref.path, args, kwargs, node)
             ns = namespace_op(ref.path, self.py.version)
+            if ns is not None and not self.has_tensor(args, kwargs) and self._has_array(
+                    args, kwargs):
+                # a TF / keras.ops function on concrete arrays runs eagerly: an array
+                shape = self.op_result_shape(ns[0], args, kwargs, {"keras": True, "tf": False,
+                                                                   "backend": "backend"}[ns[1]])
+                if shape is not None and all(isinstance(d, int) for d in shape):
+                    return ArrayValue(shape)
             if ns is not None and not (self.in_custom or self.calling) and ns[0] in (
                     "normal", "uniform", "truncated_normal", "zeros", "ones") and \
                     not self.has_tensor(args, kwargs):
@@ -607,6 +616,33 @@ class Layers:
         if isinstance(layer, KModel):
             return outs[0] if len(outs) == 1 else list(outs)
         return outs[0] if len(outs) == 1 else list(outs)
+
+    @staticmethod
+    def _has_array(args: list[Any], kwargs: dict[str, Any]) -> bool:
+        def arr(v: Any, depth: int = 0) -> bool:
+            if isinstance(v, ArrayValue):
+                return True
+            return isinstance(v, (list, tuple)) and depth < 3 and any(
+                arr(x, depth + 1) for x in v)
+
+        return any(arr(v) for v in [*args, *kwargs.values()])
+
+    def tf_variable(self, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
+        """``tf.Variable(initial_value, trainable=..., name=...)``: a variable of the initial
+        value's shape. tf_keras tracks it when it is assigned to a layer's attribute (a weight
+        of the layer); Keras 3 does not (it is no Keras variable)."""
+        from bnlint.keras.catalogue import WeightSpec
+        from bnlint.readers.source.values import WeightVar
+
+        init = args[0] if args else kwargs.get("initial_value")
+        shape = self.tensor_shape(init)
+        if shape is None or not all(isinstance(d, int) for d in shape):
+            return Opaque(self.py.text(node))
+        name = kwargs.get("name")
+        trainable = self.py.truth(kwargs.get("trainable", True)) is not False
+        spec = WeightSpec(name if isinstance(name, str) else "Variable", tuple(shape),
+                          trainable, None)
+        return WeightVar(spec, "", tracked=False)
 
     def eager_model_call(self, layer: Any, arrays: list[Any], list_input: bool,
                          kwargs: dict[str, Any], node: Any) -> Any:

@@ -29,6 +29,15 @@ if TYPE_CHECKING:
 # a subclass holding only these has no "unbuilt state", so Keras does not run its call() an
 # extra time to build it (``Layer._maybe_build``).
 
+def _takes_name(init: Any) -> bool:
+    """A user ``__init__`` that declares a ``name`` parameter of its own."""
+    if not isinstance(init, UserFunc) or not hasattr(init.node, "params"):
+        return False
+    ps = init.node.params
+    return any(p.name.value == "name" for p in (*ps.posonly_params, *ps.params,
+                                                *ps.kwonly_params))
+
+
 def _unknown_reason(layer: Any, depth: int = 0) -> str | None:
     """Why a layer's weights (a model's: any of its layers') cannot be known, or None."""
     if layer.unknown is not None:
@@ -73,7 +82,13 @@ class Subclassed:
             self.models.append(inst)
         elif base == "layer":
             name = kwargs.get("name") if isinstance(kwargs.get("name"), str) else None
-            name = name or self.counters.layer_name(cls.name)
+            if name is not None and _takes_name(cls.lookup("__init__")):
+                # the class's own __init__ takes `name`: only what it passes on to
+                # super().__init__() names the layer (else Keras's automatic name, then)
+                name = None
+                inst.attrs["__name_pending__"] = True
+            name = name or ("" if inst.attrs.get("__name_pending__") else
+                            self.counters.layer_name(cls.name))
             inst.klayer = KLayer(name, cls.name, {"name": name}, self.py.version,
                                  location=self.py.loc(node))
             inst.klayer.custom = _CustomCall(self, inst, node)
@@ -95,6 +110,8 @@ class Subclassed:
         if inst.attrs.get("__builtin__") and inst.klayer is None:
             self.builtin_init(inst, args if not isinstance(init, UserFunc) else [],
                               kwargs if not isinstance(init, UserFunc) else {}, node)
+        if inst.attrs.pop("__name_pending__", None) and inst.klayer is not None:
+            inst.klayer.name = self.counters.layer_name(cls.name)
         return inst
 
     def builtin_base(self, cls: UserClass) -> str | None:
@@ -142,6 +159,9 @@ class Subclassed:
             return None
         if name == "__init__":
             nm = kwargs.get("name")
+            if inst.attrs.pop("__name_pending__", None) and inst.klayer is not None and \
+                    not isinstance(nm, str):
+                inst.klayer.name = self.counters.layer_name(inst.cls.name)
             if isinstance(nm, str):
                 if inst.kmodel is not None:
                     inst.kmodel.name = nm

@@ -19,6 +19,7 @@ from bnlint.readers.source.keras_tensors import Tensors
 from bnlint.readers.source.py_helpers import _plain, _plain_data
 from bnlint.readers.source.values import (
     _MISSING,
+    ArrayValue,
     Bound,
     Instance,
     KRef,
@@ -113,7 +114,11 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
         if isinstance(obj, (WeightArray, WeightVar)):
             if name == "shape":
                 return obj.shape
+            if name == "get_shape" and isinstance(obj, WeightVar):
+                return Bound(obj, name)
             return Opaque(self.py.text(node))
+        if isinstance(obj, ArrayValue) and name == "get_shape":
+            return Bound(obj, name)
         if isinstance(obj, _LayerList):
             return Opaque(self.py.text(node))
         return _MISSING
@@ -163,6 +168,9 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
             return None
         if isinstance(obj, KTensor) and name == "get_shape" and not args and not kwargs:
             return obj.shape if obj.shape is not None else Opaque(self.py.text(node))
+        if isinstance(obj, (WeightVar, ArrayValue)) and name == "get_shape" and not args and \
+                not kwargs:  # a variable's / eager tensor's TensorShape
+            return tuple(obj.shape)
         if isinstance(obj, KModel):
             return self.model_method(obj, name, args, kwargs, node)
         if isinstance(obj, KLayer):
@@ -353,9 +361,18 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
             del obj.attrs[name]
 
     def after_setattr(self, obj: Instance, value: Any) -> None:
-        """Keras tracks the layers assigned to a subclass instance."""
+        """Keras tracks the layers assigned to a subclass instance; tf_keras also a
+        ``tf.Variable`` (a weight of the layer)."""
         if obj.kmodel is not None or obj.klayer is not None:
             self._track(obj, value)
+        if isinstance(value, WeightVar) and not value.tracked and self.py.version == 2 and (
+                obj.klayer is not None or obj.kmodel is not None):
+            value.tracked = True
+            owner = obj.klayer or obj.kmodel
+            value.layer = owner.name
+            obj.weights.append(value.spec)
+            if obj.klayer is None and obj.kmodel is not None:
+                obj.kmodel.own_weights.append(value.spec)
 
     def sequence(self, v: Any) -> list[Any] | None:
         """The items of ``model.layers`` or ``get_weights()`` (for ``len`` and loops); else None."""

@@ -15,6 +15,7 @@ from bnlint.readers.source.py_helpers import (
     _PURE_BUILTINS,
     _PY_TYPES,
     _STR_METHODS,
+    ARRAY_METHODS,
     UNKNOWN_KWARGS,
     _as_int_like,
     _display,
@@ -187,8 +188,7 @@ class Calls:
             return v
         if isinstance(obj, (str, list, dict, tuple)):
             return Bound(obj, name)
-        if isinstance(obj, ArrayValue) and name in ("reshape", "astype", "copy", "flatten",
-                                                    "ravel", "clip", "round"):
+        if isinstance(obj, ArrayValue) and name in ARRAY_METHODS:
             return Bound(obj, name)
         if isinstance(obj, UserClass):
             v = obj.lookup(name)

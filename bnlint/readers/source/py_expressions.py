@@ -42,6 +42,10 @@ from bnlint.symbolic import Sym
 _IDENTITY = (UserFunc, UserClass, Instance, NTClass, Partial, UserModule)
 
 
+_ARRAY_CMP = {"Equal", "NotEqual", "LessThan", "LessThanEqual", "GreaterThan",
+              "GreaterThanEqual"}
+
+
 class Expressions:
     # -------------------------------------------------------------- expressions
     def ev(self, node: Any, scope: Scope) -> Any:
@@ -310,6 +314,10 @@ class Expressions:
         for comp in node.comparisons:
             right = self.ev(comp.comparator, scope)
             op = type(comp.operator).__name__
+            if len(node.comparisons) == 1 and op in _ARRAY_CMP and (
+                    isinstance(left, ArrayValue) or isinstance(right, ArrayValue)):
+                r = array_binop("Add", left, right)  # elementwise: the broadcast shape
+                return ArrayValue(r.shape) if r is not None else Opaque(self.text(node))
             r = self._compare(op, left, right)
             if r is None:
                 return Opaque(self.text(node))

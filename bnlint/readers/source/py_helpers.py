@@ -153,7 +153,9 @@ _PY_TYPES = {t.__name__: t for t in (int, float, str, bool, list, tuple, dict, s
 
 # -------------------------------------------------------------- NumPy arrays of known shape
 _ARRAY_ARITH = {"Add", "Subtract", "Multiply", "Divide", "FloorDivide", "Power", "Modulo"}
-_ARRAY_SAME = {"astype", "copy", "clip", "round"}  # methods that keep the array's shape
+_ARRAY_SAME = {"astype", "copy", "clip", "round"}
+ARRAY_METHODS = _ARRAY_SAME | {"reshape", "flatten", "ravel", "transpose", "sum", "mean", "max",
+                               "min", "prod"}  # methods that keep the array's shape
 
 
 def array_binop(op: str, a: Any, b: Any) -> Any:
@@ -239,6 +241,24 @@ def array_method(obj: Any, name: str, args: list[Any], kwargs: dict[str, Any]) -
     if name == "reshape" and not kwargs and args:
         new = array_reshape(shape, args[0] if len(args) == 1 else tuple(args))
         return None if new is None else ArrayValue(new)
+    if name == "transpose" and not kwargs:
+        axes = args[0] if len(args) == 1 and isinstance(args[0], (list, tuple)) else (
+            tuple(args) if args else tuple(reversed(range(len(shape)))))
+        if sorted(a % len(shape) if isinstance(a, int) and -len(shape) <= a < len(shape)
+                  else -1 for a in axes) != list(range(len(shape))):
+            return None
+        return ArrayValue(tuple(shape[a] for a in axes))
+    if name in ("sum", "mean", "max", "min", "prod") and len(args) <= 1 and set(kwargs) <= {
+            "axis", "keepdims"}:
+        from bnlint.keras.catalogue import Unknown
+        from bnlint.keras.ops import _reduce
+
+        try:
+            out = _reduce(shape, args[0] if args else kwargs.get("axis"),
+                          kwargs.get("keepdims", False))
+        except Unknown:
+            return None
+        return ArrayValue(out) if out else None
     if name in ("flatten", "ravel") and not args:
         n = 1
         for d in shape:
@@ -304,6 +324,33 @@ def array_function(name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
     an ArrayValue, or None (not known)."""
     from bnlint.readers.source.values import ArrayValue
 
+    if name == "numpy.arange" and not kwargs and 1 <= len(args) <= 3 and all(
+            isinstance(a, int) and not isinstance(a, bool) for a in args):
+        try:
+            r = range(*args)
+        except ValueError:
+            return None
+        return ArrayValue((len(r),), list(r) if len(r) <= 4096 else None)
+    if name == "numpy.meshgrid" and args and all(isinstance(a, ArrayValue) and len(a.shape) == 1
+                                                 for a in args) and set(kwargs) <= {"indexing"}:
+        dims = [a.shape[0] for a in args]
+        indexing = kwargs.get("indexing", "xy")
+        if indexing == "xy" and len(dims) >= 2:
+            dims[0], dims[1] = dims[1], dims[0]
+        elif indexing != "ij":
+            return None
+        return [ArrayValue(tuple(dims)) for _ in args]
+    if name == "numpy.stack":
+        xs = args[0] if args else kwargs.get("arrays")
+        axis = args[1] if len(args) > 1 else kwargs.get("axis", 0)
+        if not isinstance(xs, (list, tuple)) or not xs or not all(
+                isinstance(x, ArrayValue) for x in xs) or len({tuple(x.shape) for x in xs}) != 1 \
+                or not isinstance(axis, int) or not -len(xs[0].shape) - 1 <= axis <= len(
+                    xs[0].shape):
+            return None
+        out = list(xs[0].shape)
+        out.insert(axis % (len(out) + 1), len(xs))
+        return ArrayValue(tuple(out))
     a0 = args[0] if args else kwargs.get("array", kwargs.get("a"))
     if not isinstance(a0, ArrayValue):
         return None

@@ -255,10 +255,12 @@ class WeightArray:
 
 @dataclass(eq=False)
 class WeightVar:
-    """A variable a custom layer created with ``self.add_weight(...)``."""
+    """A variable a custom layer created with ``self.add_weight(...)``; ``tracked`` False: a
+    ``tf.Variable`` not yet assigned to a layer attribute (tf_keras tracks it then)."""
 
     spec: Any  # catalogue.WeightSpec
     layer: str
+    tracked: bool = True
 
     @property
     def shape(self) -> tuple:
