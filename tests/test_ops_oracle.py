@@ -57,7 +57,9 @@ def _keras3(fn: str, args: list, kwargs: dict) -> tuple | Exception:
     def make(shape: tuple) -> Any:
         return keras.KerasTensor(shape)
 
-    f = keras.ops.image.resize if fn == "resize" else getattr(keras.ops, fn)
+    f: Any = keras
+    for part in _KERAS_FN.get(fn, f"ops.{fn}").split("."):
+        f = getattr(f, part)
     try:
         out = f(*[_live(a, make) for a in args], **{k: _live(v, make) for k, v in kwargs.items()})
     except Exception as exc:
@@ -65,7 +67,13 @@ def _keras3(fn: str, args: list, kwargs: dict) -> tuple | Exception:
     return tuple(out.shape)
 
 
-_TF_FN = {"concat": "concat", "range": "range", "depth_to_space": "nn.depth_to_space",
+_KERAS_FN = {"resize": "ops.image.resize", "extract_patches": "ops.image.extract_patches",
+             "normal": "random.normal", "uniform": "random.uniform",
+             "truncated_normal": "random.truncated_normal"}
+
+_TF_FN = {"stft": "signal.stft", "extract_patches": "image.extract_patches", "normal": "random.normal",
+          "uniform": "random.uniform", "truncated_normal": "random.truncated_normal",
+          "concat": "concat", "range": "range", "depth_to_space": "nn.depth_to_space",
           "resize": "image.resize", "reduce_sum": "math.reduce_sum",
           "reduce_mean": "math.reduce_mean", "not_equal": "math.not_equal",
           "multiply": "math.multiply"}
@@ -116,6 +124,20 @@ KERAS_CASES = [
     ("take", [T((10, 4)), T((None, 3))], {"axis": 0}),
     ("resize", [T((None, 8, 8, 3)), (16, 16)], {}),
     ("where", [T((None, 4)), T((None, 4)), T((None, 1))], {}),
+    ("extract_patches", [T((None, 32, 32, 3)), 4], {}),
+    ("extract_patches", [T((None, 30, 31, 3)), (4, 3)], {"strides": 2}),
+    ("extract_patches", [T((None, 30, None, 3)), 5], {"strides": 3, "padding": "same"}),
+    ("extract_patches", [T((None, 30, 30, 2)), 3], {"strides": 1, "dilation_rate": 2}),
+    ("extract_patches", [T((16, 16, 3)), 4], {}),
+    ("reshape", [T((None, 16, 4))], {"newshape": (None, -1, 4)}),
+    ("reshape", [T((2, 16, 4))], {"newshape": (None, 64)}),
+    ("normal", [(3, 4)], {}),
+    ("uniform", [], {"shape": (2,)}),
+    ("zeros", [(3, 1)], {}),
+    ("convert_to_tensor", [1e-9], {}),
+    ("roll", [T((None, 8, 8, 3))], {"shift": [-2, -2], "axis": [1, 2]}),
+    ("where", [T((None, 3, 1)), 0.0, T((None, 1, 5))], {}),
+    ("convert_to_tensor", [[[1, 2], [3, 4], [5, 6]]], {}),
 ]
 
 TF_CASES = [
@@ -132,6 +154,23 @@ TF_CASES = [
     ("squeeze", [T((None, 1, 3))], {"axis": 1}),
     ("transpose", [T((None, 3, 4))], {"perm": (0, 2, 1)}),
     ("stack", [[T((None, 4)), T((None, 4))]], {"axis": 1}),
+    ("extract_patches", [T((None, 128, 128, 3))], {"sizes": [1, 4, 4, 1],
+     "strides": [1, 4, 4, 1], "rates": [1, 1, 1, 1], "padding": "VALID"}),
+    ("extract_patches", [T((None, 30, 31, 2)), [1, 3, 2, 1], [1, 2, 3, 1], [1, 2, 1, 1],
+                         "SAME"], {}),
+    ("extract_patches", [T((None, 30, None, 2)), [1, 3, 2, 1], [1, 2, 3, 1], [1, 2, 1, 1],
+                         "VALID"], {}),
+    ("normal", [(3, 4)], {}),
+    ("truncated_normal", [], {"shape": [5]}),
+    ("ones", [(2, 2)], {}),
+    ("constant", [[1.0, 2.0]], {}),
+    ("roll", [T((None, 8, 8, 3))], {"shift": [1, 1], "axis": [1, 2]}),
+    ("convert_to_tensor", [3], {}),
+    ("stft", [T((None, 1, 44100))], {"frame_length": 2048, "frame_step": 512,
+                                     "fft_length": 2048}),
+    ("stft", [T((None, 1000))], {"frame_length": 300, "frame_step": 128, "pad_end": True}),
+    ("stft", [T((None, 2, 100))], {"frame_length": 200, "frame_step": 50}),
+    ("stft", [T((None, 3, None))], {"frame_length": 64, "frame_step": 16}),
 ]
 
 
@@ -197,7 +236,7 @@ def test_shape_ops_hypothesis(s: tuple, data: Any) -> None:
         kwargs["repeats"] = data.draw(st.lists(st.integers(1, 3), min_size=rank,
                                                max_size=rank))
     elif fn == "reshape":
-        kwargs["newshape"] = tuple(data.draw(st.lists(st.sampled_from([-1, 1, 2, 4]),
+        kwargs["newshape"] = tuple(data.draw(st.lists(st.sampled_from([-1, 1, 2, 4, None]),
                                                       min_size=1, max_size=3)))
     elif fn == "concatenate":
         other = T((None, *data.draw(st.lists(DIMS, min_size=len(s), max_size=len(s)))))

@@ -680,3 +680,33 @@ def test_type_of_a_known_value_is_decided() -> None:
     r = read_text(code)
     assert [m.total_params for m in r.models] == [4 * 128 + 128]
     assert not any("not known statically" in n for n in r.notes), r.notes
+
+
+def test_inputless_sequential_called_on_unknown_shape() -> None:
+    """Keras builds an input-less Sequential (and the custom layers in it, each holding its own
+    input-less Sequential) on its first call: when bnlint does not know the input's shape, the
+    layers' parameters are unknown, never 0 (unbuilt); the custom layer's unknown output is
+    noted with its line."""
+    code = (
+        "import keras\nfrom keras import layers\n"
+        "class Gray(layers.Layer):\n"
+        "    def call(self, x):\n"
+        "        return keras.ops.image.rgb_to_grayscale(x)\n"
+        "class Mixer(layers.Layer):\n"
+        "    def __init__(self, n, **kw):\n"
+        "        super().__init__(**kw)\n"
+        "        self.mlp = keras.Sequential([layers.Dense(n)])\n"
+        "    def call(self, x):\n"
+        "        return x + self.mlp(x)\n"
+        "blocks = keras.Sequential([Mixer(4), Mixer(4)])\n"
+        "inp = keras.Input((8, 8, 3))\n"
+        "model = keras.Model(inp, blocks(layers.Dense(4)(Gray()(inp))))\n"
+    )
+    r = read_text(code)
+    seq = next(m for m in r.models if m.variable == "blocks")
+    assert seq.total_params is None
+    assert [la.params for la in seq.layers] == [None, None]
+    assert all(la.unknown for la in seq.layers)
+    assert any(n.startswith("line 14: `gray` (Gray): output shape unknown") and
+               "line 5: `keras.ops.image.rgb_to_grayscale(x)`" in n for n in r.notes)
+    assert not any("Keras counts 0 parameters" in n for n in r.notes)

@@ -164,6 +164,11 @@ def call_layer(
             layer.unknown = (source.unknown if source.unknown and (bad.node.is_input
                                                                    or source.is_op) else
                              f"input shape unknown (comes from `{source.name}`)")
+        if isinstance(layer, KModel) and not layer.is_built and layer.unknown is not None:
+            # Keras builds an input-less Sequential on this call: its layers get variables
+            # whose sizes depend on the unknown input shape (never "0 (unbuilt)").
+            _unknown_unbuilt(layer, f"built by a call on an input of unknown shape "
+                             f"({layer.unknown})")
         outputs = [None] * _n_outputs(layer, n_outputs_hint)
     elif isinstance(layer, KModel):
         outputs = list(_call_model(layer, [s for s in shapes if s is not None]))
@@ -200,6 +205,17 @@ def call_layer(
             outputs = list(built.outputs)
     node.outputs = [KTensor(s, node, i) for i, s in enumerate(outputs)]
     return node.outputs
+
+
+def _unknown_unbuilt(model: KModel, why: str, depth: int = 0) -> None:
+    """Mark the layers an unbuilt model would build on a call as unknown (``why``)."""
+    for la in model.seq_layers if model.kind == "Sequential" else []:
+        if isinstance(la, KModel):
+            if not la.is_built and depth < 20:
+                la.unknown = la.unknown or why
+                _unknown_unbuilt(la, why, depth + 1)
+        elif la.built is None and la.unknown is None:
+            la.unknown = why
 
 
 def _negative(built: Built) -> str | None:

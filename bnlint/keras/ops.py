@@ -60,8 +60,11 @@ KERAS_OPS = frozenset({
     "relu6", "reshape", "image.resize", "round", "rsqrt", "selu", "sigmoid", "sign", "silu",
     "sin", "softmax", "softplus", "softsign", "sqrt", "square", "squeeze", "stack", "std",
     "stop_gradient", "subtract", "sum", "swish", "take", "tanh", "tile", "transpose",
-    "true_divide", "var", "where", "zeros_like", "shape",
+    "true_divide", "var", "where", "zeros_like", "shape", "image.extract_patches", "zeros",
+    "ones", "roll",
 })
+# keras.random functions ruled here (their result's shape is their ``shape`` argument)
+KERAS_RANDOM = frozenset({"normal", "uniform", "truncated_normal"})
 TF_OPS = frozenset({
     "abs", "math.abs", "add", "math.add", "argmax", "math.argmax", "argmin", "math.argmin",
     "cast", "math.ceil", "clip_by_value", "concat", "convert_to_tensor", "cos", "math.cos",
@@ -84,7 +87,9 @@ TF_OPS = frozenset({
     "nn.softplus", "math.softsign", "nn.softsign", "sqrt", "math.sqrt", "square", "math.square",
     "math.squared_difference", "squeeze", "stack", "stop_gradient", "subtract",
     "math.subtract", "nn.swish", "tanh", "math.tanh", "nn.tanh", "tile", "transpose", "truediv",
-    "math.truediv", "where", "zeros_like", "shape",
+    "math.truediv", "where", "zeros_like", "shape", "image.extract_patches", "random.normal",
+    "random.uniform", "random.truncated_normal", "zeros", "ones", "constant", "signal.stft",
+    "roll",
 })
 # tf_keras's keras.backend functions ruled here (Keras 3's keras.backend has none of them);
 # backend.concatenate's axis defaults to -1.
@@ -173,9 +178,15 @@ def _squeeze(s: Shape, axis: Any, keras_ops: bool) -> Shape:
 def _reshape(s: Shape, new: Any) -> Shape:
     if not isinstance(new, (list, tuple)) or not all(_int(d) or d is None for d in new):
         raise Unknown("target shape not known statically")
-    new = [-1 if d is None else d for d in new]
+    # None: a size known only at run time (``ops.shape(x)[0]`` of the batch axis); Keras
+    # (compute_reshape_output_shape) and TF's shape inference keep it None, and cannot infer
+    # a -1 beside it.
     if new.count(-1) > 1:
         raise Unknown("more than one -1 in the target shape")
+    if any(_int(d) and d < -1 for d in new):
+        raise Unknown(f"negative size in the target shape {tuple(new)}")
+    if None in new:
+        return tuple(None if d == -1 else d for d in new)
     if -1 not in new:
         return tuple(new)
     known = 1
@@ -265,6 +276,99 @@ def _resize(s: Shape, size: Any) -> Shape:
     return (s[0], *(d if _int(d) else None for d in size), s[3])
 
 
+def _pair(v: Any, n: int, what: str) -> tuple:
+    if _int(v):
+        return (v,) * n
+    if isinstance(v, (list, tuple)) and len(v) == n and all(_int(x) for x in v):
+        return tuple(v)
+    raise Unknown(f"extract_patches: {what} {v!r} not known statically")
+
+
+def _conv_dim(d: Dim, k: int, s: int, r: int, padding: str) -> Dim:
+    if not _int(d):
+        return None
+    if padding == "same":
+        return -(-d // s)
+    return (d - r * (k - 1) - 1) // s + 1
+
+
+def _extract_patches(s: Shape, size: Any, strides: Any, rates: Any, padding: Any,
+                     keras_ops: bool) -> Shape:
+    """``keras.ops.image.extract_patches(x, size, strides=size)`` (channels_last, 2-D) and
+    ``tf.image.extract_patches(x, sizes=[1, h, w, 1], strides=..., rates=..., padding)``:
+    a convolution's output size, channels ``h * w * c``."""
+    if padding not in (("valid", "same") if keras_ops else ("VALID", "SAME")):
+        raise Unknown(f"extract_patches: padding {padding!r} not known statically")
+    pad = padding.lower()
+    if keras_ops:
+        if len(s) not in (3, 4) or (isinstance(size, (list, tuple)) and len(size) != 2):
+            raise Unknown("extract_patches: only 2-D patches of a 3-D/4-D input are ruled")
+        k = _pair(size, 2, "size")
+        st = k if strides is None else _pair(strides, 2, "strides")
+        r = _pair(1 if rates is None else rates, 2, "dilation_rate")
+    else:
+        if len(s) != 4:
+            raise Unknown("tf.image.extract_patches needs a 4-D input")
+        four = [_pair(v, 4, n) for v, n in ((size, "sizes"), (strides, "strides"),
+                                             (rates, "rates"))]
+        if any(v[0] != 1 or v[3] != 1 for v in four):
+            raise Unknown("tf.image.extract_patches: sizes/strides/rates must be [1, h, w, 1]")
+        k, st, r = (v[1:3] for v in four)
+    h, w, c = s[-3:]
+    if any(x <= 0 for x in (*k, *st, *r)):
+        raise Unknown("extract_patches: sizes must be positive")
+    out_c = c * k[0] * k[1] if _int(c) else None
+    if not keras_ops and not (_int(h) and _int(w)):
+        h = w = None  # TF's shape function: both spatial sizes unknown when one is
+    out = (_conv_dim(h, k[0], st[0], r[0], pad), _conv_dim(w, k[1], st[1], r[1], pad), out_c)
+    if any(_int(d) and d <= 0 for d in out):
+        raise Unknown(f"extract_patches: output shape {out} is empty")
+    return (*s[:-3], *out)
+
+
+def _shape_arg(v: Any) -> Shape:
+    """The ``shape`` argument of a creation op (``tf.random.normal((b, 4))``): ints, None for a
+    size known only at run time (``tf.shape(x)[0]`` of an unknown dimension)."""
+    if _int(v):
+        v = (v,)
+    if not isinstance(v, (list, tuple)) or not all(d is None or (_int(d) and d >= 0)
+                                                   for d in v):
+        raise Unknown("shape not known statically")
+    return tuple(v)
+
+
+def _stft(s: Shape, frame_length: Any, frame_step: Any, fft_length: Any, pad_end: Any,
+          ) -> Shape:
+    """``tf.signal.stft``: frames along the last axis (``tf.signal.frame``), then
+    ``fft_length // 2 + 1`` bins (fft_length: the smallest power of 2 >= frame_length)."""
+    if not s or not (_int(frame_length) and _int(frame_step)) or frame_length <= 0 or \
+            frame_step <= 0 or pad_end not in (True, False):
+        raise Unknown("stft: frame_length, frame_step, pad_end not known statically")
+    if fft_length is None:
+        fft_length = 1 << max(0, (frame_length - 1).bit_length())
+    if not _int(fft_length) or fft_length <= 0:
+        raise Unknown("stft: fft_length not known statically")
+    n = s[-1]
+    if not _int(n):
+        frames = None
+    elif pad_end:
+        frames = -(-n // frame_step)
+    else:
+        frames = max(0, 1 + (n - frame_length) // frame_step)
+    return (*s[:-1], frames, fft_length // 2 + 1)
+
+
+def _data_shape(v: Any, depth: int = 0) -> Shape:
+    """The shape of literal data (a number, nested lists of numbers)."""
+    if isinstance(v, (int, float)):
+        return ()
+    if isinstance(v, (list, tuple)) and v and depth < 8:
+        inner = [_data_shape(x, depth + 1) for x in v]
+        if all(i == inner[0] for i in inner):
+            return (len(v), *inner[0])
+    raise Unknown("the data is not a known number or nested list of numbers")
+
+
 def _gather(s: Shape, idx: Shape, axis: Any) -> Shape:
     ax = _axis(0 if axis is None else axis, len(s))
     return (*s[:ax], *idx, *s[ax + 1:])
@@ -334,6 +438,10 @@ def namespace_op(path: str, version: int) -> tuple[str, str] | None:
         if path.startswith(prefix):
             rel = path[len(prefix):]
             return (rel.rsplit(".", 1)[-1], "keras") if rel in KERAS_OPS else None
+    for prefix in ("keras.src.random.", "keras.random."):
+        if path.startswith(prefix):
+            rel = path[len(prefix):]
+            return (rel, "keras") if version == 3 and rel in KERAS_RANDOM else None
     if path.startswith(("keras.activations.", "keras.src.activations.")):
         fn = path.rsplit(".", 1)[-1]
         return (fn, "keras") if fn in (ACTIVATIONS if version == 3 else ACTIVATIONS_KERAS2) \
@@ -379,6 +487,12 @@ def op_shape(fn: str, args: list[Any], kwargs: dict[str, Any], shape_of: Callabl
             raise Unknown("a list item is not a known tensor")
         return [tuple(s) for s in out]
 
+    if fn == "roll":
+        return t(0, "x", "input")
+    if fn in ("convert_to_tensor", "constant"):
+        v = _arg(args, kwargs, 0, "x", "value")
+        if shape_of(v) is None:
+            return _data_shape(v)
     if fn in ELEMENTWISE_UNARY:
         return t(0, "x", "features", "inputs", "t", "logits")
     if fn in ELEMENTWISE_BINARY:
@@ -394,7 +508,14 @@ def op_shape(fn: str, args: list[Any], kwargs: dict[str, Any], shape_of: Callabl
             sb = ()
         return broadcast(sa, tuple(sb))
     if fn == "where":
-        return broadcast(broadcast(t(0, "condition"), t(1, "x1", "x")), t(2, "x2", "y"))
+        def operand(i: int, *names: str) -> Shape:
+            v = _arg(args, kwargs, i, *names)
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                return ()  # a Python number: a scalar
+            return t(i, *names)
+
+        return broadcast(broadcast(t(0, "condition"), operand(1, "x1", "x")),
+                         operand(2, "x2", "y"))
     if fn in ("matmul", "dot"):
         return matmul(t(0, "x1", "a"), t(1, "x2", "b"))
     if fn in REDUCTIONS:
@@ -435,6 +556,20 @@ def op_shape(fn: str, args: list[Any], kwargs: dict[str, Any], shape_of: Callabl
         return _one_hot(t(0, "x", "indices"), _arg(args, kwargs, 1, "num_classes", "depth"))
     if fn == "depth_to_space":
         return _depth_to_space(t(0, "input"), _arg(args, kwargs, 1, "block_size"))
+    if fn == "extract_patches":
+        return _extract_patches(
+            t(0, "images"), _arg(args, kwargs, 1, "size" if keras_ops else "sizes"),
+            _arg(args, kwargs, 2, "strides"),
+            _arg(args, kwargs, 3, "dilation_rate" if keras_ops else "rates",
+                 default=1 if keras_ops else None),
+            _arg(args, kwargs, 4, "padding", default="valid" if keras_ops else None),
+            keras_ops)
+    if fn in ("normal", "uniform", "truncated_normal", "zeros", "ones"):
+        return _shape_arg(_arg(args, kwargs, 0, "shape"))
+    if fn == "stft":
+        return _stft(t(0, "signals"), _arg(args, kwargs, 1, "frame_length"),
+                     _arg(args, kwargs, 2, "frame_step"), _arg(args, kwargs, 3, "fft_length"),
+                     _arg(args, kwargs, 5, "pad_end", default=False))
     if fn == "resize":
         return _resize(t(0, "images", "image"), _arg(args, kwargs, 1, "size"))
     if fn in ("take", "gather"):

@@ -22,6 +22,15 @@ _MODEL_FACT_METHODS = {"compile", "fit", "fit_generator", "train_on_batch", "pre
                        "test_on_batch", "load_weights", "save_weights", "save"}
 
 
+# keras.datasets.<name>.load_data(): the shapes Keras documents (and asserts in its
+# docstrings) for ((x_train, y_train), (x_test, y_test)), channels_last.
+_DATASETS = {
+    "mnist": (((60000, 28, 28), (60000,)), ((10000, 28, 28), (10000,))),
+    "fashion_mnist": (((60000, 28, 28), (60000,)), ((10000, 28, 28), (10000,))),
+    "cifar10": (((50000, 32, 32, 3), (50000, 1)), ((10000, 32, 32, 3), (10000, 1))),
+    "cifar100": (((50000, 32, 32, 3), (50000, 1)), ((10000, 32, 32, 3), (10000, 1))),
+}
+
 _KERAS_CONSTANTS = {"image_data_format": "channels_last", "floatx": "float32",
                     "epsilon": 1e-07, "backend": "tensorflow"}
 
@@ -138,6 +147,38 @@ def _v2_order(v: Any, depth: int = 0) -> Any:
     if isinstance(v, (list, tuple)):
         return [_v2_order(x, depth + 1) for x in v]
     return v
+
+
+class _LambdaShapeCall:
+    """A Keras 3 ``Lambda`` whose ``output_shape`` is a function: Keras's
+    ``compute_output_shape`` calls it on the input shape (a list of shapes for a list input)
+    and never runs the layer's function on a symbolic call."""
+
+    def __init__(self, world: Any, fn: UserFunc):
+        self.world = world
+        self.fn = fn
+
+    def __call__(self, layer: Any, shapes: list[Any], kwargs: dict[str, Any], list_input: bool,
+                 first_count: int | None) -> list[Any]:
+        from bnlint.keras.catalogue import Built
+
+        w = self.world
+        if any(s is None for s in shapes):
+            return [None]
+        first = shapes if first_count is None else shapes[:first_count]
+        arg = [tuple(s) for s in first] if list_input or len(first) != 1 else tuple(first[0])
+        out = w._guarded(self.fn, [arg], {})
+        shape = w._shape_value(out) if isinstance(out, (list, tuple)) else None
+        if shape is not None and all(d is None or (isinstance(d, int) and d >= 0)
+                                     for d in shape):
+            if layer.built is None:
+                layer.built = Built([shape])
+            return [shape]
+        if layer.built is None:
+            layer.unknown = layer.unknown or (
+                f"Lambda: its output_shape function `{self.fn.name}` gives no shape bnlint "
+                "can read")
+        return [None]
 
 
 class _LayerList:
@@ -312,8 +353,26 @@ class Layers:
 
                 if isinstance(args[0], KTensor) and args[0].shape is not None:
                     return tuple(args[0].shape)
+            parts = ref.path.split(".")
+            if last == "load_data" and len(parts) >= 4 and parts[-3] == "datasets" and \
+                    parts[-2] in _DATASETS:
+                return tuple(tuple(ArrayValue(s) for s in pair)
+                             for pair in _DATASETS[parts[-2]])
             if last == "VersionAwareLayers":  # tf_keras applications' `layers = ...()`
                 return KRef("keras.layers")
+            if last == "set_image_data_format" and (
+                    ".backend" in ref.path or ".config" in ref.path):
+                fmt = args[0] if args else kwargs.get("data_format")
+                if fmt in ("channels_last", "channels_first"):
+                    self.image_data_format = fmt
+                    return None
+                self.py.note(node, f"`{self.py.text(node)}`: data format not known statically; "
+                                   "layers made after it are not modelled")
+                self.image_data_format = "?"
+                return None
+            if last == "image_data_format" and (".backend" in ref.path or ".config" in ref.path):
+                return self.image_data_format if self.image_data_format != "?" else Opaque(
+                    self.py.text(node))
             known = _KERAS_CONSTANTS.get(last)
             if known is not None and (".backend" in ref.path or ".config" in ref.path):
                 return known
@@ -331,11 +390,34 @@ class Layers:
             fn = self.py.keras_source(ref.path, node)
             if fn is not _MISSING:
                 return self.py.call(fn, args, kwargs, node, self.py.globals)
-            creation = (self.in_custom or self.calling) and last in ("arange", "range")
+            from bnlint.keras.ops import namespace_op
+
+            if last == "Variable" and ref.path.startswith("tensorflow."):
+                return self.tf_variable(args, kwargs, node)
+            creation = (self.in_custom or self.calling) and last in (
+                "arange", "range", "normal", "uniform", "truncated_normal", "zeros", "ones",
+                "convert_to_tensor", "constant") \
+                and namespace_op(ref.path, self.py.version) is not None
             if (self.has_tensor(args, kwargs) or creation) and (
-                    ref.path.startswith(("tensorflow.", "keras.ops.", "keras.src.ops."))
+                    ref.path.startswith(("tensorflow.", "keras.ops.", "keras.src.ops.",
+                                         "keras.random.", "keras.src.random."))
                     or ((self.in_custom or self.calling) and ref.path.startswith("keras."))):
                 return self.apply_op(ref.path, args, kwargs, node)
+            ns = namespace_op(ref.path, self.py.version)
+            if ns is not None and not self.has_tensor(args, kwargs) and self._has_array(
+                    args, kwargs):
+                # a TF / keras.ops function on concrete arrays runs eagerly: an array
+                shape = self.op_result_shape(ns[0], args, kwargs, {"keras": True, "tf": False,
+                                                                   "backend": "backend"}[ns[1]])
+                if shape is not None and all(isinstance(d, int) for d in shape):
+                    return ArrayValue(shape)
+            if ns is not None and not (self.in_custom or self.calling) and ns[0] in (
+                    "normal", "uniform", "truncated_normal", "zeros", "ones") and \
+                    not self.has_tensor(args, kwargs):
+                # an eager tensor (``tf.random.normal((32, 64, 64, 3))``): concrete data
+                shape = self.op_result_shape(ns[0], args, kwargs, ns[1] == "keras")
+                if shape is not None and all(isinstance(d, int) for d in shape):
+                    return ArrayValue(shape)
             return self.unknown_call(args, kwargs, node)
         k, cls = kind
         if k == "clear":
@@ -487,6 +569,11 @@ class Layers:
             if inner is not None:
                 bs = batch_size if isinstance(batch_size, int) and self.py.version == 2 else None
                 batch_shape = (bs, *inner)
+        if self.image_data_format != "channels_last" and values.get("data_format") is None \
+                and any(p["name"] == "data_format" for p in sig.get("params", [])):
+            # Keras resolves data_format=None to the global image_data_format at construction
+            values["data_format"] = (self.image_data_format if self.image_data_format != "?"
+                                     else Opaque("keras.backend.image_data_format()"))
         config = {k: self._cfg(v) for k, v in values.items()}
         if isinstance(name, (Opaque, Sym)):
             # the name Keras gives is not known: the automatic one stands in, said here
@@ -508,6 +595,9 @@ class Layers:
         fn = values.get("function")
         if cls == "Lambda" and isinstance(fn, UserFunc) and values.get("output_shape") is None:
             layer.custom = _LambdaCall(self, fn, values.get("arguments"))
+        elif cls == "Lambda" and isinstance(values.get("output_shape"), UserFunc) and \
+                self.py.version == 3:
+            layer.custom = _LambdaShapeCall(self, values["output_shape"])
         if batch_shape is not None:
             self.input_arg[id(layer)] = batch_shape
         elif input_dim is not None or input_shape is not None or b_in is not None:
@@ -582,6 +672,8 @@ class Layers:
         if firsts and all(isinstance(t, ArrayValue) for t in firsts) and len(args) == 1 \
                 and not isinstance(layer, KModel) and layer.custom is None:
             return self.eager_call(layer, firsts, list_input, kwargs, node)
+        if firsts and all(isinstance(t, ArrayValue) for t in firsts) and len(args) == 1:
+            return self.eager_model_call(layer, firsts, list_input, kwargs, node)
         if not all(isinstance(t, KTensor) for t in firsts) or not firsts:
             if layer.built is None and layer.unknown is None:
                 layer.unknown = (f"line {self.py.pos(node)[0]}: called on "
@@ -621,6 +713,53 @@ class Layers:
         if isinstance(layer, KModel):
             return outs[0] if len(outs) == 1 else list(outs)
         return outs[0] if len(outs) == 1 else list(outs)
+
+    @staticmethod
+    def _has_array(args: list[Any], kwargs: dict[str, Any]) -> bool:
+        def arr(v: Any, depth: int = 0) -> bool:
+            if isinstance(v, ArrayValue):
+                return True
+            return isinstance(v, (list, tuple)) and depth < 3 and any(
+                arr(x, depth + 1) for x in v)
+
+        return any(arr(v) for v in [*args, *kwargs.values()])
+
+    def tf_variable(self, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
+        """``tf.Variable(initial_value, trainable=..., name=...)``: a variable of the initial
+        value's shape. tf_keras tracks it when it is assigned to a layer's attribute (a weight
+        of the layer); Keras 3 does not (it is no Keras variable)."""
+        from bnlint.keras.catalogue import WeightSpec
+        from bnlint.readers.source.values import WeightVar
+
+        init = args[0] if args else kwargs.get("initial_value")
+        shape = self.tensor_shape(init)
+        if shape is None or not all(isinstance(d, int) for d in shape):
+            return Opaque(self.py.text(node))
+        name = kwargs.get("name")
+        trainable = self.py.truth(kwargs.get("trainable", True)) is not False
+        spec = WeightSpec(name if isinstance(name, str) else "Variable", tuple(shape),
+                          trainable, None)
+        return WeightVar(spec, "", tracked=False)
+
+    def eager_model_call(self, layer: Any, arrays: list[Any], list_input: bool,
+                         kwargs: dict[str, Any], node: Any) -> Any:
+        """A model or a user-defined layer called on concrete arrays: Keras builds it for their
+        shapes (an input-less Sequential gets its input; a custom layer runs build() and
+        call()), records no node on it, and returns concrete arrays."""
+        from bnlint.keras import builder as kb
+        from bnlint.keras.builder import KModel
+
+        shapes = [tuple(a.shape) for a in arrays]
+        if isinstance(layer, KModel):
+            outs = kb._call_model(layer, shapes)
+        else:
+            plain = {k: v for k, v in kwargs.items() if _plain_data(v)}
+            outs = list(layer.custom(layer, shapes, plain, list_input, None))
+        self._invalidate()
+        vals = [ArrayValue(tuple(s)) if s is not None and all(
+            isinstance(d, int) and not isinstance(d, bool) for d in s)
+            else Opaque(self.py.text(node)) for s in outs]
+        return vals[0] if len(vals) == 1 else vals
 
     def eager_call(self, layer: Any, arrays: list[Any], list_input: bool,
                    kwargs: dict[str, Any], node: Any) -> Any:

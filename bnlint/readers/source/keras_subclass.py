@@ -32,6 +32,15 @@ if TYPE_CHECKING:
 # a subclass holding only these has no "unbuilt state", so Keras does not run its call() an
 # extra time to build it (``Layer._maybe_build``).
 
+def _takes_name(init: Any) -> bool:
+    """A user ``__init__`` that declares a ``name`` parameter of its own."""
+    if not isinstance(init, UserFunc) or not hasattr(init.node, "params"):
+        return False
+    ps = init.node.params
+    return any(p.name.value == "name" for p in (*ps.posonly_params, *ps.params,
+                                                *ps.kwonly_params))
+
+
 def _unknown_reason(layer: Any, depth: int = 0) -> str | None:
     """Why a layer's weights (a model's: any of its layers') cannot be known, or None."""
     if layer.unknown is not None:
@@ -55,7 +64,7 @@ class _CustomCall:
     def __call__(self, layer: Any, shapes: list[Any], kwargs: dict[str, Any], list_input: bool,
                  first_count: int | None) -> list[Any]:
         return self.world.custom_layer_call(self.inst, layer, shapes, kwargs, list_input,
-                                             first_count)
+                                             first_count, self.node)
 
 
 class Subclassed:
@@ -77,7 +86,13 @@ class Subclassed:
             self.models.append(inst)
         elif base == "layer":
             name = kwargs.get("name") if isinstance(kwargs.get("name"), str) else None
-            name = name or self.counters.layer_name(cls.name)
+            if name is not None and _takes_name(cls.lookup("__init__")):
+                # the class's own __init__ takes `name`: only what it passes on to
+                # super().__init__() names the layer (else Keras's automatic name, then)
+                name = None
+                inst.attrs["__name_pending__"] = True
+            name = name or ("" if inst.attrs.get("__name_pending__") else
+                            self.counters.layer_name(cls.name))
             inst.klayer = KLayer(name, cls.name, {"name": name}, self.py.version,
                                  location=self.py.loc(node))
             inst.klayer.custom = _CustomCall(self, inst, node)
@@ -99,6 +114,8 @@ class Subclassed:
         if inst.attrs.get("__builtin__") and inst.klayer is None:
             self.builtin_init(inst, args if not isinstance(init, UserFunc) else [],
                               kwargs if not isinstance(init, UserFunc) else {}, node)
+        if inst.attrs.pop("__name_pending__", None) and inst.klayer is not None:
+            inst.klayer.name = self.counters.layer_name(cls.name)
         return inst
 
     def builtin_base(self, cls: UserClass) -> str | None:
@@ -181,11 +198,16 @@ class Subclassed:
             return None
         if name == "__init__":
             nm = kwargs.get("name")
+            if inst.attrs.pop("__name_pending__", None) and inst.klayer is not None and \
+                    not isinstance(nm, str):
+                inst.klayer.name = self.counters.layer_name(inst.cls.name)
             if isinstance(nm, str):
                 if inst.kmodel is not None:
                     inst.kmodel.name = nm
                 if inst.klayer is not None:
                     inst.klayer.name = nm
+            if inst.klayer is not None and inst.kmodel is None:
+                self._layer_input_arg(inst.klayer, kwargs, node)
             if inst.kmodel is not None and isinstance(kwargs.get("inputs"), object) and (
                     "inputs" in kwargs or len(args) >= 2):
                 # Functional-style subclass: Model.__init__(inputs, outputs)
@@ -222,6 +244,27 @@ class Subclassed:
         if name == "call" and inst.kmodel is not None:
             return Opaque(self.py.text(node))
         return Opaque(self.py.text(node))
+
+    def _layer_input_arg(self, layer: Any, kwargs: dict[str, Any], node: Any) -> None:
+        """``super().__init__(input_shape=...)`` of a custom layer: Keras's ``Layer.__init__``
+        keeps it (``input_shape``, ``input_dim``, ``batch_input_shape``), so a Sequential
+        starting with the layer is built on it."""
+        b_in, shape, dim = (kwargs.get(k) for k in ("batch_input_shape", "input_shape",
+                                                     "input_dim"))
+        if self.py.version == 3:
+            b_in = None  # Keras 3's Layer.__init__ refuses it
+        if b_in is None and shape is None and dim is None:
+            return
+        if b_in is not None:
+            batch = self._shape_value(b_in)
+        else:
+            inner = self._shape_value((dim,) if shape is None else shape)
+            bs = kwargs.get("batch_size")
+            bs = bs if isinstance(bs, int) and self.py.version == 2 else None
+            batch = None if inner is None else (bs, *inner)
+        if batch is None:
+            self.py.note(node, f"`{layer.name}`: input shape not known statically")
+        self.input_arg[id(layer)] = batch
 
     def call_subclass(self, inst: Instance, args: list[Any], kwargs: dict[str, Any],
                       node: Any, build: bool = True) -> Any:
@@ -405,10 +448,16 @@ class Subclassed:
 
     def custom_layer_call(self, inst: Instance, layer: Any, shapes: list[Any],
                           kwargs: dict[str, Any], list_input: bool,
-                          first_count: int | None) -> list[Any]:
+                          first_count: int | None, node: Any = None) -> list[Any]:
         """Output shapes of one call of a user-defined layer; builds it on first call."""
         with self.graph_scope(True):
-            return self._custom_layer_call(inst, layer, shapes, kwargs, list_input, first_count)
+            outs = self._custom_layer_call(inst, layer, shapes, kwargs, list_input, first_count)
+        if outs == [None] and node is not None and layer.unknown is None:
+            # the root cause, on stderr with the layer's line (what follows it is unknown)
+            why = next((n for n in layer.notes if n.startswith("output shape unknown")), None)
+            if why is not None:
+                self.py.note(node, f"`{layer.name}` ({inst.cls.name}): {why}")
+        return outs
 
     def _custom_layer_call(self, inst: Instance, layer: Any, shapes: list[Any],
                            kwargs: dict[str, Any], list_input: bool,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bnlint.readers.source.py_helpers import _is_num
-from bnlint.readers.source.values import _MISSING, Instance, Opaque, WeightVar
+from bnlint.readers.source.values import _MISSING, ArrayValue, Instance, Opaque, WeightVar
 
 # tf paths whose canonical TF name (tf_keras's TFOpLambda layer name) differs from the path:
 # measured with tf_export.get_canonical_name_for_symbol (TensorFlow 2.21).
@@ -86,8 +86,8 @@ class Tensors:
 
         if isinstance(v, KTensor):
             return v.shape
-        if isinstance(v, WeightVar):
-            return v.shape
+        if isinstance(v, (WeightVar, ArrayValue)):
+            return tuple(v.shape)
         if _is_num(v):
             return ()
         return None

@@ -19,6 +19,7 @@ from bnlint.readers.source.keras_tensors import Tensors
 from bnlint.readers.source.py_helpers import _plain, _plain_data
 from bnlint.readers.source.values import (
     _MISSING,
+    ArrayValue,
     Bound,
     Instance,
     KRef,
@@ -64,6 +65,9 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
         self.saved_paths: dict[str, Any] = {}  # model.save(path) -> the KModel saved there
         # Keras 3: id(list or dict stored on a layer) -> (it, the layer): tracked containers
         self.owned: dict[int, tuple[Any, Instance]] = {}
+        # keras.backend/config.set_image_data_format(...): the default of every layer's
+        # data_format made after it
+        self.image_data_format = "channels_last"
 
     # -------------------------------------------------------------- the evaluator's interface
     def attr(self, obj: Any, name: str, node: Any) -> Any:
@@ -76,7 +80,9 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
             if name == "dtype":
                 return obj.dtype
             if name == "get_shape":
-                if self.py.version == 2:  # a tf.Tensor's TensorShape (``.as_list()``)
+                if self.py.version == 2 or self.in_custom or self.calling:
+                    # a tf.Tensor's TensorShape (``.as_list()``): tf_keras, and Keras 3's
+                    # TensorFlow backend inside a layer's call (traced on tf tensors)
                     return Bound(obj, name)
                 # Keras 3's KerasTensor has no get_shape: the program stops here
                 self.py.note(node, f"`{self.py.text(node)}`: a Keras 3 KerasTensor has no "
@@ -118,7 +124,11 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
         if isinstance(obj, (WeightArray, WeightVar)):
             if name == "shape":
                 return obj.shape
+            if name == "get_shape" and isinstance(obj, WeightVar):
+                return Bound(obj, name)
             return Opaque(self.py.text(node))
+        if isinstance(obj, ArrayValue) and name == "get_shape":
+            return Bound(obj, name)
         if isinstance(obj, _LayerList):
             return Opaque(self.py.text(node))
         return _MISSING
@@ -170,6 +180,9 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
             return None
         if isinstance(obj, KTensor) and name == "get_shape" and not args and not kwargs:
             return obj.shape if obj.shape is not None else Opaque(self.py.text(node))
+        if isinstance(obj, (WeightVar, ArrayValue)) and name == "get_shape" and not args and \
+                not kwargs:  # a variable's / eager tensor's TensorShape
+            return tuple(obj.shape)
         if isinstance(obj, KModel):
             return self.model_method(obj, name, args, kwargs, node)
         if isinstance(obj, KLayer):
@@ -182,12 +195,31 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
 
         if isinstance(a, (KTensor, WeightVar)) or isinstance(b, (KTensor, WeightVar)):
             if self.in_custom or self.calling:
-                return self.traced_op(op, [a, b], self.tensor_binop(op, a, b))
+                r = self.tensor_binop(op, a, b)
+                if r is None:
+                    bad = [x for x in (a, b) if self.tensor_shape(x) is None]
+                    self.note_unknown_op(self.py.text(node), node, (
+                        f"operand `{bad[0].text}` is not a known tensor" if bad and isinstance(
+                            bad[0], Opaque) else "the shapes do not broadcast"))
+                return self.traced_op(op, [a, b], r)
             out = self.graph_op(op, a, b, node)
             if out is None:
                 self.py.note(node, f"`{self.py.text(node)}`: this operation on a Keras tensor "
                                    "is not modelled")
             return out
+        return _MISSING
+
+    def unary(self, op: str, v: Any, node: Any) -> Any:
+        """``-x`` / ``+x`` on a tensor inside a traced call() (the shape is kept; None:
+        unknown); else _MISSING."""
+        from bnlint.keras.builder import KTensor
+
+        if op in ("Minus", "Plus") and isinstance(v, (KTensor, WeightVar)) and (
+                self.in_custom or self.calling):
+            shape = self.tensor_shape(v)
+            if shape is None:
+                return None
+            return v if op == "Plus" else self.traced_op("negative", [v], self.new_tensor(shape))
         return _MISSING
 
     def subscript(self, obj: Any, key: Any, node: Any) -> Any:
@@ -363,9 +395,18 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
         return value
 
     def after_setattr(self, obj: Instance, value: Any) -> None:
-        """Keras tracks the layers assigned to a subclass instance."""
+        """Keras tracks the layers assigned to a subclass instance; tf_keras also a
+        ``tf.Variable`` (a weight of the layer)."""
         if obj.kmodel is not None or obj.klayer is not None:
             self._track(obj, value)
+        if isinstance(value, WeightVar) and not value.tracked and self.py.version == 2 and (
+                obj.klayer is not None or obj.kmodel is not None):
+            value.tracked = True
+            owner = obj.klayer or obj.kmodel
+            value.layer = owner.name
+            obj.weights.append(value.spec)
+            if obj.klayer is None and obj.kmodel is not None:
+                obj.kmodel.own_weights.append(value.spec)
 
     def sequence(self, v: Any) -> list[Any] | None:
         """The items of ``model.layers`` or ``get_weights()`` (for ``len`` and loops); else None."""

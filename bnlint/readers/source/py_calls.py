@@ -16,11 +16,16 @@ from bnlint.readers.source.py_helpers import (
     _PY_MODULE_CONSTANTS,
     _PY_TYPES,
     _STR_METHODS,
+    ARRAY_METHODS,
     UNKNOWN_KWARGS,
     _as_int_like,
     _display,
     _is_num,
     _plain_data,
+    array_concatenate,
+    array_function,
+    array_method,
+    array_of,
 )
 from bnlint.readers.source.values import (
     _MISSING,
@@ -188,6 +193,8 @@ class Calls:
         if v is not _MISSING:
             return v
         if isinstance(obj, (str, list, dict, tuple)):
+            return Bound(obj, name)
+        if isinstance(obj, ArrayValue) and name in ARRAY_METHODS:
             return Bound(obj, name)
         if isinstance(obj, UserClass):
             v = obj.lookup(name)
@@ -678,6 +685,17 @@ class Calls:
         array = _array_shape(name, args, kwargs)
         if array is not None:
             return ArrayValue(array)
+        made = array_function(name, args, kwargs)
+        if made is None and name in ("numpy.array", "numpy.asarray") and len(args) == 1 \
+                and not kwargs:
+            made = array_of(a0)
+        if made is None and name == "numpy.concatenate":
+            made = array_concatenate(args, kwargs)
+        if made is None and name == "numpy.random.choice" and len(args) == 1 and not kwargs \
+                and (isinstance(a0, range) or (isinstance(a0, int) and not isinstance(a0, bool))):
+            return Sym.atom(self.text(node))  # one integer, not known statically
+        if made is not None:
+            return made
         if name in ("numpy.prod", "np.prod") and isinstance(a0, (list, tuple)):
             from bnlint.symbolic import product
 
@@ -784,6 +802,9 @@ class Calls:
             return made if made is not None else Opaque(self.text(node))
         if isinstance(obj, tuple) and name == "as_list" and not args:
             return list(obj)
+        if isinstance(obj, ArrayValue):
+            r = array_method(obj, name, args, kwargs)
+            return r if r is not None else Opaque(self.text(node))
         if isinstance(obj, str) and name in _STR_METHODS:
             if any(not _plain_data(a) for a in [*args, *kwargs.values()]):
                 return Opaque(self.text(node))

@@ -17,11 +17,14 @@ from bnlint.readers.source.py_helpers import (
     _is_num,
     _LazyText,
     _plain_data,
+    array_binop,
+    array_subscript,
 )
 from bnlint.readers.source.values import (
     _MISSING,
     MAX_LOOP,
     MAX_SEQ,
+    ArrayValue,
     Builtin,
     Instance,
     KRef,
@@ -39,6 +42,10 @@ from bnlint.symbolic import Sym
 
 # Values made once by the program, whose Python identity is the program's.
 _IDENTITY = (UserFunc, UserClass, Instance, NTClass, Partial, UserModule)
+
+
+_ARRAY_CMP = {"Equal", "NotEqual", "LessThan", "LessThanEqual", "GreaterThan",
+              "GreaterThanEqual"}
 
 
 class Expressions:
@@ -249,6 +256,9 @@ class Expressions:
                 return +v
             if op == "BitInvert" and isinstance(v, int):
                 return ~v
+        t = self.keras.unary(op, v, node)
+        if t is not _MISSING:
+            return t if t is not None else Opaque(self.text(node))
         return Opaque(self.text(node))
 
     def ev_BinaryOperation(self, node: Any, scope: Scope) -> Any:
@@ -273,6 +283,9 @@ class Expressions:
                 return a % (tuple(_display(x) for x in b) if isinstance(b, tuple) else _display(b))
             except (TypeError, ValueError, KeyError):
                 return Opaque(text)
+        if isinstance(a, ArrayValue) or isinstance(b, ArrayValue):
+            r = array_binop(op, a, b)
+            return r if r is not None else Opaque(text)
         ia = _as_int_like(a)
         ib = _as_int_like(b)
         if isinstance(a, (Opaque, Sym)) or isinstance(b, (Opaque, Sym)):
@@ -321,6 +334,10 @@ class Expressions:
             if op in ("In", "NotIn") and isinstance(right, PyMod) and right.name == "os.environ":
                 r = self.env_contains(left, node)
                 r = r if r is None or op == "In" else not r
+            elif len(node.comparisons) == 1 and op in _ARRAY_CMP and (
+                    isinstance(left, ArrayValue) or isinstance(right, ArrayValue)):
+                r = array_binop("Add", left, right)  # elementwise: the broadcast shape
+                return ArrayValue(r.shape) if r is not None else Opaque(self.text(node))
             else:
                 r = self._compare(op, left, right)
             if r is None:
@@ -403,6 +420,9 @@ class Expressions:
         v = self.keras.subscript(obj, key, node)
         if v is not _MISSING:
             return v
+        if isinstance(obj, ArrayValue) and not isinstance(key, Opaque):
+            r = array_subscript(obj, key)
+            return r if r is not None else Opaque(self.text(node))
         if isinstance(key, Opaque) or isinstance(key, Sym):
             return Opaque(self.text(node))
         if isinstance(obj, (list, tuple, str, range)):

@@ -338,7 +338,7 @@ def _read_once(module: Any, text: str, source: str, parsed: dict[str, Any], vers
                     f"`{var}` ({m.name}, {obj.cls.name}) is a subclassed model that is never "
                     "built: tf-keras's summary() and count_params() raise; get_weights() lists "
                     f"the variables of the built layers/models it holds ({', '.join(held)})")
-        elif m.kind == "Sequential" and not m.is_built and m.seq_layers:
+        elif m.kind == "Sequential" and not m.is_built and m.seq_layers and not m.unknown:
             interp.notes.append(f"`{var}` ({m.name}) is a Sequential model without an input "
                                 "shape bnlint can read: it is unbuilt (Keras counts 0 parameters "
                                 "until fit/predict/build gives it one)")

@@ -76,9 +76,11 @@ class PyMod:
 
 @dataclass(eq=False)
 class ArrayValue:
-    """A concrete (eager) array whose shape is known: ``np.ones((1, 4))``."""
+    """A concrete (eager) array whose shape is known: ``np.ones((1, 4))``; ``data``: the
+    values of a 1-D array made from literal numbers (``np.array([1, 2]) * 2``), else None."""
 
     shape: tuple
+    data: list | None = None
 
 
 class NumArray(list):  # type: ignore[type-arg]
@@ -267,10 +269,12 @@ class WeightArray:
 
 @dataclass(eq=False)
 class WeightVar:
-    """A variable a custom layer created with ``self.add_weight(...)``."""
+    """A variable a custom layer created with ``self.add_weight(...)``; ``tracked`` False: a
+    ``tf.Variable`` not yet assigned to a layer attribute (tf_keras tracks it then)."""
 
     spec: Any  # catalogue.WeightSpec
     layer: str
+    tracked: bool = True
 
     @property
     def shape(self) -> tuple:
