@@ -270,6 +270,9 @@ class Layers:
             parts = ref.path.split(".")
             if last == "load_data" and len(parts) >= 4 and parts[-3] == "datasets" and \
                     parts[-2] in _DATASETS:
+                if parts[-2].startswith("cifar") and self.image_data_format != "channels_last":
+                    # Keras transposes CIFAR images to channels_last only in that data format
+                    return Opaque(self.py.text(node))
                 return tuple(tuple(ArrayValue(s) for s in pair)
                              for pair in _DATASETS[parts[-2]])
             if last == "VersionAwareLayers":  # tf_keras applications' `layers = ...()`
