@@ -657,6 +657,14 @@ class Layers:
 
         shapes = [tuple(a.shape) for a in arrays]
         if isinstance(layer, KModel):
+            prev = self.eager_built.get(id(layer))
+            if prev is None and layer.kind == "Sequential" and not layer.is_built:
+                self.eager_built[id(layer)] = shapes
+            elif prev is not None and prev != shapes and self.py.version == 2:
+                # tf_keras rebuilds an input-less Sequential for a novel input shape
+                layer.unknown = layer.unknown or (
+                    f"line {self.py.pos(node)[0]}: called on arrays of a new shape "
+                    f"{shapes[0]}: tf_keras rebuilds the model for it (not modelled)")
             outs = kb._call_model(layer, shapes)
         else:
             plain = {k: v for k, v in kwargs.items() if _plain_data(v)}
