@@ -356,6 +356,9 @@ class Layers:
             parts = ref.path.split(".")
             if last == "load_data" and len(parts) >= 4 and parts[-3] == "datasets" and \
                     parts[-2] in _DATASETS:
+                if parts[-2].startswith("cifar") and self.image_data_format != "channels_last":
+                    # Keras transposes CIFAR images to channels_last only in that data format
+                    return Opaque(self.py.text(node))
                 return tuple(tuple(ArrayValue(s) for s in pair)
                              for pair in _DATASETS[parts[-2]])
             if last == "VersionAwareLayers":  # tf_keras applications' `layers = ...()`
@@ -751,6 +754,14 @@ class Layers:
 
         shapes = [tuple(a.shape) for a in arrays]
         if isinstance(layer, KModel):
+            prev = self.eager_built.get(id(layer))
+            if prev is None and layer.kind == "Sequential" and not layer.is_built:
+                self.eager_built[id(layer)] = shapes
+            elif prev is not None and prev != shapes and self.py.version == 2:
+                # tf_keras rebuilds an input-less Sequential for a novel input shape
+                layer.unknown = layer.unknown or (
+                    f"line {self.py.pos(node)[0]}: called on arrays of a new shape "
+                    f"{shapes[0]}: tf_keras rebuilds the model for it (not modelled)")
             outs = kb._call_model(layer, shapes)
         else:
             plain = {k: v for k, v in kwargs.items() if _plain_data(v)}

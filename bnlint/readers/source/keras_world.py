@@ -68,6 +68,8 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
         # keras.backend/config.set_image_data_format(...): the default of every layer's
         # data_format made after it
         self.image_data_format = "channels_last"
+        # id(input-less Sequential) -> the array shapes of the eager call that built it
+        self.eager_built: dict[int, list[tuple]] = {}
 
     # -------------------------------------------------------------- the evaluator's interface
     def attr(self, obj: Any, name: str, node: Any) -> Any:
