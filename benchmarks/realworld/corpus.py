@@ -193,6 +193,12 @@ def truth_text(entry: dict[str, Any], text: str) -> str:
         if old not in text:
             raise ValueError(f"{entry['id']}: substitution pattern not found: {old!r}")
         text = text.replace(old, new)
+    return cut_text(entry, text)
+
+
+def cut_text(entry: dict[str, Any], text: str) -> str:
+    """``text`` up to the first top-level statement that starts with ``run_until`` (all of it
+    without one): the truth runs that prefix, and bnlint reads the same prefix."""
     until = entry.get("run_until")
     if until:
         lines = text.splitlines(keepends=True)

@@ -1,7 +1,8 @@
 """Measure bnlint on the real-world corpus against the truth from real Keras.
 
 Each entry runs ``bnlint summarize --format json`` exactly as a user would —
-``FILE.py::target --arg NAME=EXPR ... --define NAME=VALUE ...`` (or the whole script), from the
+``FILE.py::target --arg NAME=EXPR ... --define NAME=VALUE ...`` (or the whole script; for an
+entry with ``run_until``, the script's prefix that the truth ran, written beside it), from the
 source's root directory, with ``--keras-version 2`` for tf-keras entries — using the bnlint
 tree given by ``--bnlint-root`` (its directory goes first on ``PYTHONPATH``; default: this
 worktree). Its JSON is compared with ``truth/<id>.json`` and the entry is classified:
@@ -47,6 +48,7 @@ from corpus import (
     ROOT,
     TRUTH,
     NotAvailable,
+    cut_text,
     entry_files,
     load_manifest,
 )
@@ -190,6 +192,20 @@ def measure_entry(manifest: dict[str, Any], entry: dict[str, Any], mirror: Path,
         path, roots = entry_files(manifest, entry, mirror)
     except NotAvailable as exc:
         return {**res, "class": "not available", "why": str(exc)}
+    cut = None
+    if entry.get("run_until"):
+        # The truth is Keras's state after the script's prefix up to `run_until` (training
+        # and what follows are not run): bnlint reads that same prefix, from a file beside
+        # the script (so its imports resolve alike), removed afterwards.
+        # (a notebook: its cells joined into one program, as bnlint and the truth read it)
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if path.suffix == ".ipynb":
+            from bnlint.readers.notebook import join_cells, notebook_cells
+
+            text, _ = join_cells(notebook_cells(json.loads(text)))
+        cut = path.with_name(f"{path.stem}.bnlint-cut.py")
+        cut.write_text(cut_text(entry, text), encoding="utf-8")
+        path = cut
     cmd = bnlint_command(entry, path, roots[0])
     env = dict(os.environ, PYTHONPATH=str(bnlint_root), PYTHONWARNINGS="ignore")
     t0 = time.perf_counter()
@@ -199,6 +215,9 @@ def measure_entry(manifest: dict[str, Any], entry: dict[str, Any], mirror: Path,
     except subprocess.TimeoutExpired:
         return {**res, "class": "error", "why": f"timeout after {timeout:.0f} s",
                 "seconds": time.perf_counter() - t0}
+    finally:
+        if cut is not None:
+            cut.unlink(missing_ok=True)
     res["seconds"] = time.perf_counter() - t0
     res["command"] = " ".join(cmd[3:])
     if "Traceback (most recent call last)" in proc.stderr:
@@ -220,18 +239,6 @@ def measure_entry(manifest: dict[str, Any], entry: dict[str, Any], mirror: Path,
             continue
         cmp = compare_model(got, want)
         cmp["model"] = key
-        if entry.get("run_until") and got.get("total_params") == want["total_params"]:
-            # The truth is the state at the cut; a script may freeze layers after it, and
-            # bnlint reports the end of the program: a different trainable split there is
-            # not a wrong number.
-            split = [w for w in cmp["wrong"] if w.startswith(("trainable_params",
-                                                              "non_trainable_params"))]
-            if split:
-                cmp["wrong"] = [w for w in cmp["wrong"] if w not in split]
-                cmp["inexact"] = [f"trainable split differs after the cut: {split[0]}",
-                                  *cmp["inexact"]][:5]
-                if not cmp["wrong"]:
-                    cmp["class"] = "partly"
         cmp["line_note"] = cmp["class"] == "exact" or has_line_note(got, proc.stderr)
         if cmp["class"] != "exact":
             cmp["notes"] = (list(got.get("notes") or [])
