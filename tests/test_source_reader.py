@@ -710,3 +710,33 @@ def test_inputless_sequential_called_on_unknown_shape() -> None:
     assert any(n.startswith("line 14: `gray` (Gray): output shape unknown") and
                "line 5: `keras.ops.image.rgb_to_grayscale(x)`" in n for n in r.notes)
     assert not any("Keras counts 0 parameters" in n for n in r.notes)
+
+
+@pytest.mark.parametrize("version", [2, 3])
+def test_custom_call_read_past_its_allowance_is_unknown(version: int) -> None:
+    """A custom layer's call() that takes more than CUSTOM_CALL_STEPS steps to read is not read
+    further: the sublayer it would have built stays unbuilt, so the layer is unknown with the
+    line of its call(), even though compute_output_shape gives the output's shape; the layers
+    after it keep their own counts."""
+    code = (
+        "from tensorflow import keras\nfrom tensorflow.keras import layers\n"
+        "class Slow(layers.Layer):\n"
+        "    def __init__(self, units, **kwargs):\n"
+        "        super().__init__(**kwargs)\n"
+        "        self.units = units\n"
+        "        self.act = layers.Activation('relu')\n"
+        "        self.dense = layers.Dense(units)\n"
+        "    def call(self, x):\n"
+        "        for _ in range(4000):\n"
+        "            x = self.act(x)\n"
+        "        return self.dense(x)\n"
+        "    def compute_output_shape(self, input_shape):\n"
+        "        return input_shape[:-1] + (self.units,)\n"
+        "inp = keras.Input((6,))\n"
+        "m = keras.Model(inp, layers.Dense(2)(Slow(3)(inp)))\n"
+    )
+    (m,) = read_text(code, keras_version=version).models
+    slow = next(la for la in m.layers if la.name == "slow")
+    assert slow.params is None and "line 9: reading `Slow.call` takes more than" in slow.unknown
+    assert slow.unknown.endswith("` is not built")
+    assert m.total_params is None and m.layers[-1].params == 8

@@ -334,7 +334,7 @@ class Layers:
 
     def state(self) -> tuple:
         """What an iteration could change of the models: names taken, models, layers added,
-        layers made or called (explicitly named layers take no automatic name)."""
+        layers made (explicitly named layers take no automatic name)."""
         return (len(self.models), tuple(sorted(self.counters.counts.items())),
                 sum(len(st.layers) for st in self.seq.values()), self.made)
 
@@ -639,7 +639,6 @@ class Layers:
                          node: Any) -> Any:
         from bnlint.keras.builder import KModel, KTensor
 
-        self.made += 1
         if isinstance(layer, Instance):
             if layer.kmodel is not None or layer.klayer is not None:
                 return self.call_subclass(layer, args, kwargs, node)

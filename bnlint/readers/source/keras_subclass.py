@@ -573,6 +573,7 @@ class Subclassed:
                                                  list_input, first_count)
         else:
             reason = f"`{inst.cls.name}` has no call() bnlint can read"
+        read_to_end, call_reason = outs is not None, reason
         self._compute_mask(inst, layer, targs[0], in_mask, ph)
         if outs is None and self.py.version == 2 and isinstance(cos, UserFunc):
             cand = self._cos_shapes(inst, cos, build_shape)
@@ -584,13 +585,15 @@ class Subclassed:
                     if msg not in layer.notes:
                         layer.notes.append(msg)
                 reason = None
-        if first_build and outs is None:
+        if first_build and not read_to_end:
             # call() was not read to its end: a sublayer it would have built stays unbuilt
-            # here, so the layer's parameters are not known either.
+            # here, so the layer's parameters are not known either (even when
+            # compute_output_shape gives the output's shape).
+            self.retrack(inst)
             lost = [sub for sub in inst.tracked if sub is not layer and (
                 sub.unknown is not None or _unbuilt(sub))]
             if lost:
-                layer.unknown = layer.unknown or f"{reason}; `{lost[0].name}` is not built"
+                layer.unknown = layer.unknown or f"{call_reason}; `{lost[0].name}` is not built"
         if first_build:
             self._finish_build(inst, layer, outs or [])
         elif outs and not layer.built.outputs:

@@ -44,7 +44,7 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
         self.counters = NameCounters(py.version)
         self.models: list[Any] = []  # every KModel / model Instance created, in order
         self.seq: dict[int, SeqState] = {}
-        self.made = 0  # layers made and called so far (a loop that makes none is quiet)
+        self.made = 0  # layers made so far (a loop that makes none is quiet)
         # custom layer classes whose call() took more than CUSTOM_CALL_STEPS steps to read:
         # id -> why; later calls are not read again
         self.long_calls: dict[int, str] = {}

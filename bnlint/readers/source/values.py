@@ -29,7 +29,7 @@ MAX_SEQ = 1_000_000
 #: Steps reading one call of a custom layer's call() may take: a call() looping over every
 #: channel (``[tf.nn.conv3d(x[..., i:i + 1], ...) for i in range(channels)]``) is left unknown
 #: instead of spending the whole budget, call after call.
-CUSTOM_CALL_STEPS = 5_000
+CUSTOM_CALL_STEPS = 20_000
 
 
 MAX_IMPORT_DEPTH = 8
