@@ -737,6 +737,11 @@ def test_custom_call_read_past_its_allowance_is_unknown(version: int) -> None:
     )
     (m,) = read_text(code, keras_version=version).models
     slow = next(la for la in m.layers if la.name == "slow")
-    assert slow.params is None and "line 9: reading `Slow.call` takes more than" in slow.unknown
-    assert slow.unknown.endswith("` is not built")
+    assert slow.params is None and slow.unknown
+    if version == 2:  # Keras 3 takes the shape from compute_output_shape and runs call() only
+        # to build: the sublayer it does not reach is what is unknown there
+        assert "line 9: reading `Slow.call` takes more than" in slow.unknown
+        assert slow.unknown.endswith("` is not built")
+    else:
+        assert "dense_1" in slow.unknown
     assert m.total_params is None and m.layers[-1].params == 8
