@@ -680,3 +680,18 @@ def test_type_of_a_known_value_is_decided() -> None:
     r = read_text(code)
     assert [m.total_params for m in r.models] == [4 * 128 + 128]
     assert not any("not known statically" in n for n in r.notes), r.notes
+
+
+def test_numpy_literal_array_shape_not_elements() -> None:
+    # np.array of literal data: its shape and len() are known; an element is a NumPy scalar
+    # (np.int64), which Keras 3 rejects as `units` ("expected a positive integer"), so it is
+    # never read as a Python int.
+    code = (
+        "import numpy as np\nimport keras\nM = np.array([[6, 7, 8], [3, 4, 5]])\n"
+        "inp = keras.Input((8,))\n"
+        "a = keras.Model(inp, keras.layers.Dense(len(M[0]) * M.shape[0])(inp))\n"
+        "b = keras.Model(inp, keras.layers.Dense(M[1][2] + 1)(inp))\n"
+    )
+    a, b = read_text(code, keras_version=3).models
+    assert a.total_params == 8 * 6 + 6
+    assert not isinstance(b.total_params, int)

@@ -348,6 +348,8 @@ class Calls:
         if name == "len":
             if isinstance(a0, (list, tuple, str, dict, set, range)):
                 return len(a0)
+            if isinstance(a0, ArrayValue) and a0.shape and isinstance(a0.shape[0], int):
+                return a0.shape[0]
             items = self.keras.sequence(a0)
             if items is not None:
                 return len(items)
@@ -562,6 +564,10 @@ class Calls:
         array = _array_shape(name, args, kwargs)
         if array is not None:
             return ArrayValue(array)
+        if name in ("numpy.array", "numpy.asarray") and args and set(kwargs) <= {"dtype"}:
+            shape = _literal_shape(a0)
+            if shape is not None:
+                return ArrayValue(shape)
         if name in ("numpy.prod", "np.prod") and isinstance(a0, (list, tuple)):
             from bnlint.symbolic import product
 
@@ -678,6 +684,25 @@ _ARRAY_DIMS = {"numpy.random.rand", "numpy.random.randn"}
 _ARRAY_SIZE_KW = {"numpy.random.uniform", "numpy.random.normal", "numpy.random.randint",
                   "numpy.random.random", "numpy.random.random_sample",
                   "numpy.random.standard_normal"}
+
+
+def _literal_shape(v: Any, depth: int = 0) -> tuple | None:
+    """The shape of ``np.array(v)`` for rectangular nested lists / tuples of Python numbers;
+    None for anything else (ragged, strings, unknown values)."""
+    if isinstance(v, ArrayValue):
+        return v.shape
+    if depth > 32:
+        return None
+    if isinstance(v, (list, tuple)):
+        if not v or len(v) > MAX_SEQ:
+            return None
+        subs = {_literal_shape(x, depth + 1) for x in v}
+        if len(subs) != 1 or None in subs:
+            return None
+        return (len(v), *subs.pop())  # type: ignore[misc]
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return None
+    return ()
 
 
 def _array_shape(name: str, args: list[Any], kwargs: dict[str, Any]) -> tuple | None:

@@ -22,6 +22,7 @@ from bnlint.readers.source.values import (
     _MISSING,
     MAX_LOOP,
     MAX_SEQ,
+    ArrayValue,
     Builtin,
     Instance,
     KRef,
@@ -372,6 +373,9 @@ class Expressions:
             return v
         if isinstance(key, Opaque) or isinstance(key, Sym):
             return Opaque(self.text(node))
+        if isinstance(obj, ArrayValue):
+            item = obj.item(key)
+            return Opaque(self.text(node)) if item is None else item
         if isinstance(obj, (list, tuple, str, range)):
             try:
                 return obj[key]
@@ -489,4 +493,7 @@ class Expressions:
                 return sorted(v)
             except TypeError:
                 return list(v)
+        if isinstance(v, ArrayValue) and len(v.shape) >= 2 and isinstance(v.shape[0], int) and (
+                v.shape[0] <= MAX_LOOP):
+            return [v.item(i) for i in range(v.shape[0])]
         return self.keras.sequence(v)

@@ -70,9 +70,19 @@ class PyMod:
 
 @dataclass(eq=False)
 class ArrayValue:
-    """A concrete (eager) array whose shape is known: ``np.ones((1, 4))``."""
+    """A concrete (eager) array whose shape is known: ``np.ones((1, 4))``,
+    ``np.array([[6, 7, 8], [3, 4, 5]])``."""
 
     shape: tuple
+
+    def item(self, key: Any) -> Any:
+        """``a[key]`` for an integer key: a row (an array); None for an element (a NumPy
+        scalar: ``np.int64``, which Keras 3 rejects where it wants an ``int``) or a key that
+        is not a plain in-range integer."""
+        if len(self.shape) < 2 or not isinstance(key, int) or isinstance(key, bool) or not (
+                isinstance(self.shape[0], int) and -self.shape[0] <= key < self.shape[0]):
+            return None
+        return ArrayValue(self.shape[1:])
 
 
 @dataclass(eq=False)
