@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bnlint.readers.source.py_helpers import _plain_data
+from bnlint.readers.source.py_helpers import _is_num, _plain_data
 from bnlint.readers.source.values import _MISSING, ArrayValue, Instance, KRef, Opaque, UserFunc
 from bnlint.symbolic import Sym
 
@@ -245,7 +245,11 @@ class Layers:
             fn = self.py.keras_source(ref.path, node)
             if fn is not _MISSING:
                 return self.py.call(fn, args, kwargs, node, self.py.globals)
-            creation = (self.in_custom or self.calling) and last in ("arange", "range")
+            # inside a traced call(), an operation on Python numbers (``ops.cast(16, ...)``,
+            # ``ops.sqrt(4.0)``) makes a scalar tensor
+            creation = (self.in_custom or self.calling) and (last in ("arange", "range") or (
+                bool(args) and _is_num(args[0]) and ref.path.startswith(
+                    ("tensorflow.", "keras.ops.", "keras.src.ops."))))
             if (self.has_tensor(args, kwargs) or creation) and (
                     ref.path.startswith(("tensorflow.", "keras.ops.", "keras.src.ops."))
                     or ((self.in_custom or self.calling) and ref.path.startswith("keras."))):
