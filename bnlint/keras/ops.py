@@ -65,6 +65,7 @@ KERAS_OPS = frozenset({
 })
 TF_OPS = frozenset({
     "abs", "math.abs", "add", "math.add", "argmax", "math.argmax", "argmin", "math.argmin",
+    "broadcast_to",
     "cast", "math.ceil", "clip_by_value", "concat", "convert_to_tensor", "cos", "math.cos",
     "nn.depth_to_space", "divide", "math.divide", "nn.dropout", "nn.elu", "equal", "math.equal",
     "math.erf", "exp", "math.exp", "expand_dims", "math.expm1", "floor", "math.floor",

@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from bnlint.readers.source.py_helpers import _is_num, _plain_data
-from bnlint.readers.source.values import _MISSING, ArrayValue, Instance, KRef, Opaque, UserFunc
+from bnlint.readers.source.values import (
+    _MISSING,
+    ArrayValue,
+    Instance,
+    KRef,
+    Opaque,
+    TFInitializer,
+    UserFunc,
+)
 from bnlint.symbolic import Sym
 
 _MERGE_FUNCS = {"add": "Add", "subtract": "Subtract", "multiply": "Multiply", "average": "Average",
@@ -226,6 +234,11 @@ class Layers:
 
                 if isinstance(args[0], KTensor) and args[0].shape is not None:
                     return tuple(args[0].shape)
+            if ref.path in ("tensorflow.Variable", "tensorflow.compat.v2.Variable"):
+                return self.tf_variable(args, kwargs, node)
+            if ref.path.startswith("tensorflow.") and last.endswith("_initializer") and (
+                    not self.has_tensor(args, kwargs)):
+                return TFInitializer(self.py.text(node))
             if last == "VersionAwareLayers":  # tf_keras applications' `layers = ...()`
                 return KRef("keras.layers")
             known = _KERAS_CONSTANTS.get(last)
@@ -245,6 +258,14 @@ class Layers:
             fn = self.py.keras_source(ref.path, node)
             if fn is not _MISSING:
                 return self.py.call(fn, args, kwargs, node, self.py.globals)
+            if not (self.in_custom or self.calling) and last in ("arange", "range") and (
+                    ref.path.startswith(("tensorflow.", "keras.ops.", "keras.src.ops."))) and (
+                    not self.has_tensor(args, kwargs)):
+                # outside a traced call(): an eager tensor (``tf.range(0, 256)``)
+                shape = self.op_result_shape(last, args, kwargs, keras_ops=not ref.path.startswith(
+                    "tensorflow."))
+                if shape is not None and all(isinstance(d, int) for d in shape):
+                    return ArrayValue(shape)
             # inside a traced call(), an operation on Python numbers (``ops.cast(16, ...)``,
             # ``ops.sqrt(4.0)``) makes a scalar tensor
             creation = (self.in_custom or self.calling) and (last in ("arange", "range") or (

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from bnlint.readers.source.keras_layers import _unbuilt
 from bnlint.readers.source.values import (
+    ArrayValue,
     Instance,
     Opaque,
+    TFVariable,
     UserClass,
     UserFunc,
     WeightVar,
@@ -359,6 +361,24 @@ class Subclassed:
         if inst.klayer is None and inst.kmodel is not None:  # a Model subclass's own variable
             inst.kmodel.own_weights.append(spec)
         return WeightVar(spec, owner.name if owner is not None else "?")
+
+    def tf_variable(self, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
+        """``tf.Variable(initial_value, trainable=True, name=None, dtype=None)``."""
+        from bnlint.keras.catalogue import WeightSpec
+
+        init = args[0] if args else kwargs.get("initial_value")
+        shape = init.shape if isinstance(init, ArrayValue) else self.tensor_shape(init)
+        if shape is None or not all(isinstance(d, int) for d in shape):
+            self.py.note(node, f"`{self.py.text(node)}`: variable shape not known statically")
+            shape = tuple(Sym.atom(f"{self.py.text(node)}.shape[{i}]") for i in range(1)) \
+                if shape is None else tuple(Sym.atom("?") if d is None else d for d in shape)
+        raw = kwargs.get("trainable", args[1] if len(args) > 1 else None)
+        trainable = True if raw is None else self.py.truth(raw)  # None: trainable
+        name = kwargs.get("name", args[4] if len(args) > 4 else None)
+        dtype = kwargs.get("dtype")
+        spec = WeightSpec(name if isinstance(name, str) else "Variable", tuple(shape),
+                          trainable is not False, dtype if isinstance(dtype, str) else None)
+        return TFVariable(spec, "")
 
     def custom_layer_call(self, inst: Instance, layer: Any, shapes: list[Any],
                           kwargs: dict[str, Any], list_input: bool,

@@ -19,11 +19,14 @@ from bnlint.readers.source.keras_tensors import Tensors
 from bnlint.readers.source.py_helpers import _plain, _plain_data
 from bnlint.readers.source.values import (
     _MISSING,
+    ArrayValue,
     Bound,
     Instance,
     KRef,
     Opaque,
     SeqState,
+    TFInitializer,
+    TFVariable,
     UserFunc,
     WeightArray,
     WeightList,
@@ -140,6 +143,13 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
 
         if isinstance(func, (KLayer, Instance)):
             return self.call_layer_value(func, args, kwargs, node)
+        if isinstance(func, TFInitializer):
+            shape = args[0] if args else kwargs.get("shape")
+            if isinstance(shape, int) and not isinstance(shape, bool):
+                shape = (shape,)
+            if isinstance(shape, (list, tuple)) and all(
+                    isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
+                return ArrayValue(tuple(shape))
         return self.unknown_call(args, kwargs, node)
 
     def method(self, obj: Any, name: str, args: list[Any], kwargs: dict[str, Any],
@@ -332,6 +342,13 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
         """Keras tracks the layers assigned to a subclass instance."""
         if obj.kmodel is not None or obj.klayer is not None:
             self._track(obj, value)
+            if isinstance(value, TFVariable) and not value.layer and self.py.version == 2:
+                # tf_keras tracks a tf.Variable set on a layer as its weight (Keras 3 does not)
+                owner = obj.klayer or obj.kmodel
+                value.layer = owner.name
+                obj.weights.append(value.spec)
+                if obj.klayer is None:
+                    obj.kmodel.own_weights.append(value.spec)
 
     def sequence(self, v: Any) -> list[Any] | None:
         """The items of ``model.layers`` or ``get_weights()`` (for ``len`` and loops); else None."""

@@ -273,6 +273,19 @@ class WeightVar:
         return tuple(self.spec.shape)
 
 
+@dataclass(eq=False)
+class TFVariable(WeightVar):
+    """``tf.Variable(initial_value)``: a layer's weight only when tf_keras tracks it (assigned
+    to an attribute of a layer: ``layer`` is then its name, "" before)."""
+
+
+class TFInitializer(Opaque):
+    """A TensorFlow initializer object (``tf.random_normal_initializer()``): called with a
+    shape it gives a tensor of that shape."""
+
+    __slots__ = ()
+
+
 @dataclass
 class SeqState:
     layers: list[Any] = field(default_factory=list)
