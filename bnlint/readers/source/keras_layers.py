@@ -234,6 +234,10 @@ class Layers:
 
                 if isinstance(args[0], KTensor) and args[0].shape is not None:
                     return tuple(args[0].shape)
+            if last == "get_uid" and (".backend" in ref.path or ".naming" in ref.path):
+                prefix = args[0] if args else kwargs.get("prefix", "")
+                if isinstance(prefix, str):
+                    return self.counters.get_uid(prefix)
             if ref.path in ("tensorflow.Variable", "tensorflow.compat.v2.Variable"):
                 return self.tf_variable(args, kwargs, node)
             if ref.path.startswith("tensorflow.") and last.endswith("_initializer") and (
@@ -354,8 +358,8 @@ class Layers:
                 shape = None
             else:
                 shape = (bs if isinstance(bs, int) else None, *inner)
-        name = values.get("name")
-        if not isinstance(name, str):
+        name = self.given_name(values.get("name"), node)
+        if name is None:
             name = self.counters.input_name()
         dtype = values.get("dtype") if isinstance(values.get("dtype"), str) else "float32"
         if shape is None:
@@ -365,6 +369,18 @@ class Layers:
             t.node.layer.unknown = "input shape not known statically"
             return t
         return kb.make_input(name, shape, self.py.version, dtype=dtype, location=self.py.loc(node))
+
+    def given_name(self, name: Any, node: Any) -> str | None:
+        """The ``name=`` given to a layer/input/model: the string, None when absent (Keras
+        names it automatically), or a placeholder ``<text>`` with a note when it is not known
+        statically (``str(backend.get_uid(...)) + "_gap"`` of an unknown call): never the
+        automatic name Keras would not give it."""
+        if name is None or isinstance(name, str):
+            return name
+        text = name.text if isinstance(name, Opaque) else str(name)
+        self.py.note(node, f"`{self.py.text(node)}`: the name `{text}` is not known "
+                           "statically")
+        return f"<{text}>"
 
     def _cfg(self, v: Any) -> Any:
         from bnlint.keras.builder import KLayer
@@ -426,7 +442,8 @@ class Layers:
                 bs = batch_size if isinstance(batch_size, int) and self.py.version == 2 else None
                 batch_shape = (bs, *inner)
         config = {k: self._cfg(v) for k, v in values.items()}
-        if not isinstance(name, str):
+        name = self.given_name(name, node)
+        if name is None:
             name = self.counters.layer_name(cls)
         config["name"] = name
         if cls == "MultiHeadAttention" and self.py.version == 3:

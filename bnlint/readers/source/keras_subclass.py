@@ -67,14 +67,14 @@ class Subclassed:
         inst = Instance(cls)
         base = cls.keras_base()
         if base == "model":
-            name = kwargs.get("name") if isinstance(kwargs.get("name"), str) else None
+            name = self.given_name(kwargs.get("name"), node)
             name = name or self.counters.uniquify(to_snake_case(cls.name))
             inst.kmodel = KModel(name, cls.name, {"name": name}, self.py.version,
                                  location=self.py.loc(node), kind="Sequential")
             inst.kmodel.is_built = False
             self.models.append(inst)
         elif base == "layer":
-            name = kwargs.get("name") if isinstance(kwargs.get("name"), str) else None
+            name = self.given_name(kwargs.get("name"), node)
             name = name or self.counters.layer_name(cls.name)
             inst.klayer = KLayer(name, cls.name, {"name": name}, self.py.version,
                                  location=self.py.loc(node))
