@@ -695,3 +695,31 @@ def test_numpy_literal_array_shape_not_elements() -> None:
     a, b = read_text(code, keras_version=3).models
     assert a.total_params == 8 * 6 + 6
     assert not isinstance(b.total_params, int)
+
+
+def test_pythonpath_package_reexporting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A layer library on PYTHONPATH whose __init__ only re-exports (`from .layers import *`,
+    # no mention of Keras) is read like an installed one; an import bnlint does not find at
+    # all leaves a note naming it where its names are called.
+    from bnlint.readers.source import imports
+
+    lib = tmp_path / "site" / "mylayers"
+    lib.mkdir(parents=True)
+    (lib / "__init__.py").write_text("from .layers import *\n")
+    (lib / "layers.py").write_text(
+        "from tensorflow import keras\n\n"
+        "def block(x, units):\n    return keras.layers.Dense(units, name='blk')(x)\n")
+    prog = tmp_path / "proj" / "net.py"
+    prog.parent.mkdir()
+    prog.write_text(
+        "import keras\nfrom mylayers import block\nfrom notthere import Thing\n"
+        "inp = keras.Input((4,))\nm = keras.Model(inp, block(inp, 3))\n"
+        "m2 = keras.Model(inp, Thing(2)(inp))\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "site"))
+    monkeypatch.setattr(imports, "_SITE", None)
+    monkeypatch.setattr(imports, "_INSTALLED", {})
+    r = read_source(prog)
+    m, m2 = r.models
+    assert m.total_params == 15 and m.layers[-1].name == "blk"
+    assert m2.total_params is None
+    assert any("line 6" in n and "notthere" in n for n in r.notes), r.notes

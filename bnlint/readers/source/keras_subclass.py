@@ -124,6 +124,11 @@ class Subclassed:
         if "build" in own:
             layer.unknown = (f"`{cls.name}` overrides {builtin}.build(): its variables are not "
                              "modelled")
+        elif "call" in own and self.py.version == 2:
+            # tf_keras traces call() on symbolic inputs: it is read (super().call(x) is the
+            # built-in's, self.<weight> its variables).  Keras 3 takes the output from the
+            # built-in's compute_output_shape (Layer.compute_output_spec), below.
+            layer.custom = _CustomCall(self, inst, node)
         elif own:
             layer.notes.append(f"`{cls.name}` overrides {builtin}.{own[0]}(); shapes are "
                                f"{builtin}'s")
@@ -168,6 +173,9 @@ class Subclassed:
                     line, _, _ = self.py.pos(node)
                     inst.kmodel.unknown = inst.kmodel.unknown or f"line {line}: {why}"
             return None
+        if name in ("call", "compute_mask") and inst.attrs.get("__builtin__") and (
+                inst.klayer is not None and inst.klayer.custom is not None):
+            return self._builtin_super(inst, name, args, kwargs, node)
         if name == "build":
             if inst.kmodel is not None and self.py.version == 2 and not inst.calling_build \
                     and not inst.kmodel.is_built:
@@ -179,6 +187,39 @@ class Subclassed:
         if name == "call" and inst.kmodel is not None:
             return Opaque(self.py.text(node))
         return Opaque(self.py.text(node))
+
+    def _builtin_super(self, inst: Instance, name: str, args: list[Any],
+                       kwargs: dict[str, Any], node: Any) -> Any:
+        """``super().call(x)`` / ``super().compute_mask(x, mask)`` in a subclass of a built-in
+        layer whose call() bnlint reads: the built-in's output (its rule for ``x``'s shape);
+        Embedding's mask (``mask_zero``)."""
+        from bnlint.keras.catalogue import Unknown, build_layer
+
+        layer = inst.klayer
+        x = args[0] if args else kwargs.get("inputs")
+        ts = self._tensors(x)
+        if not ts or any(t.shape is None for t in ts):
+            return Opaque(self.py.text(node))
+        if name == "compute_mask":
+            if layer.rule_name != "Embedding":
+                return Opaque(self.py.text(node))
+            zero = self.py.truth(layer.config.get("mask_zero", False))
+            if zero is None:
+                return Opaque(self.py.text(node))
+            if not zero:
+                return None
+            t = self.new_tensor(tuple(ts[0].shape))
+            t.dtype = "bool"
+            return t
+        try:
+            built = build_layer(layer.rule_name, layer.config, [tuple(t.shape) for t in ts],
+                                self.py.version, {}, isinstance(x, (list, tuple)))
+        except Unknown as exc:
+            self.note_unknown_op(self.py.text(node), node, str(exc))
+            return Opaque(self.py.text(node))
+        outs = [self.traced_op(layer.rule_name, ts, self.new_tensor(s)) if s is not None
+                else Opaque(self.py.text(node)) for s in built.outputs]
+        return outs[0] if len(outs) == 1 else outs
 
     def call_subclass(self, inst: Instance, args: list[Any], kwargs: dict[str, Any],
                       node: Any, build: bool = True) -> Any:
@@ -408,6 +449,19 @@ class Subclassed:
         call = inst.cls.lookup("call")
         if first_build:
             inst.weights = []
+            if inst.attrs.get("__builtin__"):
+                # a built-in layer's subclass: the built-in's variables, as attributes
+                from bnlint.keras.catalogue import Unknown, build_layer
+
+                try:
+                    built = build_layer(layer.rule_name, layer.config,
+                                        [tuple(x) for x in first], self.py.version, {}, multi)
+                except Unknown as exc:
+                    layer.unknown = layer.unknown or str(exc)
+                    return [None]
+                inst.weights = list(built.weights)
+                for spec in built.weights:
+                    inst.attrs.setdefault(spec.name, WeightVar(spec, layer.name))
             build = inst.cls.lookup("build")
             if isinstance(build, UserFunc):
                 self._guarded(build, [inst, build_shape], {})

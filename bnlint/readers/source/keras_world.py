@@ -350,6 +350,25 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
                 if obj.klayer is None:
                     obj.kmodel.own_weights.append(value.spec)
 
+    def unpack(self, v: Any, n: int, node: Any) -> list[Any] | None:
+        """``a, b = t`` with ``t`` an unknown tensor of functional code (the output of a call
+        bnlint cannot read, which may be a list): each target is an unknown tensor that stays
+        connected to it, so the layers after it stay in the model (unknown where their
+        shapes depend on it). None otherwise."""
+        from bnlint.keras.builder import KTensor
+
+        if isinstance(v, KTensor) and v.shape is not None and not (self.in_custom or self.calling):
+            if self.py.version == 3:
+                self.py.note(node, f"`{self.py.text(node)}`: Keras 3 cannot unpack a symbolic "
+                                   "KerasTensor (NotImplementedError); the targets are unknown")
+            return None
+        if not isinstance(v, KTensor) or v.shape is not None or self.in_custom or (
+                self.calling) or n > 64:
+            return None
+        text = self.py.text(node)
+        return [self._op_node_named(f"<{text}[{i}]>", "Unknown", [v], None, None, node)
+                for i in range(n)]
+
     def sequence(self, v: Any) -> list[Any] | None:
         """The items of ``model.layers`` or ``get_weights()`` (for ``len`` and loops); else None."""
         if isinstance(v, _LayerList):

@@ -518,6 +518,15 @@ class Calls:
     def call_pymod(self, name: str, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
         import math
 
+        where = self.unresolved.get(name.split(".")[0])
+        if where is not None:
+            # a class/function of a module bnlint did not find (a layer library not
+            # installed): unknown, kept connected to the tensors it is given
+            if name not in self.unresolved_noted:
+                self.unresolved_noted.add(name)
+                self.note(node, f"`{name}` is not known: bnlint did not find its module "
+                                f"({where}; not in the project, beside it, or installed)")
+            return self.keras.unknown_call(args, kwargs, node)
 
         a0 = args[0] if args else None
         alias = _PY_BUILTIN_ALIASES.get(name)
