@@ -94,7 +94,7 @@ BACKEND_OPS = frozenset({
     "sum", "mean", "max", "min", "prod", "expand_dims", "squeeze", "reshape", "tile", "sqrt",
     "square", "exp", "log", "abs", "relu", "sigmoid", "tanh", "softmax", "cast",
     "stop_gradient", "zeros_like", "ones_like", "concatenate", "stack", "transpose", "shape",
-    "int_shape",
+    "int_shape", "dot", "bias_add",
 })
 ACTIVATIONS = frozenset({
     "relu", "relu6", "sigmoid", "tanh", "softmax", "log_softmax", "gelu", "silu", "swish",
@@ -205,6 +205,26 @@ def _reshape_keras(s: Shape, new: Any) -> Shape:
     if -1 not in new and math.prod(s) != math.prod(new):
         raise Unknown(f"cannot reshape {s} to {tuple(new)}")
     return _reshape(s, new)
+
+
+def _backend_dot(a: Shape, b: Shape) -> Shape:
+    """tf_keras ``backend.dot``: N-D operands are reshaped to ``a[:-1] + b[:-2] + b[-1:]``."""
+    if len(a) > 2 or len(b) > 2:
+        if len(a) < 1 or len(b) < 2:
+            raise Unknown("dot of a scalar")
+        if a[-1] is not None and b[-2] is not None and a[-1] != b[-2]:
+            raise Unknown(f"dot: shapes {a} and {b} do not match")
+        return (*a[:-1], *b[:-2], b[-1])
+    return matmul(a, b)
+
+
+def _bias_add(s: Shape, bias: Shape, data_format: Any) -> Shape:
+    """tf_keras ``backend.bias_add``: the input's shape (a bias of rank 1 or ndim - 1)."""
+    if data_format not in (None, "channels_last") or len(bias) not in (1, len(s) - 1):
+        raise Unknown("bias_add: data format or bias rank not modelled")
+    if len(bias) == 1 and s and s[-1] is not None and bias[0] is not None and s[-1] != bias[0]:
+        raise Unknown(f"bias_add: bias {bias} does not match {s}")
+    return s
 
 
 def _transpose(s: Shape, axes: Any) -> Shape:
@@ -425,6 +445,10 @@ def op_shape(fn: str, args: list[Any], kwargs: dict[str, Any], shape_of: Callabl
         return broadcast(sa, tuple(sb))
     if fn == "where":
         return broadcast(broadcast(t(0, "condition"), t(1, "x1", "x")), t(2, "x2", "y"))
+    if fn == "dot" and backend:
+        return _backend_dot(t(0, "x"), t(1, "y"))
+    if fn == "bias_add" and backend:
+        return _bias_add(t(0, "x"), t(1, "bias"), _arg(args, kwargs, 2, "data_format"))
     if fn in ("matmul", "dot"):
         return matmul(t(0, "x1", "a"), t(1, "x2", "b"))
     if fn in REDUCTIONS:
