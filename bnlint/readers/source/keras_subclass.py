@@ -43,6 +43,20 @@ def _unknown_reason(layer: Any, depth: int = 0) -> str | None:
     return None
 
 
+# Keras 3 built-in layers with a compute_output_spec of their own (keras/src/layers): these
+# make one KerasTensor of self.compute_output_shape(...) (a subclass's override included) ...
+_SPEC_WRAPS_COS = frozenset({
+    "Embedding", "ReversibleEmbedding", "Add", "Subtract", "Multiply", "Average", "Maximum",
+    "Minimum", "Concatenate", "Dot", "TextVectorization", "StringLookup", "IntegerLookup",
+    "Discretization", "CategoryEncoding", "Reshape", "Flatten", "Permute",
+})
+# ... these do not call compute_output_shape at all.
+_SPEC_IGNORES_COS = frozenset({
+    "Attention", "AdditiveAttention", "MultiHeadAttention", "GroupedQueryAttention", "Hashing",
+    "Equalization", "RandomGrayscale", "Identity",
+})
+
+
 class _CustomCall:
     """The builder's hook for a user-defined layer (``KLayer.custom``)."""
 
@@ -126,9 +140,14 @@ class Subclassed:
                              "modelled")
         elif "call" in own and self.py.version == 2:
             # tf_keras traces call() on symbolic inputs: it is read (super().call(x) is the
-            # built-in's, self.<weight> its variables).  Keras 3 takes the output from the
-            # built-in's compute_output_shape (Layer.compute_output_spec), below.
+            # built-in's, self.<weight> its variables).  Keras 3 takes the output from
+            # compute_output_shape (Layer.compute_output_spec): the built-in's, below, or ...
             layer.custom = _CustomCall(self, inst, node)
+        elif "compute_output_shape" in own and self.py.version == 3 and (
+                builtin not in _SPEC_IGNORES_COS):
+            # ... the subclass's own, which is read (call() is not run)
+            layer.custom = _CustomCall(self, inst, node)
+            inst.attrs["__shape_by_cos__"] = True
         elif own:
             layer.notes.append(f"`{cls.name}` overrides {builtin}.{own[0]}(); shapes are "
                                f"{builtin}'s")
@@ -173,7 +192,8 @@ class Subclassed:
                     line, _, _ = self.py.pos(node)
                     inst.kmodel.unknown = inst.kmodel.unknown or f"line {line}: {why}"
             return None
-        if name in ("call", "compute_mask") and inst.attrs.get("__builtin__") and (
+        if name in ("call", "compute_mask", "compute_output_shape") and inst.attrs.get(
+                "__builtin__") and (
                 inst.klayer is not None and inst.klayer.custom is not None):
             return self._builtin_super(inst, name, args, kwargs, node)
         if name == "build":
@@ -196,7 +216,17 @@ class Subclassed:
         from bnlint.keras.catalogue import Unknown, build_layer
 
         layer = inst.klayer
-        x = args[0] if args else kwargs.get("inputs")
+        x = args[0] if args else kwargs.get("inputs", kwargs.get("input_shape"))
+        if name == "compute_output_shape":
+            shape = self._shape_value(x)
+            if shape is None:
+                return Opaque(self.py.text(node))
+            try:
+                built = build_layer(layer.rule_name, layer.config, [shape], self.py.version)
+            except Unknown:
+                return Opaque(self.py.text(node))
+            outs = [Opaque(self.py.text(node)) if s is None else tuple(s) for s in built.outputs]
+            return outs[0] if len(outs) == 1 else outs
         ts = self._tensors(x)
         if not ts or any(t.shape is None for t in ts):
             return Opaque(self.py.text(node))
@@ -484,7 +514,9 @@ class Subclassed:
         targs.extend(positional_extra)
         outs: list[Any] | None = None
         reason = None
-        if isinstance(call, UserFunc):
+        if inst.attrs.get("__shape_by_cos__"):
+            reason = f"`{inst.cls.name}.compute_output_shape` gives no shape bnlint can read"
+        elif isinstance(call, UserFunc):
             self.in_custom += 1
             self.calling.append(inst)
             saved, self.first_unknown = self.first_unknown, None
@@ -517,6 +549,13 @@ class Subclassed:
                 if all(c is not None for c in cand):
                     outs = cand  # type: ignore[assignment]
                     reason = None
+        if outs is not None and len(outs) != 1 and inst.attrs.get("__shape_by_cos__") and (
+                layer.rule_name in _SPEC_WRAPS_COS):
+            outs = None
+            reason = (f"Keras 3's {layer.rule_name}.compute_output_spec makes one KerasTensor "
+                      f"of `{inst.cls.name}.compute_output_shape`'s result: a list of shapes "
+                      "raises")
+            layer.unknown = layer.unknown or reason
         if first_build and outs is None:
             # call() was not read to its end: a sublayer it would have built stays unbuilt
             # here, so the layer's parameters are not known either.

@@ -38,6 +38,10 @@ if TYPE_CHECKING:
     from bnlint.readers.source.interpreter import Interpreter
 
 
+# Built-in layer attributes that keep the constructor's integer argument as given.
+_INT_ATTRS = frozenset({"units", "input_dim", "output_dim", "filters"})
+
+
 class KerasWorld(Layers, Models, Subclassed, Tensors):
     def __init__(self, py: Interpreter):
         from bnlint.keras.naming import NameCounters
@@ -107,6 +111,9 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
                     return ts[0] if len(ts) == 1 else list(ts)
             if name == "output_shape" and obj.nodes and obj.nodes[0].outputs:
                 return obj.nodes[0].outputs[0].shape
+            v = obj.config.get(name)
+            if name in _INT_ATTRS and isinstance(v, int) and not isinstance(v, bool):
+                return v  # ``self.units`` / ``self.output_dim``: the constructor's integer
             return Bound(obj, name)
         if isinstance(obj, (WeightArray, WeightVar)):
             if name == "shape":
