@@ -27,6 +27,7 @@ from bnlint.readers.source.values import (
     SeqState,
     TFInitializer,
     TFVariable,
+    Unresolved,
     UserFunc,
     WeightArray,
     WeightList,
@@ -150,6 +151,8 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
 
         if isinstance(func, (KLayer, Instance)):
             return self.call_layer_value(func, args, kwargs, node)
+        if isinstance(func, Unresolved) and self.has_tensor(args, kwargs):
+            self.py.note_unresolved(func.why, node)
         if isinstance(func, TFInitializer):
             shape = args[0] if args else kwargs.get("shape")
             if isinstance(shape, int) and not isinstance(shape, bool):

@@ -38,6 +38,7 @@ from bnlint.readers.source.values import (
     PyMod,
     Scope,
     SuperProxy,
+    Unresolved,
     UserClass,
     UserFunc,
     UserModule,
@@ -515,17 +516,24 @@ class Calls:
             return self.keras.isinstance_(v, t)
         return None
 
+    def note_unresolved(self, why: str, node: Any) -> None:
+        if why not in self.unresolved_noted:
+            self.unresolved_noted.add(why)
+            self.note(node, why)
+
     def call_pymod(self, name: str, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
         import math
 
         where = self.unresolved.get(name.split(".")[0])
         if where is not None:
             # a class/function of a module bnlint did not find (a layer library not
-            # installed): unknown, kept connected to the tensors it is given
-            if name not in self.unresolved_noted:
-                self.unresolved_noted.add(name)
-                self.note(node, f"`{name}` is not known: bnlint did not find its module "
-                                f"({where}; not in the project, beside it, or installed)")
+            # installed): unknown, kept connected to the tensors it is given; the note when
+            # it (or what it returns) is given tensors
+            why = (f"`{name}` is not known: bnlint did not find its module ({where}; not in "
+                   "the project, beside it, or installed)")
+            if not self.keras.has_tensor(args, kwargs):
+                return Unresolved(self.text(node), why)
+            self.note_unresolved(why, node)
             return self.keras.unknown_call(args, kwargs, node)
 
         a0 = args[0] if args else None

@@ -279,6 +279,17 @@ class TFVariable(WeightVar):
     to an attribute of a layer: ``layer`` is then its name, "" before)."""
 
 
+class Unresolved(Opaque):
+    """What a call of a name from a module bnlint did not find returned (``Thing(2)``): unknown;
+    ``why`` names the import, for the note when it is called on tensors."""
+
+    __slots__ = ("why",)
+
+    def __init__(self, text: Any, why: str):
+        super().__init__(text)
+        self.why = why
+
+
 class TFInitializer(Opaque):
     """A TensorFlow initializer object (``tf.random_normal_initializer()``): called with a
     shape it gives a tensor of that shape."""
