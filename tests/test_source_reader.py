@@ -714,7 +714,7 @@ def test_pythonpath_package_reexporting(tmp_path: Path, monkeypatch: pytest.Monk
     prog.write_text(
         "import keras\nfrom mylayers import block\nfrom notthere import Thing\n"
         "inp = keras.Input((4,))\nm = keras.Model(inp, block(inp, 3))\n"
-        "m2 = keras.Model(inp, Thing(2)(inp))\n")
+        "m2 = keras.Model(inp, Thing(2)(inp))\nimport tracker\ntracker.init(project='x')\n")
     monkeypatch.setenv("PYTHONPATH", str(tmp_path / "site"))
     monkeypatch.setattr(imports, "_SITE", None)
     monkeypatch.setattr(imports, "_INSTALLED", {})
@@ -723,3 +723,4 @@ def test_pythonpath_package_reexporting(tmp_path: Path, monkeypatch: pytest.Monk
     assert m.total_params == 15 and m.layers[-1].name == "blk"
     assert m2.total_params is None
     assert any("line 6" in n and "notthere" in n for n in r.notes), r.notes
+    assert not any("tracker" in n for n in r.notes)  # a helper never given tensors: no note
