@@ -745,3 +745,46 @@ def test_custom_call_read_past_its_allowance_is_unknown(version: int) -> None:
     else:
         assert "dense_1" in slow.unknown
     assert m.total_params is None and m.layers[-1].params == 8
+
+def test_numpy_literal_array_shape_not_elements() -> None:
+    # np.array of literal data: its shape and len() are known; an element is a NumPy scalar
+    # (np.int64), which Keras 3 rejects as `units` ("expected a positive integer"), so it is
+    # never read as a Python int.
+    code = (
+        "import numpy as np\nimport keras\nM = np.array([[6, 7, 8], [3, 4, 5]])\n"
+        "inp = keras.Input((8,))\n"
+        "a = keras.Model(inp, keras.layers.Dense(len(M[0]) * M.shape[0])(inp))\n"
+        "b = keras.Model(inp, keras.layers.Dense(M[1][2] + 1)(inp))\n"
+    )
+    a, b = read_text(code, keras_version=3).models
+    assert a.total_params == 8 * 6 + 6
+    assert not isinstance(b.total_params, int)
+
+
+def test_pythonpath_package_reexporting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A layer library on PYTHONPATH whose __init__ only re-exports (`from .layers import *`,
+    # no mention of Keras) is read like an installed one; an import bnlint does not find at
+    # all leaves a note naming it where its names are called.
+    from bnlint.readers.source import imports
+
+    lib = tmp_path / "site" / "mylayers"
+    lib.mkdir(parents=True)
+    (lib / "__init__.py").write_text("from .layers import *\n")
+    (lib / "layers.py").write_text(
+        "from tensorflow import keras\n\n"
+        "def block(x, units):\n    return keras.layers.Dense(units, name='blk')(x)\n")
+    prog = tmp_path / "proj" / "net.py"
+    prog.parent.mkdir()
+    prog.write_text(
+        "import keras\nfrom mylayers import block\nfrom notthere import Thing\n"
+        "inp = keras.Input((4,))\nm = keras.Model(inp, block(inp, 3))\n"
+        "m2 = keras.Model(inp, Thing(2)(inp))\nimport tracker\ntracker.init(project='x')\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "site"))
+    monkeypatch.setattr(imports, "_SITE", None)
+    monkeypatch.setattr(imports, "_INSTALLED", {})
+    r = read_source(prog)
+    m, m2 = r.models
+    assert m.total_params == 15 and m.layers[-1].name == "blk"
+    assert m2.total_params is None
+    assert any("line 6" in n and "notthere" in n for n in r.notes), r.notes
+    assert not any("tracker" in n for n in r.notes)  # a helper never given tensors: no note

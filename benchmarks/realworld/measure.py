@@ -207,7 +207,10 @@ def measure_entry(manifest: dict[str, Any], entry: dict[str, Any], mirror: Path,
         cut.write_text(cut_text(entry, text), encoding="utf-8")
         path = cut
     cmd = bnlint_command(entry, path, roots[0])
-    env = dict(os.environ, PYTHONPATH=str(bnlint_root), PYTHONWARNINGS="ignore")
+    # the entry's dependencies are on sys.path for the truth: on PYTHONPATH here, where
+    # bnlint finds them as Python would (read from disk, never imported)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(map(str, [bnlint_root, *roots[1:]])),
+               PYTHONWARNINGS="ignore")
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd=roots[0], env=env,

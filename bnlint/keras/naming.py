@@ -35,6 +35,15 @@ class NameCounters:
             return base if n == 0 else f"{base}_{n}"
         return f"{base}_{n + 1}"
 
+    def get_uid(self, prefix: str) -> int:
+        """``keras.backend.get_uid(prefix)``: Keras 3 counts in the same table as the
+        automatic names (``get_uid("dense")`` then a Dense is ``dense_1``); tf_keras's names
+        are keyed ``(namespace, name)``, its uids by the bare prefix: a table of their own."""
+        key = prefix if self.version == 3 else f"\0uid:{prefix}"
+        n = self.counts.get(key, 0) + 1
+        self.counts[key] = n
+        return n
+
     def layer_name(self, class_name: str) -> str:
         return self.uniquify(to_snake_case(class_name))
 

@@ -14,6 +14,7 @@ default axis, given by :func:`op_shape`'s caller through ``defaults``).  A rule 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -50,7 +51,7 @@ REDUCTIONS = frozenset({
 # or TF would raise AttributeError or mean something else (``keras.ops.identity`` makes an
 # identity matrix, ``tf.linalg.normalize`` returns a pair).
 KERAS_OPS = frozenset({
-    "abs", "add", "all", "any", "arange", "argmax", "argmin", "cast", "ceil", "clip",
+    "abs", "add", "all", "any", "arange", "argmax", "argmin", "broadcast_to", "cast", "ceil", "clip",
     "concatenate", "convert_to_tensor", "cos", "depth_to_space", "divide", "dot", "elu", "equal",
     "erf", "exp", "expand_dims", "expm1", "floor", "floor_divide", "gelu", "greater",
     "greater_equal", "hard_sigmoid", "leaky_relu", "less", "less_equal", "log", "log1p",
@@ -67,6 +68,7 @@ KERAS_OPS = frozenset({
 KERAS_RANDOM = frozenset({"normal", "uniform", "truncated_normal"})
 TF_OPS = frozenset({
     "abs", "math.abs", "add", "math.add", "argmax", "math.argmax", "argmin", "math.argmin",
+    "broadcast_to",
     "cast", "math.ceil", "clip_by_value", "concat", "convert_to_tensor", "cos", "math.cos",
     "nn.depth_to_space", "divide", "math.divide", "nn.dropout", "nn.elu", "equal", "math.equal",
     "math.erf", "exp", "math.exp", "expand_dims", "math.expm1", "floor", "math.floor",
@@ -97,7 +99,7 @@ BACKEND_OPS = frozenset({
     "sum", "mean", "max", "min", "prod", "expand_dims", "squeeze", "reshape", "tile", "sqrt",
     "square", "exp", "log", "abs", "relu", "sigmoid", "tanh", "softmax", "cast",
     "stop_gradient", "zeros_like", "ones_like", "concatenate", "stack", "transpose", "shape",
-    "int_shape",
+    "int_shape", "dot", "bias_add",
 })
 ACTIVATIONS = frozenset({
     "relu", "relu6", "sigmoid", "tanh", "softmax", "log_softmax", "gelu", "silu", "swish",
@@ -201,6 +203,41 @@ def _reshape(s: Shape, new: Any) -> Shape:
     return tuple(None if d == -1 else d for d in new)
 
 
+def _reshape_keras(s: Shape, new: Any) -> Shape:
+    """keras.ops.reshape (``compute_reshape_output_shape``): a None dimension of the target
+    (``ops.shape(x)[0]`` of a symbolic batch) stays None and is not the ``-1``; the ``-1`` is
+    computed only when every input and target dimension is known."""
+    if not isinstance(new, (list, tuple)) or not all(_int(d) or d is None for d in new):
+        raise Unknown("target shape not known statically")
+    if any(d < -1 for d in new if d is not None) or sum(d == -1 for d in new) > 1:
+        raise Unknown(f"invalid target shape {tuple(new)}")
+    if None in s or None in new or not all(_int(d) for d in s):
+        return tuple(None if d == -1 else d for d in new)
+    if -1 not in new and math.prod(s) != math.prod(new):
+        raise Unknown(f"cannot reshape {s} to {tuple(new)}")
+    return _reshape(s, new)
+
+
+def _backend_dot(a: Shape, b: Shape) -> Shape:
+    """tf_keras ``backend.dot``: N-D operands are reshaped to ``a[:-1] + b[:-2] + b[-1:]``."""
+    if len(a) > 2 or len(b) > 2:
+        if len(a) < 1 or len(b) < 2:
+            raise Unknown("dot of a scalar")
+        if a[-1] is not None and b[-2] is not None and a[-1] != b[-2]:
+            raise Unknown(f"dot: shapes {a} and {b} do not match")
+        return (*a[:-1], *b[:-2], b[-1])
+    return matmul(a, b)
+
+
+def _bias_add(s: Shape, bias: Shape, data_format: Any) -> Shape:
+    """tf_keras ``backend.bias_add``: the input's shape (a bias of rank 1 or ndim - 1)."""
+    if data_format not in (None, "channels_last") or len(bias) not in (1, len(s) - 1):
+        raise Unknown("bias_add: data format or bias rank not modelled")
+    if len(bias) == 1 and s and s[-1] is not None and bias[0] is not None and s[-1] != bias[0]:
+        raise Unknown(f"bias_add: bias {bias} does not match {s}")
+    return s
+
+
 def _transpose(s: Shape, axes: Any) -> Shape:
     if axes is None:
         return tuple(reversed(s))
@@ -256,6 +293,19 @@ def _arange(start: Any, stop: Any, step: Any) -> Shape:
     if _int(start) and _int(stop) and _int(step) and step != 0:
         return (max(0, -(-(stop - start) // step)),)
     return (None,)
+
+
+def _broadcast_to(s: Shape, new: Any) -> Shape:
+    """keras.ops.broadcast_to: the target shape itself (Keras checks it broadcasts with the
+    input's; a dimension not known is None, as in ``[ops.shape(x)[0], 1, 64]``)."""
+    if _int(new):
+        new = (new,)
+    if not isinstance(new, (list, tuple)) or not all(_int(d) or d is None for d in new):
+        raise Unknown("target shape not known statically")
+    if len(s) > len(new):
+        raise Unknown(f"cannot broadcast {s} to {tuple(new)}")
+    broadcast(s, tuple(new))
+    return tuple(new)
 
 
 def _one_hot(s: Shape, depth: Any) -> Shape:
@@ -516,6 +566,10 @@ def op_shape(fn: str, args: list[Any], kwargs: dict[str, Any], shape_of: Callabl
 
         return broadcast(broadcast(t(0, "condition"), operand(1, "x1", "x")),
                          operand(2, "x2", "y"))
+    if fn == "dot" and backend:
+        return _backend_dot(t(0, "x"), t(1, "y"))
+    if fn == "bias_add" and backend:
+        return _bias_add(t(0, "x"), t(1, "bias"), _arg(args, kwargs, 2, "data_format"))
     if fn in ("matmul", "dot"):
         return matmul(t(0, "x1", "a"), t(1, "x2", "b"))
     if fn in REDUCTIONS:
@@ -526,8 +580,8 @@ def op_shape(fn: str, args: list[Any], kwargs: dict[str, Any], shape_of: Callabl
     if fn == "squeeze":
         return _squeeze(t(0, "x", "input"), _arg(args, kwargs, 1, "axis"), keras_ops)
     if fn == "reshape":
-        return _reshape(t(0, "x", "tensor"), _arg(args, kwargs, 1, "newshape", "new_shape",
-                                                   "shape"))
+        return (_reshape_keras if keras_ops else _reshape)(
+            t(0, "x", "tensor"), _arg(args, kwargs, 1, "newshape", "new_shape", "shape"))
     if fn == "transpose":
         return _transpose(t(0, "x", "a"), _arg(args, kwargs, 1, "axes", "perm"))
     if fn in ("concatenate", "concat"):
@@ -552,6 +606,8 @@ def op_shape(fn: str, args: list[Any], kwargs: dict[str, Any], shape_of: Callabl
         if start is None or stop is None or step is None:
             return (None,)
         return _arange(start, stop, step)
+    if fn == "broadcast_to":
+        return _broadcast_to(t(0, "x", "input"), _arg(args, kwargs, 1, "shape"))
     if fn == "one_hot":
         return _one_hot(t(0, "x", "indices"), _arg(args, kwargs, 1, "num_classes", "depth"))
     if fn == "depth_to_space":

@@ -152,22 +152,44 @@ def _installed(top: str) -> Path | None:
 _INSTALLED: dict[str, Path | None] = {}
 
 
+MAX_PACKAGE_SCAN = 32
+
+
 def _find_installed(top: str) -> Path | None:
+    """The first ``PYTHONPATH`` entry or site-packages directory (sys.path's order) holding
+    ``top``, when the module mentions Keras: its entry file, or for a package whose
+    ``__init__`` only re-exports (``from .embeddings import *``) one of its first modules."""
     global _SITE
+    import os
     import sys
 
     if _SITE is None:
-        _SITE = [Path(p) for p in sys.path if p and _is_library_dir(Path(p))
-                 and Path(p).name in ("site-packages", "dist-packages")]
+        env = [Path(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+        _SITE = [*(p for p in env if p.is_dir()),
+                 *(Path(p) for p in sys.path if p and _is_library_dir(Path(p))
+                   and Path(p).name in ("site-packages", "dist-packages"))]
     for site in _SITE:
         stem = site / top
-        for entry in (stem / "__init__.py", stem.with_suffix(".py")):
+        init = stem / "__init__.py"
+        entries = [init, stem.with_suffix(".py")]
+        if init.is_file():
             try:
-                if entry.is_file() and entry.stat().st_size < 1_000_000 and re.search(
-                        r"\b(keras|tensorflow)\b", entry.read_text(encoding="utf-8")):
-                    return stem
+                entries += sorted(p for p in stem.iterdir() if p.suffix == ".py")[
+                    :MAX_PACKAGE_SCAN]
+            except OSError:
+                pass
+        found = False
+        for entry in entries:
+            try:
+                if entry.is_file():
+                    found = True
+                    if entry.stat().st_size < 1_000_000 and re.search(
+                            r"\b(keras|tensorflow)\b", entry.read_text(encoding="utf-8")):
+                        return stem
             except (OSError, UnicodeDecodeError):
                 return None
+        if found:
+            return None  # Python imports the first one found: not a Keras module
     return None
 
 
@@ -350,6 +372,8 @@ class Imports:
                         top = full.split(".")[0]
                         scope.set(top, self.import_user(top, 0, st) or um)
                     continue
+            if isinstance(value, PyMod):
+                self._unresolved(full, st)
             if alias.asname is not None:
                 scope.set(self.text(alias.asname.name), value)
             else:
@@ -397,6 +421,7 @@ class Imports:
                     continue
                 scope.set(bound, ref)
             else:
+                self._unresolved(mod, st)
                 path = f"{mod}.{nm}"
                 scope.set(bound, _PY_MODULE_CONSTANTS.get(path, PyMod(path)))
 
@@ -423,6 +448,16 @@ class Imports:
             bound = self.text(alias.asname.name) if alias.asname else self.text(alias.name)
             scope.vars.pending[bound] = (lambda b=bound: load(b))  # type: ignore[attr-defined]
         return True
+
+    def _unresolved(self, dotted: str, st: Any) -> None:
+        """Remember a third-party module bnlint did not find (not the standard library, nor
+        one it never reads): calling what it gives is unknown, with a note naming the import."""
+        import sys
+
+        top = dotted.split(".")[0]
+        if top and top not in sys.stdlib_module_names and top not in _NEVER_READ and (
+                top not in self.unresolved):
+            self.unresolved[top] = f"line {self.pos(st)[0]}: `{self.text(st)}`"
 
     # -------------------------------------------------------------- helper modules
     def _import_relative_names(self, level: int, st: Any, scope: Scope) -> bool:
@@ -535,7 +570,7 @@ class Imports:
         # Not in the project: a directory beside it in the same repository, then an
         # installed Keras helper library (both read from disk, never imported).
         for base, where in [*((b, "beside the project") for b in _project_siblings(
-                self.roots[len(self._own_roots()) - 1])), (None, "installed")]:
+                self.roots[len(self._own_roots()) - 1])), (None, "installed or on PYTHONPATH")]:
             if base is None:
                 stem = _installed(parts[0])
                 if stem is None:

@@ -46,6 +46,8 @@ class Interpreter(Statements, Imports, Expressions, Calls):
         # path -> UserModule (None while loading: a cycle); shared with sub-interpreters
         self.modules: dict[Path, Any] = modules if modules is not None else {}
         self.import_depth = 0
+        self.unresolved: dict[str, str] = {}  # module bnlint did not find -> its import
+        self.unresolved_noted: set[str] = set()
         self.forced: dict[Any, bool] = {}
         self.define_exprs = any(not k.isidentifier() for k in defines)
         self.decisions: list[tuple[Any, str, bool]] = []  # unknown ifs: (key, text, taken)

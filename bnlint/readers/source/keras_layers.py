@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from bnlint.readers.source.py_helpers import _plain_data
-from bnlint.readers.source.values import _MISSING, ArrayValue, Instance, KRef, Opaque, UserFunc
+from bnlint.readers.source.py_helpers import _is_num, _plain_data
+from bnlint.readers.source.values import (
+    _MISSING,
+    ArrayValue,
+    Instance,
+    KRef,
+    Opaque,
+    TFInitializer,
+    UserFunc,
+)
 from bnlint.symbolic import Sym
 
 _MERGE_FUNCS = {"add": "Add", "subtract": "Subtract", "multiply": "Multiply", "average": "Average",
@@ -361,6 +369,15 @@ class Layers:
                     return Opaque(self.py.text(node))
                 return tuple(tuple(ArrayValue(s) for s in pair)
                              for pair in _DATASETS[parts[-2]])
+            if last == "get_uid" and (".backend" in ref.path or ".naming" in ref.path):
+                prefix = args[0] if args else kwargs.get("prefix", "")
+                if isinstance(prefix, str):
+                    return self.counters.get_uid(prefix)
+            if ref.path in ("tensorflow.Variable", "tensorflow.compat.v2.Variable"):
+                return self.tf_variable(args, kwargs, node)
+            if ref.path.startswith("tensorflow.") and last.endswith("_initializer") and (
+                    not self.has_tensor(args, kwargs)):
+                return TFInitializer(self.py.text(node))
             if last == "VersionAwareLayers":  # tf_keras applications' `layers = ...()`
                 return KRef("keras.layers")
             if last == "set_image_data_format" and (
@@ -397,10 +414,22 @@ class Layers:
 
             if last == "Variable" and ref.path.startswith("tensorflow."):
                 return self.tf_variable(args, kwargs, node)
-            creation = (self.in_custom or self.calling) and last in (
-                "arange", "range", "normal", "uniform", "truncated_normal", "zeros", "ones",
-                "convert_to_tensor", "constant") \
-                and namespace_op(ref.path, self.py.version) is not None
+            if not (self.in_custom or self.calling) and last in ("arange", "range") and (
+                    ref.path.startswith(("tensorflow.", "keras.ops.", "keras.src.ops."))) and (
+                    not self.has_tensor(args, kwargs)):
+                # outside a traced call(): an eager tensor (``tf.range(0, 256)``)
+                shape = self.op_result_shape(last, args, kwargs, keras_ops=not ref.path.startswith(
+                    "tensorflow."))
+                if shape is not None and all(isinstance(d, int) for d in shape):
+                    return ArrayValue(shape)
+            # inside a traced call(): tensor creation, and an operation on Python numbers
+            # (``ops.cast(16, ...)``, ``ops.sqrt(4.0)``) makes a scalar tensor
+            creation = (self.in_custom or self.calling) and (
+                (last in ("arange", "range", "normal", "uniform", "truncated_normal", "zeros",
+                          "ones", "convert_to_tensor", "constant")
+                 and namespace_op(ref.path, self.py.version) is not None)
+                or (bool(args) and _is_num(args[0]) and ref.path.startswith(
+                    ("tensorflow.", "keras.ops.", "keras.src.ops."))))
             if (self.has_tensor(args, kwargs) or creation) and (
                     ref.path.startswith(("tensorflow.", "keras.ops.", "keras.src.ops.",
                                          "keras.random.", "keras.src.random."))
@@ -500,8 +529,8 @@ class Layers:
                 shape = None
             else:
                 shape = (bs if isinstance(bs, int) else None, *inner)
-        name = values.get("name")
-        if not isinstance(name, str):
+        name = self.given_name(values.get("name"), node)
+        if name is None:
             name = self.counters.input_name()
         dtype = values.get("dtype") if isinstance(values.get("dtype"), str) else "float32"
         if shape is None:
@@ -511,6 +540,18 @@ class Layers:
             t.node.layer.unknown = "input shape not known statically"
             return t
         return kb.make_input(name, shape, self.py.version, dtype=dtype, location=self.py.loc(node))
+
+    def given_name(self, name: Any, node: Any) -> str | None:
+        """The ``name=`` given to a layer/input/model: the string, None when absent (Keras
+        names it automatically), or a placeholder ``<text>`` with a note when it is not known
+        statically (``str(backend.get_uid(...)) + "_gap"`` of an unknown call): never the
+        automatic name Keras would not give it."""
+        if name is None or isinstance(name, str):
+            return name
+        text = name.text if isinstance(name, Opaque) else str(name)
+        self.py.note(node, f"`{self.py.text(node)}`: the name `{text}` is not known "
+                           "statically")
+        return f"<{text}>"
 
     def _cfg(self, v: Any) -> Any:
         from bnlint.keras.builder import KLayer
@@ -578,11 +619,8 @@ class Layers:
             values["data_format"] = (self.image_data_format if self.image_data_format != "?"
                                      else Opaque("keras.backend.image_data_format()"))
         config = {k: self._cfg(v) for k, v in values.items()}
-        if isinstance(name, (Opaque, Sym)):
-            # the name Keras gives is not known: the automatic one stands in, said here
-            self.py.note(node, f"`{cls}`: its name `{name.text if isinstance(name, Opaque) else name}`"
-                               " is not known statically; shown with an automatic name")
-        if not isinstance(name, str):
+        name = self.given_name(name, node)
+        if name is None:
             name = self.counters.layer_name(cls)
         config["name"] = name
         if cls == "MultiHeadAttention" and self.py.version == 3:
@@ -725,23 +763,6 @@ class Layers:
                 arr(x, depth + 1) for x in v)
 
         return any(arr(v) for v in [*args, *kwargs.values()])
-
-    def tf_variable(self, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
-        """``tf.Variable(initial_value, trainable=..., name=...)``: a variable of the initial
-        value's shape. tf_keras tracks it when it is assigned to a layer's attribute (a weight
-        of the layer); Keras 3 does not (it is no Keras variable)."""
-        from bnlint.keras.catalogue import WeightSpec
-        from bnlint.readers.source.values import WeightVar
-
-        init = args[0] if args else kwargs.get("initial_value")
-        shape = self.tensor_shape(init)
-        if shape is None or not all(isinstance(d, int) for d in shape):
-            return Opaque(self.py.text(node))
-        name = kwargs.get("name")
-        trainable = self.py.truth(kwargs.get("trainable", True)) is not False
-        spec = WeightSpec(name if isinstance(name, str) else "Variable", tuple(shape),
-                          trainable, None)
-        return WeightVar(spec, "", tracked=False)
 
     def eager_model_call(self, layer: Any, arrays: list[Any], list_input: bool,
                          kwargs: dict[str, Any], node: Any) -> Any:

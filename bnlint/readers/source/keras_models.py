@@ -333,7 +333,8 @@ class Models:
             return Opaque(self.py.text(node))
         ins = self._tensors(inputs)
         outs = self._tensors(outputs)
-        if not isinstance(name, str):
+        name = self.given_name(name, node)
+        if name is None:
             name = self.counters.model_name(kind)
         why = None
         if ins is not None and outs is None:

@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, Any
 from bnlint.readers.source.keras_layers import _unbuilt
 from bnlint.readers.source.values import (
     CUSTOM_CALL_STEPS,
+    ArrayValue,
     Instance,
     KRef,
     Opaque,
+    TFVariable,
     UserClass,
     UserFunc,
     WeightVar,
@@ -53,6 +55,20 @@ def _unknown_reason(layer: Any, depth: int = 0) -> str | None:
     return None
 
 
+# Keras 3 built-in layers with a compute_output_spec of their own (keras/src/layers): these
+# make one KerasTensor of self.compute_output_shape(...) (a subclass's override included) ...
+_SPEC_WRAPS_COS = frozenset({
+    "Embedding", "ReversibleEmbedding", "Add", "Subtract", "Multiply", "Average", "Maximum",
+    "Minimum", "Concatenate", "Dot", "TextVectorization", "StringLookup", "IntegerLookup",
+    "Discretization", "CategoryEncoding", "Reshape", "Flatten", "Permute",
+})
+# ... these do not call compute_output_shape at all.
+_SPEC_IGNORES_COS = frozenset({
+    "Attention", "AdditiveAttention", "MultiHeadAttention", "GroupedQueryAttention", "Hashing",
+    "Equalization", "RandomGrayscale", "Identity",
+})
+
+
 class _CustomCall:
     """The builder's hook for a user-defined layer (``KLayer.custom``)."""
 
@@ -78,14 +94,14 @@ class Subclassed:
         self.made += 1
         base = cls.keras_base()
         if base == "model":
-            name = kwargs.get("name") if isinstance(kwargs.get("name"), str) else None
+            name = self.given_name(kwargs.get("name"), node)
             name = name or self.counters.uniquify(to_snake_case(cls.name))
             inst.kmodel = KModel(name, cls.name, {"name": name}, self.py.version,
                                  location=self.py.loc(node), kind="Sequential")
             inst.kmodel.is_built = False
             self.models.append(inst)
         elif base == "layer":
-            name = kwargs.get("name") if isinstance(kwargs.get("name"), str) else None
+            name = self.given_name(kwargs.get("name"), node)
             if name is not None and _takes_name(cls.lookup("__init__")):
                 # the class's own __init__ takes `name`: only what it passes on to
                 # super().__init__() names the layer (else Keras's automatic name, then)
@@ -150,6 +166,16 @@ class Subclassed:
                 inst.attrs.update(attrs)
                 inst.attrs["__init_attrs__"] = dict(attrs)
                 layer.custom = _CustomCall(self, inst, node)
+        elif "call" in own and self.py.version == 2:
+            # tf_keras traces call() on symbolic inputs: it is read (super().call(x) is the
+            # built-in's, self.<weight> its variables).  Keras 3 takes the output from
+            # compute_output_shape (Layer.compute_output_spec): the built-in's, below, or ...
+            layer.custom = _CustomCall(self, inst, node)
+        elif "compute_output_shape" in own and self.py.version == 3 and (
+                builtin not in _SPEC_IGNORES_COS):
+            # ... the subclass's own, which is read (call() is not run)
+            layer.custom = _CustomCall(self, inst, node)
+            inst.attrs["__shape_by_cos__"] = True
         elif own:
             layer.notes.append(f"`{cls.name}` overrides {builtin}.{own[0]}(); shapes are "
                                f"{builtin}'s")
@@ -233,6 +259,10 @@ class Subclassed:
                 f"line {self.py.pos(node)[0]}: `{self.py.text(node)}`: the variables "
                 f"{builtin}.build() creates from a subclass's build() are not modelled")
             return None
+        if name in ("call", "compute_mask", "compute_output_shape") and inst.attrs.get(
+                "__builtin__") and (
+                inst.klayer is not None and inst.klayer.custom is not None):
+            return self._builtin_super(inst, name, args, kwargs, node)
         if name == "build":
             if inst.kmodel is not None and self.py.version == 2 and not inst.calling_build \
                     and not inst.kmodel.is_built:
@@ -265,6 +295,49 @@ class Subclassed:
         if batch is None:
             self.py.note(node, f"`{layer.name}`: input shape not known statically")
         self.input_arg[id(layer)] = batch
+
+    def _builtin_super(self, inst: Instance, name: str, args: list[Any],
+                       kwargs: dict[str, Any], node: Any) -> Any:
+        """``super().call(x)`` / ``super().compute_mask(x, mask)`` in a subclass of a built-in
+        layer whose call() bnlint reads: the built-in's output (its rule for ``x``'s shape);
+        Embedding's mask (``mask_zero``)."""
+        from bnlint.keras.catalogue import Unknown, build_layer
+
+        layer = inst.klayer
+        x = args[0] if args else kwargs.get("inputs", kwargs.get("input_shape"))
+        if name == "compute_output_shape":
+            shape = self._shape_value(x)
+            if shape is None:
+                return Opaque(self.py.text(node))
+            try:
+                built = build_layer(layer.rule_name, layer.config, [shape], self.py.version)
+            except Unknown:
+                return Opaque(self.py.text(node))
+            outs = [Opaque(self.py.text(node)) if s is None else tuple(s) for s in built.outputs]
+            return outs[0] if len(outs) == 1 else outs
+        ts = self._tensors(x)
+        if not ts or any(t.shape is None for t in ts):
+            return Opaque(self.py.text(node))
+        if name == "compute_mask":
+            if layer.rule_name != "Embedding":
+                return Opaque(self.py.text(node))
+            zero = self.py.truth(layer.config.get("mask_zero", False))
+            if zero is None:
+                return Opaque(self.py.text(node))
+            if not zero:
+                return None
+            t = self.new_tensor(tuple(ts[0].shape))
+            t.dtype = "bool"
+            return t
+        try:
+            built = build_layer(layer.rule_name, layer.config, [tuple(t.shape) for t in ts],
+                                self.py.version, {}, isinstance(x, (list, tuple)))
+        except Unknown as exc:
+            self.note_unknown_op(self.py.text(node), node, str(exc))
+            return Opaque(self.py.text(node))
+        outs = [self.traced_op(layer.rule_name, ts, self.new_tensor(s)) if s is not None
+                else Opaque(self.py.text(node)) for s in built.outputs]
+        return outs[0] if len(outs) == 1 else outs
 
     def call_subclass(self, inst: Instance, args: list[Any], kwargs: dict[str, Any],
                       node: Any, build: bool = True) -> Any:
@@ -446,6 +519,24 @@ class Subclassed:
             inst.kmodel.own_weights.append(spec)
         return WeightVar(spec, owner.name if owner is not None else "?")
 
+    def tf_variable(self, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
+        """``tf.Variable(initial_value, trainable=True, name=None, dtype=None)``."""
+        from bnlint.keras.catalogue import WeightSpec
+
+        init = args[0] if args else kwargs.get("initial_value")
+        shape = init.shape if isinstance(init, ArrayValue) else self.tensor_shape(init)
+        if shape is None or not all(isinstance(d, int) for d in shape):
+            self.py.note(node, f"`{self.py.text(node)}`: variable shape not known statically")
+            shape = tuple(Sym.atom(f"{self.py.text(node)}.shape[{i}]") for i in range(1)) \
+                if shape is None else tuple(Sym.atom("?") if d is None else d for d in shape)
+        raw = kwargs.get("trainable", args[1] if len(args) > 1 else None)
+        trainable = True if raw is None else self.py.truth(raw)  # None: trainable
+        name = kwargs.get("name", args[4] if len(args) > 4 else None)
+        dtype = kwargs.get("dtype")
+        spec = WeightSpec(name if isinstance(name, str) else "Variable", tuple(shape),
+                          trainable is not False, dtype if isinstance(dtype, str) else None)
+        return TFVariable(spec, "")
+
     def custom_layer_call(self, inst: Instance, layer: Any, shapes: list[Any],
                           kwargs: dict[str, Any], list_input: bool,
                           first_count: int | None, node: Any = None) -> list[Any]:
@@ -488,6 +579,19 @@ class Subclassed:
                 return [None]
         if first_build:
             inst.weights = []
+            if inst.attrs.get("__builtin__"):
+                # a built-in layer's subclass: the built-in's variables, as attributes
+                from bnlint.keras.catalogue import Unknown, build_layer
+
+                try:
+                    built = build_layer(layer.rule_name, layer.config,
+                                        [tuple(x) for x in first], self.py.version, {}, multi)
+                except Unknown as exc:
+                    layer.unknown = layer.unknown or str(exc)
+                    return [None]
+                inst.weights = list(built.weights)
+                for spec in built.weights:
+                    inst.attrs.setdefault(spec.name, WeightVar(spec, layer.name))
             build = inst.cls.lookup("build")
             if isinstance(build, UserFunc):
                 self._guarded(build, [inst, build_shape], {})
@@ -518,7 +622,8 @@ class Subclassed:
             # Keras 3 (``Layer.compute_output_spec``): an overridden compute_output_shape
             # gives the output shape; call() runs on the symbolic input only to build a layer
             # without build() that holds unbuilt sublayers.
-            if first_build and isinstance(call, UserFunc):
+            if first_build and isinstance(call, UserFunc) and not inst.attrs.get(
+                    "__shape_by_cos__"):
                 self.in_custom += 1
                 self.calling.append(inst)
                 try:
@@ -531,6 +636,8 @@ class Subclassed:
             if outs is None:
                 reason = (f"`{inst.cls.name}.compute_output_shape` (which Keras 3 uses for the "
                           "output shape) computes it with operations bnlint does not model")
+        elif inst.attrs.get("__shape_by_cos__"):
+            reason = f"`{inst.cls.name}.compute_output_shape` gives no shape bnlint can read"
         elif isinstance(call, UserFunc):
             self.in_custom += 1
             self.calling.append(inst)
@@ -585,6 +692,13 @@ class Subclassed:
                     if msg not in layer.notes:
                         layer.notes.append(msg)
                 reason = None
+        if outs is not None and len(outs) != 1 and inst.attrs.get("__shape_by_cos__") and (
+                layer.rule_name in _SPEC_WRAPS_COS):
+            outs = None
+            reason = (f"Keras 3's {layer.rule_name}.compute_output_spec makes one KerasTensor "
+                      f"of `{inst.cls.name}.compute_output_shape`'s result: a list of shapes "
+                      "raises")
+            layer.unknown = layer.unknown or reason
         if first_build and not read_to_end:
             # call() was not read to its end: a sublayer it would have built stays unbuilt
             # here, so the layer's parameters are not known either (even when

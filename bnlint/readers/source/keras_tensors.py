@@ -190,6 +190,8 @@ class Tensors:
             if self.py.version == 3:
                 return self._op_node("Matmul", tensors, shape, why, node)
             return self._tf_op_layer("linalg.matmul", tensors, shape, why, node)
+        if other and isinstance(other[0], ArrayValue) and isinstance(a, KTensor):
+            return self._array_operand_op(op, a, other[0], node)
         if other and not _is_num(other[0]):
             return None
         if self.py.version == 3:
@@ -213,6 +215,28 @@ class Tensors:
         outs = kb.call_layer(layer, tensors, kwargs, False)
         self._invalidate()
         return outs[0]
+
+    def _array_operand_op(self, op: str, a: Any, arr: ArrayValue, node: Any) -> Any:
+        """``x + pos`` with ``pos`` a concrete array (``Embedding(...)(tf.range(n))`` outside a
+        model, ``np.ones(...)``): the same operation node as with a number, its output
+        shape broadcast (a shape that does not broadcast: Keras raises, unknown)."""
+        from bnlint.keras.catalogue import Unknown
+        from bnlint.keras.ops import broadcast
+
+        if a.shape is None:
+            return None
+        try:
+            shape: tuple | None = broadcast(tuple(a.shape), tuple(arr.shape))
+            why = None
+        except Unknown as exc:
+            shape, why = None, f"line {self.py.pos(node)[0]}: `{self.py.text(node)}`: {exc}"
+        if self.py.version == 3:
+            cls = {"Add": "Add", "Subtract": "Subtract", "Multiply": "Multiply",
+                   "Divide": "TrueDivide"}.get(op)
+            return None if cls is None else self._op_node(cls, [a], shape, why, node)
+        fn = {"Add": "__operators__.add", "Subtract": "math.subtract",
+              "Multiply": "math.multiply", "Divide": "math.truediv"}.get(op)
+        return None if fn is None else self._tf_op_layer(fn, [a], shape, why, node)
 
     def traced_op(self, op: str, operands: list[Any], result: Any) -> Any:
         """An operation inside a subclass's call(): Keras traces call() on backend tensors, so

@@ -25,6 +25,9 @@ from bnlint.readers.source.values import (
     KRef,
     Opaque,
     SeqState,
+    TFInitializer,
+    TFVariable,
+    Unresolved,
     UserFunc,
     WeightArray,
     WeightList,
@@ -34,6 +37,10 @@ from bnlint.readers.source.values import (
 
 if TYPE_CHECKING:
     from bnlint.readers.source.interpreter import Interpreter
+
+
+# Built-in layer attributes that keep the constructor's integer argument as given.
+_INT_ATTRS = frozenset({"units", "input_dim", "output_dim", "filters"})
 
 
 class KerasWorld(Layers, Models, Subclassed, Tensors):
@@ -122,6 +129,9 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
                     return ts[0] if len(ts) == 1 else list(ts)
             if name == "output_shape" and obj.nodes and obj.nodes[0].outputs:
                 return obj.nodes[0].outputs[0].shape
+            v = obj.config.get(name)
+            if name in _INT_ATTRS and isinstance(v, int) and not isinstance(v, bool):
+                return v  # ``self.units`` / ``self.output_dim``: the constructor's integer
             return Bound(obj, name)
         if isinstance(obj, (WeightArray, WeightVar)):
             if name == "shape":
@@ -164,6 +174,15 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
 
         if isinstance(func, (KLayer, Instance)):
             return self.call_layer_value(func, args, kwargs, node)
+        if isinstance(func, Unresolved) and self.has_tensor(args, kwargs):
+            self.py.note_unresolved(func.why, node)
+        if isinstance(func, TFInitializer):
+            shape = args[0] if args else kwargs.get("shape")
+            if isinstance(shape, int) and not isinstance(shape, bool):
+                shape = (shape,)
+            if isinstance(shape, (list, tuple)) and all(
+                    isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
+                return ArrayValue(tuple(shape))
         return self.unknown_call(args, kwargs, node)
 
     def method(self, obj: Any, name: str, args: list[Any], kwargs: dict[str, Any],
@@ -401,14 +420,32 @@ class KerasWorld(Layers, Models, Subclassed, Tensors):
         ``tf.Variable`` (a weight of the layer)."""
         if obj.kmodel is not None or obj.klayer is not None:
             self._track(obj, value)
-        if isinstance(value, WeightVar) and not value.tracked and self.py.version == 2 and (
-                obj.klayer is not None or obj.kmodel is not None):
-            value.tracked = True
-            owner = obj.klayer or obj.kmodel
-            value.layer = owner.name
-            obj.weights.append(value.spec)
-            if obj.klayer is None and obj.kmodel is not None:
-                obj.kmodel.own_weights.append(value.spec)
+            if isinstance(value, TFVariable) and not value.layer and self.py.version == 2:
+                # tf_keras tracks a tf.Variable set on a layer as its weight (Keras 3 does not)
+                owner = obj.klayer or obj.kmodel
+                value.layer = owner.name
+                obj.weights.append(value.spec)
+                if obj.klayer is None:
+                    obj.kmodel.own_weights.append(value.spec)
+
+    def unpack(self, v: Any, n: int, node: Any) -> list[Any] | None:
+        """``a, b = t`` with ``t`` an unknown tensor of functional code (the output of a call
+        bnlint cannot read, which may be a list): each target is an unknown tensor that stays
+        connected to it, so the layers after it stay in the model (unknown where their
+        shapes depend on it). None otherwise."""
+        from bnlint.keras.builder import KTensor
+
+        if isinstance(v, KTensor) and v.shape is not None and not (self.in_custom or self.calling):
+            if self.py.version == 3:
+                self.py.note(node, f"`{self.py.text(node)}`: Keras 3 cannot unpack a symbolic "
+                                   "KerasTensor (NotImplementedError); the targets are unknown")
+            return None
+        if not isinstance(v, KTensor) or v.shape is not None or self.in_custom or (
+                self.calling) or n > 64:
+            return None
+        text = self.py.text(node)
+        return [self._op_node_named(f"<{text}[{i}]>", "Unknown", [v], None, None, node)
+                for i in range(n)]
 
     def sequence(self, v: Any) -> list[Any] | None:
         """The items of ``model.layers`` or ``get_weights()`` (for ``len`` and loops); else None."""

@@ -45,6 +45,7 @@ from bnlint.readers.source.values import (
     PyMod,
     Scope,
     SuperProxy,
+    Unresolved,
     UserClass,
     UserFunc,
     UserModule,
@@ -364,6 +365,8 @@ class Calls:
         if name == "len":
             if isinstance(a0, (list, tuple, str, dict, set, range)):
                 return len(a0)
+            if isinstance(a0, ArrayValue) and a0.shape and isinstance(a0.shape[0], int):
+                return a0.shape[0]
             items = self.keras.sequence(a0)
             if items is not None:
                 return len(items)
@@ -622,9 +625,25 @@ class Calls:
             return self.keras.isinstance_(v, t)
         return None
 
+    def note_unresolved(self, why: str, node: Any) -> None:
+        if why not in self.unresolved_noted:
+            self.unresolved_noted.add(why)
+            self.note(node, why)
+
     def call_pymod(self, name: str, args: list[Any], kwargs: dict[str, Any], node: Any) -> Any:
         import math
 
+        where = self.unresolved.get(name.split(".")[0])
+        if where is not None:
+            # a class/function of a module bnlint did not find (a layer library not
+            # installed): unknown, kept connected to the tensors it is given; the note when
+            # it (or what it returns) is given tensors
+            why = (f"`{name}` is not known: bnlint did not find its module ({where}; not in "
+                   "the project, beside it, or installed)")
+            if not self.keras.has_tensor(args, kwargs):
+                return Unresolved(self.text(node), why)
+            self.note_unresolved(why, node)
+            return self.keras.unknown_call(args, kwargs, node)
 
         a0 = args[0] if args else None
         alias = _PY_BUILTIN_ALIASES.get(name)
@@ -696,6 +715,10 @@ class Calls:
             return Sym.atom(self.text(node))  # one integer, not known statically
         if made is not None:
             return made
+        if name in ("numpy.array", "numpy.asarray") and args and set(kwargs) <= {"dtype"}:
+            shape = _literal_shape(a0)
+            if shape is not None:
+                return ArrayValue(shape)
         if name in ("numpy.prod", "np.prod") and isinstance(a0, (list, tuple)):
             from bnlint.symbolic import product
 
@@ -908,6 +931,25 @@ _ARRAY_DIMS = {"numpy.random.rand", "numpy.random.randn"}
 _ARRAY_SIZE_KW = {"numpy.random.uniform", "numpy.random.normal", "numpy.random.randint",
                   "numpy.random.random", "numpy.random.random_sample",
                   "numpy.random.standard_normal"}
+
+
+def _literal_shape(v: Any, depth: int = 0) -> tuple | None:
+    """The shape of ``np.array(v)`` for rectangular nested lists / tuples of Python numbers;
+    None for anything else (ragged, strings, unknown values)."""
+    if isinstance(v, ArrayValue):
+        return v.shape
+    if depth > 32:
+        return None
+    if isinstance(v, (list, tuple)):
+        if not v or len(v) > MAX_SEQ:
+            return None
+        subs = {_literal_shape(x, depth + 1) for x in v}
+        if len(subs) != 1 or None in subs:
+            return None
+        return (len(v), *subs.pop())  # type: ignore[misc]
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return None
+    return ()
 
 
 def _array_shape(name: str, args: list[Any], kwargs: dict[str, Any]) -> tuple | None:

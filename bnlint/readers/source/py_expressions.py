@@ -425,6 +425,9 @@ class Expressions:
             return r if r is not None else Opaque(self.text(node))
         if isinstance(key, Opaque) or isinstance(key, Sym):
             return Opaque(self.text(node))
+        if isinstance(obj, ArrayValue):
+            item = obj.item(key)
+            return Opaque(self.text(node)) if item is None else item
         if isinstance(obj, (list, tuple, str, range)):
             try:
                 return obj[key]
@@ -542,4 +545,7 @@ class Expressions:
                 return sorted(v)
             except TypeError:
                 return list(v)
+        if isinstance(v, ArrayValue) and len(v.shape) >= 2 and isinstance(v.shape[0], int) and (
+                v.shape[0] <= MAX_LOOP):
+            return [v.item(i) for i in range(v.shape[0])]
         return self.keras.sequence(v)

@@ -294,8 +294,10 @@ def array_subscript(obj: Any, key: Any) -> Any:
     if not all(k is None or k is Ellipsis or isinstance(k, slice) or (
             isinstance(k, int) and not isinstance(k, bool)) for k in keys):
         return None
-    if obj.data is not None and isinstance(key, int) and not isinstance(key, bool):
-        return obj.data[key] if -len(obj.data) <= key < len(obj.data) else None
+    if isinstance(key, int) and not isinstance(key, bool) and len(obj.shape) == 1:
+        # an element is a NumPy scalar (np.int64), not a Python int: Keras 3 rejects it as
+        # `units`, so it is not read as the plain number
+        return None
 
     try:
         shape = slice_shape(tuple(obj.shape), key)

@@ -350,6 +350,8 @@ class Statements:
             elems = target.elements
             items = self.iterate(value)
             star = [i for i, e in enumerate(elems) if isinstance(e, cst.StarredElement)]
+            if items is None and not star:
+                items = self.keras.unpack(value, len(elems), st)
             if items is None:
                 for i, e in enumerate(elems):
                     self.assign(e.value, Opaque(f"{self.text(st)}[{i}]"), scope, st)

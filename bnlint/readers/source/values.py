@@ -76,8 +76,9 @@ class PyMod:
 
 @dataclass(eq=False)
 class ArrayValue:
-    """A concrete (eager) array whose shape is known: ``np.ones((1, 4))``; ``data``: the
-    values of a 1-D array made from literal numbers (``np.array([1, 2]) * 2``), else None."""
+    """A concrete (eager) array whose shape is known: ``np.ones((1, 4))``,
+    ``np.array([[6, 7, 8], [3, 4, 5]])``; ``data``: the values of a 1-D array made from
+    literal numbers (``np.array([1, 2]) * 2``), else None."""
 
     shape: tuple
     data: list | None = None
@@ -87,6 +88,15 @@ class NumArray(list):  # type: ignore[type-arg]
     """A 1-D numpy array of known numbers (``np.linspace(0, 0.1, 16)``, the pieces of
     ``np.split``): indexed and iterated as a list, ``.tolist()`` is the plain list; arithmetic
     on it (element-wise in numpy, not a list's) is not modelled."""
+
+    def item(self, key: Any) -> Any:
+        """``a[key]`` for an integer key: a row (an array); None for an element (a NumPy
+        scalar: ``np.int64``, which Keras 3 rejects where it wants an ``int``) or a key that
+        is not a plain in-range integer."""
+        if len(self.shape) < 2 or not isinstance(key, int) or isinstance(key, bool) or not (
+                isinstance(self.shape[0], int) and -self.shape[0] <= key < self.shape[0]):
+            return None
+        return ArrayValue(self.shape[1:])
 
 
 @dataclass(eq=False)
@@ -269,16 +279,38 @@ class WeightArray:
 
 @dataclass(eq=False)
 class WeightVar:
-    """A variable a custom layer created with ``self.add_weight(...)``; ``tracked`` False: a
-    ``tf.Variable`` not yet assigned to a layer attribute (tf_keras tracks it then)."""
+    """A variable a custom layer created with ``self.add_weight(...)`` (see TFVariable)."""
 
     spec: Any  # catalogue.WeightSpec
     layer: str
-    tracked: bool = True
 
     @property
     def shape(self) -> tuple:
         return tuple(self.spec.shape)
+
+
+@dataclass(eq=False)
+class TFVariable(WeightVar):
+    """``tf.Variable(initial_value)``: a layer's weight only when tf_keras tracks it (assigned
+    to an attribute of a layer: ``layer`` is then its name, "" before)."""
+
+
+class Unresolved(Opaque):
+    """What a call of a name from a module bnlint did not find returned (``Thing(2)``): unknown;
+    ``why`` names the import, for the note when it is called on tensors."""
+
+    __slots__ = ("why",)
+
+    def __init__(self, text: Any, why: str):
+        super().__init__(text)
+        self.why = why
+
+
+class TFInitializer(Opaque):
+    """A TensorFlow initializer object (``tf.random_normal_initializer()``): called with a
+    shape it gives a tensor of that shape."""
+
+    __slots__ = ()
 
 
 @dataclass
