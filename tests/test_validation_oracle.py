@@ -104,3 +104,46 @@ def test_legacy_kwarg_matches_keras(cls: str, kwarg: str, version: int) -> None:
     ours = legacy_kwarg(cls, kw, version) is not None
     assert ours == raised, (f"{cls}({kw}) in Keras {version}: Keras refuses {raised}, "
                             f"bnlint says {ours}")
+
+
+# ------------------------------------------------------------- NumPy integers as arguments
+
+_NP_CASES = [(cls, arg) for cls, args in
+             {"Dense": ("units",), "MultiHeadAttention": ("num_heads", "key_dim"),
+              "GroupNormalization": ("groups",), "UpSampling1D": ("size",),
+              "RepeatVector": ("n",), "Embedding": ("input_dim", "output_dim"),
+              "Conv2D": ("filters", "kernel_size", "strides", "dilation_rate"),
+              "Conv1D": ("kernel_size",), "MaxPooling2D": ("pool_size",),
+              "MaxPooling1D": ("pool_size",), "UpSampling2D": ("size",),
+              "ZeroPadding2D": ("padding",), "Cropping2D": ("cropping",),
+              "LSTM": ("units",)}.items() for arg in args]
+_NP_REQUIRED: dict[str, dict[str, Any]] = {
+    "Dense": {"units": 4}, "MultiHeadAttention": {"num_heads": 2, "key_dim": 4},
+    "GroupNormalization": {"groups": 2}, "UpSampling1D": {"size": 2}, "RepeatVector": {"n": 2},
+    "Embedding": {"input_dim": 10, "output_dim": 4}, "Conv2D": {"filters": 4, "kernel_size": 3},
+    "MaxPooling2D": {"pool_size": 2}, "LSTM": {"units": 4},
+    "Conv1D": {"filters": 4, "kernel_size": 3}, "MaxPooling1D": {"pool_size": 2},
+    "UpSampling2D": {"size": 2}, "ZeroPadding2D": {"padding": 1}, "Cropping2D": {"cropping": 1},
+}
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("version", [3, 2])
+@pytest.mark.parametrize(("cls", "arg"), _NP_CASES, ids=[f"{c}-{a}" for c, a in _NP_CASES])
+def test_numpy_integer_argument_matches_keras(cls: str, arg: str, version: int) -> None:
+    """An element of a NumPy array (np.int64) as a constructor argument: bnlint calls the layer
+    Keras's error exactly when live Keras refuses it."""
+    import numpy as np
+
+    from bnlint.readers.source.values import NpInt
+
+    pkg = importlib.import_module("keras" if version == 3 else "tf_keras")
+    base = {**_NP_REQUIRED[cls], **({} if arg in _NP_REQUIRED[cls] else {arg: 2})}
+    kw = {**base, arg: np.int64(base[arg])}
+    try:
+        getattr(pkg.layers, cls)(**kw)
+        raised = False
+    except (TypeError, ValueError):
+        raised = True
+    ours = rejected(cls, {**base, arg: NpInt(base[arg])}, version) is not None
+    assert ours == raised, f"{cls}({arg}=np.int64) in Keras {version}: Keras refuses {raised}"

@@ -109,11 +109,36 @@ def legacy_kwarg(class_name: str, config: dict[str, Any], version: int) -> str |
             "tf.keras and Keras 3 do not)")
 
 
+#: Keras 3 arguments checked with ``isinstance(v, int)``: a NumPy integer (``np.int64``, an
+#: element of an array) is refused there (read from keras/src/layers; tf_keras converts).
+NUMPY_INT_REFUSED: dict[str, tuple[str, ...]] = {
+    "Dense": ("units",), "MultiHeadAttention": ("num_heads", "key_dim", "value_dim"),
+    "GroupNormalization": ("groups",), "UpSampling1D": ("size",), "RepeatVector": ("n",),
+    "Embedding": ("input_dim", "output_dim"),
+}
+#: Both Kerases: RepeatVector's ``n``, and the arguments made into a tuple (``conv_utils.
+#: normalize_tuple``/``standardize_tuple``: an int, else something iterable) refuse a bare
+#: NumPy integer (a tuple of them is fine).
+NUMPY_INT_REFUSED_BOTH = {"n": ("RepeatVector",)}
+_TUPLE_ARGS = ("kernel_size", "strides", "pool_size", "dilation_rate", "cropping", "size",
+               "padding")
+
+
 def rejected(class_name: str, config: dict[str, Any], version: int) -> str | None:
     """Keras's refusal of this layer's constructor arguments, or None."""
     legacy = legacy_kwarg(class_name, config, version)
     if legacy is not None:
         return legacy
+    for arg, v in config.items():
+        if not (isinstance(v, int) and type(v).__name__ == "NpInt"):
+            continue
+        if (version == 3 and arg in NUMPY_INT_REFUSED.get(class_name, ())) or (
+                class_name in NUMPY_INT_REFUSED_BOTH.get(arg, ())):
+            return (f"Keras raises an error in {class_name}(): `{arg}`={v!r} is a NumPy "
+                    "integer, not a Python int")
+        if arg in _TUPLE_ARGS and class_name not in ("UpSampling1D", "Dense"):
+            return (f"Keras raises ValueError in {class_name}(): `{arg}`={v!r} is a NumPy "
+                    "integer: neither an int nor a tuple")
     for classes, arg, bad, expected, versions in RULES:
         if class_name in classes and version in versions and arg in config and bad(
                 config[arg]):

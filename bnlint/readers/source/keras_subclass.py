@@ -579,8 +579,10 @@ class Subclassed:
                 return [None]
         if first_build:
             inst.weights = []
-            if inst.attrs.get("__builtin__"):
-                # a built-in layer's subclass: the built-in's variables, as attributes
+            build = inst.cls.lookup("build")
+            if inst.attrs.get("__builtin__") and not isinstance(build, UserFunc):
+                # a built-in layer's subclass that keeps the built-in's build(): its
+                # variables, as attributes (an overriding build() makes its own instead)
                 from bnlint.keras.catalogue import Unknown, build_layer
 
                 try:
@@ -592,7 +594,6 @@ class Subclassed:
                 inst.weights = list(built.weights)
                 for spec in built.weights:
                     inst.attrs.setdefault(spec.name, WeightVar(spec, layer.name))
-            build = inst.cls.lookup("build")
             if isinstance(build, UserFunc):
                 self._guarded(build, [inst, build_shape], {})
                 inst.attrs["__built__"] = True

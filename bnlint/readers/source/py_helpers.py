@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from bnlint.readers.source.values import KRef, Opaque
+from bnlint.readers.source.values import KRef, NpInt, Opaque
 from bnlint.symbolic import Sym
 
 if TYPE_CHECKING:
@@ -295,9 +295,13 @@ def array_subscript(obj: Any, key: Any) -> Any:
             isinstance(k, int) and not isinstance(k, bool)) for k in keys):
         return None
     if isinstance(key, int) and not isinstance(key, bool) and len(obj.shape) == 1:
-        # an element is a NumPy scalar (np.int64), not a Python int: Keras 3 rejects it as
-        # `units`, so it is not read as the plain number
-        return None
+        # an element is a NumPy scalar: np.int64 (NpInt: Keras 3 refuses it as `units`)
+        if obj.data is None or not -len(obj.data) <= key < len(obj.data):
+            return None
+        v = obj.data[key]
+        if isinstance(v, int) and not isinstance(v, bool):
+            return NpInt(v)
+        return v if isinstance(v, float) else None
 
     try:
         shape = slice_shape(tuple(obj.shape), key)

@@ -83,12 +83,6 @@ class ArrayValue:
     shape: tuple
     data: list | None = None
 
-
-class NumArray(list):  # type: ignore[type-arg]
-    """A 1-D numpy array of known numbers (``np.linspace(0, 0.1, 16)``, the pieces of
-    ``np.split``): indexed and iterated as a list, ``.tolist()`` is the plain list; arithmetic
-    on it (element-wise in numpy, not a list's) is not modelled."""
-
     def item(self, key: Any) -> Any:
         """``a[key]`` for an integer key: a row (an array); None for an element (a NumPy
         scalar: ``np.int64``, which Keras 3 rejects where it wants an ``int``) or a key that
@@ -97,6 +91,38 @@ class NumArray(list):  # type: ignore[type-arg]
                 isinstance(self.shape[0], int) and -self.shape[0] <= key < self.shape[0]):
             return None
         return ArrayValue(self.shape[1:])
+
+
+class NpInt(int):
+    """A NumPy integer scalar (``np.array([2, 2])[0]`` is ``np.int64(2)``): its value is
+    known and arithmetic keeps the type, as NumPy does, but it is no Python ``int``: Keras 3
+    refuses it where it checks ``isinstance(v, int)`` (``Dense(units)``; see
+    bnlint.keras.validation.NUMPY_INT_REFUSED)."""
+
+    def __repr__(self) -> str:
+        return f"np.int64({int(self)})"
+
+
+def _np_int_op(name: str) -> Any:
+    base = getattr(int, name)
+
+    def op(self: NpInt, *other: Any) -> Any:
+        r = base(self, *other)
+        return NpInt(r) if isinstance(r, int) and not isinstance(r, bool) else r
+
+    return op
+
+
+for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
+              "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__neg__", "__pos__",
+              "__abs__", "__pow__", "__rpow__"):
+    setattr(NpInt, _name, _np_int_op(_name))
+
+
+class NumArray(list):  # type: ignore[type-arg]
+    """A 1-D numpy array of known numbers (``np.linspace(0, 0.1, 16)``, the pieces of
+    ``np.split``): indexed and iterated as a list, ``.tolist()`` is the plain list; arithmetic
+    on it (element-wise in numpy, not a list's) is not modelled."""
 
 
 @dataclass(eq=False)
