@@ -6,6 +6,7 @@ from typing import Any
 
 from bnlint.readers.source.py_helpers import _is_num
 from bnlint.readers.source.values import _MISSING, ArrayValue, Instance, Opaque, WeightVar
+from bnlint.symbolic import Sym
 
 # tf paths whose canonical TF name (tf_keras's TFOpLambda layer name) differs from the path:
 # measured with tf_export.get_canonical_name_for_symbol (TensorFlow 2.21).
@@ -124,15 +125,17 @@ class Tensors:
         if isinstance(how, int) and not isinstance(how, bool) and how > 0:
             sizes: list[Any] = [None] * how
             count = how
-        elif isinstance(how, (list, tuple)) and how and all(
-                isinstance(v, int) and not isinstance(v, bool) for v in how):
-            sizes, count = list(how), len(how)
+        elif isinstance(how, (list, tuple)) and how:
+            sizes, count = list(how), len(how)  # as many outputs as sizes, known or not
         else:
             return _MISSING
         text = self.py.text(node)
         shape, why = x.shape, None
         shapes: list[Any] = [None] * count
-        if shape is not None:
+        if shape is not None and isinstance(how, (list, tuple)) and not all(
+                isinstance(v, int) and not isinstance(v, bool) for v in how):
+            why = self.note_unknown_op(text, node, "the sizes are not known statically")
+        elif shape is not None:
             rank = len(shape)
             if not isinstance(axis, int) or isinstance(axis, bool) or not -rank <= axis < rank:
                 why = self.note_unknown_op(text, node, "the axis is not known statically")
@@ -192,7 +195,8 @@ class Tensors:
             return self._tf_op_layer("linalg.matmul", tensors, shape, why, node)
         if other and isinstance(other[0], ArrayValue) and isinstance(a, KTensor):
             return self._array_operand_op(op, a, other[0], node)
-        if other and not _is_num(other[0]):
+        unknown_other = bool(other) and isinstance(other[0], (Opaque, Sym))
+        if other and not _is_num(other[0]) and not unknown_other:
             return None
         if self.py.version == 3:
             cls = {"Add": "Add", "Subtract": "Subtract", "Multiply": "Multiply",
@@ -212,6 +216,15 @@ class Tensors:
             layer = KLayer(name, "TFOpLambda", {"name": name, "function": fn}, 2,
                            location=self.py.loc(node))
             kwargs = {"y": other[0]} if other else {}
+        if unknown_other:
+            # the operation (and so its name) is known, its other operand is not: an unknown
+            # shape, the operand named as the cause
+            why = self.note_unknown_op(self.py.text(node), node,
+                                       "an operand is not known statically")
+            layer.unknown = why
+            out = kb.record_call(layer, tensors, [None])[0]
+            self._invalidate()
+            return out
         outs = kb.call_layer(layer, tensors, kwargs, False)
         self._invalidate()
         return outs[0]

@@ -56,6 +56,27 @@ def _parsed_positions(module: Any) -> Any:
     return _LazyPositions(module)
 
 
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_nodes(node: Any, node_type: type) -> Iterator[Any]:
+    """The nodes (instances of ``node_type``, libcst's CSTNode) held in a libcst node's
+    fields: its ``children``, without the visitor pass libcst's ``children`` property runs."""
+    import dataclasses
+
+    names = _FIELDS.get(type(node))
+    if names is None:
+        names = _FIELDS[type(node)] = tuple(f.name for f in dataclasses.fields(node))
+    for name in names:
+        v = getattr(node, name)
+        if isinstance(v, node_type):
+            yield v
+        elif isinstance(v, (list, tuple)):
+            for e in v:
+                if isinstance(e, node_type):
+                    yield e
+
+
 class _LazyPositions:
     """libcst positions, resolved on first use, one top-level statement at a time: a lookup
     finds the statement holding the node (a walk of the statements not indexed yet, stopping
@@ -92,6 +113,8 @@ class _LazyPositions:
         return self.map[node]
 
     def _walk_to(self, node: Any) -> int | None:
+        from libcst import CSTNode
+
         body = self.module.body
         while self._walked < len(body):
             i = self._walked
@@ -102,7 +125,7 @@ class _LazyPositions:
                 n = stack.pop()
                 self._owner[id(n)] = i
                 found = found or n is node
-                stack.extend(n.children)
+                stack.extend(_child_nodes(n, CSTNode))
             if found:
                 return i
         return None
