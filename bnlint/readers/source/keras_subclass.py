@@ -147,6 +147,8 @@ class Subclassed:
                     inst.kmodel.name = nm
                 if inst.klayer is not None:
                     inst.klayer.name = nm
+            if inst.klayer is not None:
+                self._layer_input_arg(inst.klayer, kwargs, node)
             if inst.kmodel is not None and isinstance(kwargs.get("inputs"), object) and (
                     "inputs" in kwargs or len(args) >= 2):
                 # Functional-style subclass: Model.__init__(inputs, outputs)
@@ -177,6 +179,26 @@ class Subclassed:
         if name == "call" and inst.kmodel is not None:
             return Opaque(self.py.text(node))
         return Opaque(self.py.text(node))
+
+    def _layer_input_arg(self, layer: Any, kwargs: dict[str, Any], node: Any) -> None:
+        """``Layer.__init__(input_shape=..., input_dim=...)`` (tf-keras also
+        ``batch_input_shape``, ``batch_size``): the shape a Sequential starting with the
+        layer is built on."""
+        keys = ("input_shape", "input_dim") + (("batch_input_shape",) if self.py.version == 2
+                                                else ())
+        if not any(kwargs.get(k) is not None for k in keys):
+            return
+        if kwargs.get("batch_input_shape") is not None:
+            shape = self._shape_value(kwargs["batch_input_shape"])
+        else:
+            dim = kwargs.get("input_dim")
+            inner = self._shape_value((dim,) if dim is not None else kwargs["input_shape"])
+            bs = kwargs.get("batch_size")
+            shape = None if inner is None else (
+                bs if isinstance(bs, int) and self.py.version == 2 else None, *inner)
+        if shape is None:
+            self.py.note(node, f"`{layer.name}`: input shape not known statically")
+        self.input_arg[id(layer)] = shape
 
     def call_subclass(self, inst: Instance, args: list[Any], kwargs: dict[str, Any],
                       node: Any, build: bool = True) -> Any:

@@ -448,6 +448,8 @@ class Calls:
                 d = dict(conv[0]) if conv else {}
                 d.update(kwargs)
                 return d
+            if kwargs:
+                return self._keyed_builtin(name, conv, kwargs, node, scope)
             try:
                 r = _BUILTIN_IMPL[name](*conv)
             except (TypeError, ValueError):
@@ -466,6 +468,39 @@ class Calls:
             except (TypeError, ValueError, OverflowError, ZeroDivisionError):
                 return Opaque(self.text(node))
         return Opaque(self.text(node))
+
+    def _keyed_builtin(self, name: str, conv: list[Any], kwargs: dict[str, Any], node: Any,
+                       scope: Scope) -> Any:
+        """``min``/``max``/``sorted`` with ``key=`` (called on each item), ``reverse=`` and
+        ``default=``; any other keyword, or a key that gives no plain value, is unknown."""
+        allowed = {"sorted": {"key", "reverse"}, "min": {"key", "default"},
+                   "max": {"key", "default"}}.get(name, set())
+        if set(kwargs) - allowed:
+            return Opaque(self.text(node))
+        items = list(conv[0]) if len(conv) == 1 else list(conv)
+        if len(items) > MAX_SEQ:
+            return Opaque(self.text(node))
+        key = kwargs.get("key")
+        keys: list[Any] = items
+        if key is not None:
+            keys = [self.call(key, [it], {}, node, scope) for it in items]
+        if not all(_plain_data(k) for k in keys):
+            return Opaque(self.text(node))
+        try:
+            if name == "sorted":
+                rev = kwargs.get("reverse", False)
+                if not isinstance(rev, bool):
+                    return Opaque(self.text(node))
+                order = sorted(range(len(items)), key=lambda i: keys[i], reverse=rev)
+                return [items[i] for i in order]
+            if not items:
+                if "default" in kwargs:
+                    return kwargs["default"]
+                return Opaque(self.text(node))
+            pick = min if name == "min" else max
+            return items[pick(range(len(items)), key=lambda i: keys[i])]
+        except TypeError:
+            return Opaque(self.text(node))
 
     def _eval_name(self, args: list[Any], kwargs: dict[str, Any], node: Any,
                    scope: Scope) -> Any:
