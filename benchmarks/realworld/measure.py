@@ -191,7 +191,10 @@ def measure_entry(manifest: dict[str, Any], entry: dict[str, Any], mirror: Path,
     except NotAvailable as exc:
         return {**res, "class": "not available", "why": str(exc)}
     cmd = bnlint_command(entry, path, roots[0])
-    env = dict(os.environ, PYTHONPATH=str(bnlint_root), PYTHONWARNINGS="ignore")
+    # The truth ran with the entry's dependencies (``deps``) on sys.path, as if installed:
+    # bnlint finds them on PYTHONPATH, where it looks for installed packages.
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(str(p) for p in [bnlint_root, *roots[1:]]),
+               PYTHONWARNINGS="ignore")
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd=roots[0], env=env,
