@@ -297,6 +297,14 @@ def test_installed_package_whose_distribution_requires_tensorflow(
     assert imports._installed("plainlib") is None  # its distribution does not need Keras
 
 
+def test_star_import_of_own_submodule_in_package_init(tmp_path: Path, beside: Any) -> None:
+    _write(tmp_path, {"mylib/__init__.py": "from mylib.helpers import *  # noqa\n",
+                      "mylib/helpers.py": HELPERS,
+                      "app/net.py": NET.replace("from helpers import", "from mylib import"),
+                      "app/pyproject.toml": '[tool.bnlint]\nsrc = [".."]\n'})
+    assert _facts(_read(tmp_path / "app" / "net.py")) == beside
+
+
 def test_pythonpath_directories_are_searched(tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     from bnlint.readers.source import imports

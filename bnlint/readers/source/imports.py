@@ -425,6 +425,11 @@ class Imports:
             if isinstance(base, KRef):
                 self.note(st, f"`from {mod} import *`: names are resolved lazily")
                 scope.vars.setdefault("__star__", []).append(base)
+            own = scope.vars.get("__name__")
+            if isinstance(own, str) and mod.startswith(f"{own}."):
+                # pkg/__init__.py: ``from pkg.sub import *`` while pkg itself loads: the names
+                # are looked up in pkg/sub.py when used through the package
+                scope.vars.setdefault("__own_star__", []).append(mod[len(own) + 1:])
             return
         for alias in st.names:
             nm = self.text(alias.name)
@@ -498,6 +503,12 @@ class Imports:
                     um.scope.vars[name] = found
                     return found
             return v
+        if um.is_package and depth < 8:
+            for rest in um.scope.vars.get("__own_star__", [])[:20]:
+                found = self._own_submodule_attr(um, f"{rest}.{name}", node, depth)
+                if found is not _MISSING and not name.startswith("_"):
+                    um.scope.vars[name] = found
+                    return found
         if um.is_package:
             sub = self.load_file(um.path.parent / name, f"{um.name}.{name}", node)
             if sub is not None:
