@@ -10,6 +10,7 @@ the same helper beside the file).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -271,6 +272,46 @@ def test_import_from_installed_keras_helper(tmp_path: Path, beside: Any,
     assert _facts(result) == beside
     assert any("installed" in n for n in result.notes), result.notes
     assert imports._installed("plainlib") is None  # no Keras in it: not read
+
+
+def test_installed_package_whose_distribution_requires_tensorflow(
+        tmp_path: Path, beside: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # keras-tcn: `tcn/__init__.py` only re-exports `tcn.tcn`; its distribution requires TF
+    from bnlint.readers.source import imports
+
+    site = tmp_path / "site-packages"
+    _write(site, {"helpers/__init__.py": "from helpers.impl import dense_block  # noqa\n",
+                  "helpers/impl.py": HELPERS,
+                  "helpers_dist-1.0.dist-info/top_level.txt": "helpers\n",
+                  "helpers_dist-1.0.dist-info/METADATA": "Name: helpers-dist\n"
+                                                        "Requires-Dist: numpy\n"
+                                                        "Requires-Dist: tensorflow>=2.9\n",
+                  "plainlib/__init__.py": "from plainlib.impl import *  # noqa\n",
+                  "plainlib/impl.py": "import tensorflow\n",
+                  "plainlib-1.0.dist-info/RECORD": "plainlib/__init__.py,,\n",
+                  "plainlib-1.0.dist-info/METADATA": "Name: plainlib\nRequires-Dist: numpy\n"})
+    _write(tmp_path / "proj", {".git/HEAD": "", "net.py": NET})
+    monkeypatch.setattr(imports, "_SITE", [site])
+    monkeypatch.setattr(imports, "_INSTALLED", {})
+    assert _facts(_read(tmp_path / "proj" / "net.py")) == beside
+    assert imports._installed("plainlib") is None  # its distribution does not need Keras
+
+
+def test_star_import_of_own_submodule_in_package_init(tmp_path: Path, beside: Any) -> None:
+    _write(tmp_path, {"mylib/__init__.py": "from mylib.helpers import *  # noqa\n",
+                      "mylib/helpers.py": HELPERS,
+                      "app/net.py": NET.replace("from helpers import", "from mylib import"),
+                      "app/pyproject.toml": '[tool.bnlint]\nsrc = [".."]\n'})
+    assert _facts(_read(tmp_path / "app" / "net.py")) == beside
+
+
+def test_pythonpath_directories_are_searched(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from bnlint.readers.source import imports
+
+    (tmp_path / "libs").mkdir()
+    monkeypatch.setenv("PYTHONPATH", f"{tmp_path / 'libs'}{os.pathsep}{tmp_path / 'missing'}")
+    assert imports._pythonpath_dirs() == [tmp_path / "libs"]
 
 
 def test_relative_import_of_submodule_in_package_init(tmp_path: Path, beside: Any) -> None:

@@ -164,10 +164,9 @@ def _find_installed(top: str) -> Path | None:
     import sys
 
     if _SITE is None:
-        env = [Path(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-        _SITE = [*(p for p in env if p.is_dir()),
-                 *(Path(p) for p in sys.path if p and _is_library_dir(Path(p))
-                   and Path(p).name in ("site-packages", "dist-packages"))]
+        _SITE = _pythonpath_dirs() + [
+            Path(p) for p in sys.path if p and _is_library_dir(Path(p))
+            and Path(p).name in ("site-packages", "dist-packages")]
     for site in _SITE:
         stem = site / top
         init = stem / "__init__.py"
@@ -183,14 +182,60 @@ def _find_installed(top: str) -> Path | None:
             try:
                 if entry.is_file():
                     found = True
-                    if entry.stat().st_size < 1_000_000 and re.search(
-                            r"\b(keras|tensorflow)\b", entry.read_text(encoding="utf-8")):
+                    if entry.stat().st_size < 1_000_000 and (re.search(
+                            r"\b(keras|tensorflow)\b", entry.read_text(encoding="utf-8"))
+                            or _dist_requires_keras(site, top)):
                         return stem
             except (OSError, UnicodeDecodeError):
                 return None
         if found:
             return None  # Python imports the first one found: not a Keras module
     return None
+
+
+def _pythonpath_dirs() -> list[Path]:
+    """The directories of ``PYTHONPATH`` (Python finds modules there before site-packages),
+    but not the one bnlint itself is imported from."""
+    import os
+
+    own = Path(__file__).resolve().parents[3]
+    out = []
+    for p in os.environ.get("PYTHONPATH", "").split(os.pathsep)[:50]:
+        d = Path(p) if p else None
+        if d is not None and d.is_dir() and d.resolve() != own:
+            out.append(d)
+    return out
+
+
+_REQUIRES_KERAS = re.compile(
+    r"^Requires-Dist:\s*(keras|tf[-_]keras|tensorflow|tensorflow[-_][a-z]+)\b", re.I | re.M)
+
+
+def _dist_requires_keras(site: Path, top: str) -> bool:
+    """Does the distribution installed in ``site`` that provides the top-level module
+    ``top`` (its ``top_level.txt``, else its ``RECORD``) require Keras or TensorFlow?
+    (keras-tcn's ``tcn/__init__.py`` only imports ``tcn.tcn``.)"""
+    try:
+        dists = sorted(site.glob("*.dist-info"))[:3000]
+    except OSError:
+        return False
+    for d in dists:
+        try:
+            tl = d / "top_level.txt"
+            if tl.is_file():
+                provides = top in tl.read_text(encoding="utf-8").split()
+            else:
+                rec = d / "RECORD"
+                provides = rec.is_file() and rec.stat().st_size < 2_000_000 and any(
+                    line.startswith((f"{top}/", f"{top}.py,")) for line in
+                    rec.read_text(encoding="utf-8").splitlines())
+            if provides:
+                meta = d / "METADATA"
+                return meta.is_file() and meta.stat().st_size < 2_000_000 and bool(
+                    _REQUIRES_KERAS.search(meta.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError):
+            continue
+    return False
 
 
 def _is_library_dir(d: Path) -> bool:
@@ -406,6 +451,11 @@ class Imports:
             if isinstance(base, KRef):
                 self.note(st, f"`from {mod} import *`: names are resolved lazily")
                 scope.vars.setdefault("__star__", []).append(base)
+            own = scope.vars.get("__name__")
+            if isinstance(own, str) and mod.startswith(f"{own}."):
+                # pkg/__init__.py: ``from pkg.sub import *`` while pkg itself loads: the names
+                # are looked up in pkg/sub.py when used through the package
+                scope.vars.setdefault("__own_star__", []).append(mod[len(own) + 1:])
             return
         for alias in st.names:
             nm = self.text(alias.name)
@@ -519,6 +569,12 @@ class Imports:
             cand = self.star_name(um.scope.vars["__star__"], name)
             if cand is not None:
                 return cand
+        if um.is_package and depth < 8:
+            for rest in um.scope.vars.get("__own_star__", [])[:20]:
+                found = self._own_submodule_attr(um, f"{rest}.{name}", node, depth)
+                if found is not _MISSING and not name.startswith("_"):
+                    um.scope.vars[name] = found
+                    return found
         if um.is_package:
             sub = self.load_file(um.path.parent / name, f"{um.name}.{name}", node)
             if sub is not None:

@@ -633,6 +633,10 @@ class Layers:
                 # a wrapper (Bidirectional, TimeDistributed, RNN) of a value bnlint cannot read
                 layer.unknown = (f"line {self.py.pos(node)[0]}: the wrapped `{key}` "
                                  f"`{inner.text}` is not a layer bnlint knows")
+            elif isinstance(inner, Instance) and layer.unknown is None:
+                layer.unknown = (f"line {self.py.pos(node)[0]}: `{cls}` around the custom "
+                                 f"layer `{inner.cls.name}` is not modelled (Keras rebuilds "
+                                 "it from its get_config())")
         fn = values.get("function")
         if cls == "Lambda" and isinstance(fn, UserFunc) and values.get("output_shape") is None:
             layer.custom = _LambdaCall(self, fn, values.get("arguments"))
