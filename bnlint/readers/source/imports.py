@@ -160,7 +160,6 @@ def _find_installed(top: str) -> Path | None:
     ``top``, when the module mentions Keras: its entry file, or for a package whose
     ``__init__`` only re-exports (``from .embeddings import *``) one of its first modules."""
     global _SITE
-    import os
     import sys
 
     if _SITE is None:
