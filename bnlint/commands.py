@@ -467,11 +467,9 @@ def check(
 
 def _previews(findings: list[Any], result: Any, fixing: Any) -> dict[int, dict[str, Any]]:
     """Each finding's fix, as ruff prints it (none after --fix: what is left was not fixed)."""
-    if fixing is not None or not findings:
+    if fixing is not None:
         return {}
-    from bnlint.fix.files import fix_previews
-
-    return fix_previews(findings, result.tasks)
+    return {id(f): f.edits for f in findings if f.edits is not None}
 
 
 def _plural(n: int, word: str) -> str:

@@ -351,58 +351,47 @@ def write(fx: FileFix) -> None:
 # ------------------------------------------------------------------- fix previews
 
 
-def fix_previews(findings: list[Finding], tasks: dict[str, Task]) -> dict[int, dict[str, Any]]:
-    """ruff's ``fix`` of each finding that has one under its file's settings, keyed by
-    ``id(finding)``: ``{"applicability": "safe" | "unsafe", "message", "edits": [{"content",
+def fix_previews(findings: list[Finding], s: Settings, raw: bytes, notebook: bool) -> None:
+    """Set ruff's ``fix`` (``Finding.edits``) on each finding of one file that has one under
+    its settings: ``{"applicability": "safe" | "unsafe", "message", "edits": [{"content",
     "location", "end_location"}]}`` with 1-based rows and columns (a notebook finding's rows
-    are in its cell, as its location is).  Each fix is computed alone, as ``--fix`` would
-    try it; libcst is imported only when some finding's rule has a fixer."""
-    wanted = [f for f in findings if f.fix_args and f.path in tasks
-              and may_fix(f, tasks[f.path].settings)]
+    are in its cell, as its location is).  Each fix is computed alone, as ``--fix`` would try
+    it; libcst is imported only when some finding's rule has a fixer."""
+    wanted = [f for f in findings if f.fix_args and may_fix(f, s)]
     if not wanted:
-        return {}
+        return
     from bnlint.fix.fixers import FIXERS, Source
 
-    out: dict[int, dict[str, Any]] = {}
-    by_path: dict[str, list[Finding]] = {}
+    wanted = [f for f in wanted if f.code in FIXERS]
+    try:
+        texts = _texts_to_fix(raw, notebook)
+    except CannotFix:
+        return
+    sources: dict[int | None, Any] = {}
     for f in wanted:
-        if f.code in FIXERS:
-            by_path.setdefault(f.path, []).append(f)
-    for display, group in by_path.items():
-        task = tasks[display]
-        path = Path(task.path)
-        if path.suffix.lower() in SAVED_SUFFIXES:
+        if f.cell not in texts:
             continue
+        text, parse_text, numpy = texts[f.cell]
         try:
-            texts = _texts_to_fix(path.read_bytes(), path.suffix.lower() == ".ipynb")
-        except (OSError, CannotFix):
+            if f.cell not in sources:
+                sources[f.cell] = Source(text, parse_text)
+            src = sources[f.cell]
+            if f.code == "BN012" and numpy is not None:
+                fx = FIXERS[f.code](src, f, program_names=numpy[1], numpy_alias=numpy[0])
+            else:
+                fx = FIXERS[f.code](src, f)
+        except Exception:  # a fixer that fails offers no fix
             continue
-        sources: dict[int | None, Any] = {}
-        for f in group:
-            if f.cell not in texts:
-                continue
-            text, parse_text, numpy = texts[f.cell]
-            try:
-                if f.cell not in sources:
-                    sources[f.cell] = Source(text, parse_text)
-                src = sources[f.cell]
-                if f.code == "BN012" and numpy is not None:
-                    fx = FIXERS[f.code](src, f, program_names=numpy[1], numpy_alias=numpy[0])
-                else:
-                    fx = FIXERS[f.code](src, f)
-            except Exception:  # a fixer that fails offers no fix
-                continue
-            if fx is None or not fx.edits:
-                continue
-            out[id(f)] = {
-                "applicability": safety(f.code, fx.safety, task.settings),
-                "message": f.fix or None,
-                "edits": [{"content": e.text,
-                           "location": {"row": e.start[0], "column": e.start[1] + 1},
-                           "end_location": {"row": e.end[0], "column": e.end[1] + 1}}
-                          for e in fx.edits],
-            }
-    return out
+        if fx is None or not fx.edits:
+            continue
+        f.edits = {
+            "applicability": safety(f.code, fx.safety, s),
+            "message": f.fix or None,
+            "edits": [{"content": e.text,
+                       "location": {"row": e.start[0], "column": e.start[1] + 1},
+                       "end_location": {"row": e.end[0], "column": e.end[1] + 1}}
+                      for e in fx.edits],
+        }
 
 
 def _texts_to_fix(raw: bytes, notebook: bool

@@ -42,6 +42,10 @@ class Finding:
     #: what the rule's automatic fix needs beyond the location (plain JSON data, e.g. the
     #: layer's epsilon); empty when this finding has no fix.  See :mod:`bnlint.fix`.
     fix_args: dict[str, Any] = field(default_factory=dict)
+    #: ruff's ``fix`` object (applicability, message, edits) when the fix applies under the
+    #: file's settings: computed where the file is analysed and cached with the finding, so
+    #: a cached ``check`` prints it without loading the fixers.  See fix.files.fix_previews.
+    edits: dict[str, Any] | None = None
 
     def where(self) -> str:
         """``path:line:col``, ``path:cell N:line:col`` or ``path:config.layers[i]``."""

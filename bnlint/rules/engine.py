@@ -465,6 +465,15 @@ def analyse_file(task: Task, raw: bytes | None = None) -> Outcome:
         if _keep(f, ctx, ignored):
             unique.setdefault((f.code, f.line, f.column, f.cell, f.config_path, f.message), f)
     out.findings.extend(unique.values())
+    if raw is None and ctx.kind != "saved" and any(f.fix_args for f in out.findings):
+        # ruff's fix of each finding, cached with it (not while --fix re-checks a text)
+        from bnlint.fix.files import fix_previews
+
+        try:
+            fix_previews(out.findings, task.settings, Path(task.path).read_bytes(),
+                         ctx.kind == "notebook")
+        except OSError:
+            pass
     return out
 
 
