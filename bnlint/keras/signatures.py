@@ -88,6 +88,13 @@ def defaults_for(class_name: str, version: int) -> dict[str, Any]:
     the ``inherited_unverified`` ones are not included).  Lists stay lists (a
     tuple default such as ``strides=(1, 1)`` is ``[1, 1]``).
     """
+    # a copy (lists and dicts too, one level deep: callers may change them)
+    return {k: list(v) if isinstance(v, list) else dict(v) if isinstance(v, dict) else v
+            for k, v in _decoded_defaults(class_name, version).items()}
+
+
+@cache
+def _decoded_defaults(class_name: str, version: int) -> dict[str, Any]:
     sig = signature(class_name, version)
     if sig is None:
         return {}

@@ -85,9 +85,9 @@ def legacy_kwarg(class_name: str, config: dict[str, Any], version: int) -> str |
     (a class bnlint has no signature for is not judged)."""
     from bnlint.keras.signatures import signature
 
-    given = [k for k in config if k in LEGACY_KWARGS]
-    if not given:
+    if LEGACY_KWARGS.keys().isdisjoint(config):  # the common case, at C speed
         return None
+    given = [k for k in config if k in LEGACY_KWARGS]
     sig = signature(class_name, version)
     if sig is None:
         return None
@@ -130,7 +130,7 @@ def rejected(class_name: str, config: dict[str, Any], version: int) -> str | Non
     if legacy is not None:
         return legacy
     for arg, v in config.items():
-        if not (isinstance(v, int) and type(v).__name__ == "NpInt"):
+        if type(v).__name__ != "NpInt":
             continue
         if (version == 3 and arg in NUMPY_INT_REFUSED.get(class_name, ())) or (
                 class_name in NUMPY_INT_REFUSED_BOTH.get(arg, ())):

@@ -133,14 +133,12 @@ class _LazyPositions:
     def _resolve(self, i: int) -> None:
         from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, PositionProvider
 
+        m = self.module
         if self._starts is None:
-            m = self.module
-            line = 1 + sum(m.code_for_node(h).count("\n") for h in m.header)
-            starts = []
-            for st in m.body:
-                starts.append(line)
-                line += m.code_for_node(st).count("\n")
-            self._starts = starts
+            self._starts = [1 + sum(m.code_for_node(h).count("\n") for h in m.header)]
+        starts = self._starts
+        while len(starts) <= i:  # the start lines up to statement i only (codegen is slow)
+            starts.append(starts[-1] + m.code_for_node(m.body[len(starts) - 1]).count("\n"))
         self._resolved.add(i)
         shift = self._starts[i] - 1
         sub = self.module.with_changes(body=[self.module.body[i]], header=[], footer=[])
