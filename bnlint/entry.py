@@ -122,6 +122,10 @@ def parse(argv: Sequence[str]) -> tuple[str, dict[str, Any]] | None:
 def main() -> None:
     # bnlint uses no pydantic plugins: skip pydantic's scan of installed entry points.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    # bnlint does no linear algebra: NumPy's BLAS thread pool (one thread per core, spinning
+    # at import) only costs CPU time, in every worker of a parallel check.
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
     call = parse(sys.argv[1:])
     if call is not None:
         from bnlint import commands
