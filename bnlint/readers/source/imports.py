@@ -639,8 +639,6 @@ class Imports:
                 self.note(node, f"`{dotted}`: read from {um.path} ({where}; Python finds it "
                                 "there when it is on sys.path)")
                 return um
-        if self.ctx is self.main_ctx:
-            self.unfound.setdefault(dotted, self.pos(node)[0])
         return None
 
     def _own_roots(self) -> list[Path]:

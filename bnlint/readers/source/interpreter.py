@@ -56,7 +56,6 @@ class Interpreter(Statements, Imports, Expressions, Calls):
         self.environ_unknown = False  # it set a variable whose name is not known
         self.roots = _search_roots(path)
         # modules imported but found nowhere bnlint looks: dotted name -> the import's line
-        self.unfound: dict[str, int] = {}
         self.keras = KerasWorld(self)
 
     # -------------------------------------------------------------- helpers

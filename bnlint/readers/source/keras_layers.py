@@ -12,6 +12,7 @@ from bnlint.readers.source.values import (
     KRef,
     Opaque,
     TFInitializer,
+    Unresolved,
     UserFunc,
 )
 from bnlint.symbolic import Sym
@@ -631,8 +632,9 @@ class Layers:
             inner = values.get(key)
             if isinstance(inner, Opaque) and layer.unknown is None:
                 # a wrapper (Bidirectional, TimeDistributed, RNN) of a value bnlint cannot read
+                cause = f" ({inner.why})" if isinstance(inner, Unresolved) else ""
                 layer.unknown = (f"line {self.py.pos(node)[0]}: the wrapped `{key}` "
-                                 f"`{inner.text}` is not a layer bnlint knows")
+                                 f"`{inner.text}` is not a layer bnlint knows{cause}")
             elif isinstance(inner, Instance) and layer.unknown is None:
                 layer.unknown = (f"line {self.py.pos(node)[0]}: `{cls}` around the custom "
                                  f"layer `{inner.cls.name}` is not modelled (Keras rebuilds "

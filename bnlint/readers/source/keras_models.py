@@ -9,7 +9,7 @@ from bnlint import graph
 from bnlint.readers.source.facts import CallFact, Reference
 from bnlint.readers.source.keras_layers import _MODEL_FACT_METHODS, _LambdaCall, _unbuilt
 from bnlint.readers.source.py_helpers import _plain
-from bnlint.readers.source.values import Instance, Opaque, SeqState, WeightList
+from bnlint.readers.source.values import Instance, Opaque, SeqState, Unresolved, WeightList
 
 
 class Models:
@@ -63,9 +63,11 @@ class Models:
             # The value may be a layer bnlint cannot read: it stands in the model as an
             # unknown layer, so that nothing after it is counted as exact.
             what = value.text if isinstance(value, Opaque) else type(value).__name__
+            # a value from a module bnlint found nowhere: the root cause is that import
+            cause = f" ({value.why})" if isinstance(value, Unresolved) else ""
             self.py.note(node, f"`{self.py.text(node)}`: added value `{what}` is not a layer "
-                               "bnlint knows; the model is unknown from there on")
-            why = f"line {self.py.pos(node)[0]}: `{what}` is not a layer bnlint knows"
+                               f"bnlint knows{cause}; the model is unknown from there on")
+            why = f"line {self.py.pos(node)[0]}: `{what}` is not a layer bnlint knows{cause}"
             layer = KLayer(f"<{what}>", "?", {}, self.py.version, location=self.py.loc(node),
                            unknown=why)
             if st.input is None and not st.layers:

@@ -725,20 +725,7 @@ class Calls:
             vals = [_as_int_like(x) for x in a0]
             if all(v is not None for v in vals):
                 return product(vals)  # type: ignore[arg-type]
-        self._note_unfound(name, node)
         return Opaque(self.text(node))
-
-    def _note_unfound(self, name: str, node: Any) -> None:
-        """Calling a name from a module bnlint found nowhere: the root cause is the import."""
-        parts = name.split(".")
-        for k in range(len(parts) - 1, 0, -1):
-            mod = ".".join(parts[:k])
-            line = self.unfound.get(mod)
-            if line is not None:
-                self.note(node, f"`{self.text(node)}`: `{parts[-1]}` comes from module `{mod}` "
-                                f"(imported at line {line}), which bnlint did not find (not "
-                                "beside the file, nor an installed Keras library): unknown")
-                return
 
     # ---- the process environment
     def env_get(self, var: str, default: Any, node: Any) -> Any:
