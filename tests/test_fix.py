@@ -529,6 +529,10 @@ def programs(draw: Any) -> str:
 @example(text="import keras\nfrom keras import layers\n\nmodel = keras.Sequential([\n"
               "    keras.Input((6,)),\n    layers.Dense(2),\n    layers.Softmax(),\n"
               "    layers.BatchNormalization(),\n    layers.Softmax(),\n])\n", unsafe=True)
+# five stacked BNs at the output: each BN003 removal exposes the next (more than 4 passes)
+@example(text="import keras\nfrom keras import layers\n\ninputs = keras.Input((6,))\n"
+              "x = inputs\n" + "x = layers.BatchNormalization()(x)\n" * 5
+              + "model = keras.Model(inputs, x)\n", unsafe=True)
 def test_fixing_never_breaks_syntax_or_adds_findings(text: str, unsafe: bool,
                                                      tmp_path: Path) -> None:
     path = tmp_path / "gen.py"

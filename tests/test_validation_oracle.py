@@ -147,3 +147,54 @@ def test_numpy_integer_argument_matches_keras(cls: str, arg: str, version: int) 
         raised = True
     ours = rejected(cls, {**base, arg: NpInt(base[arg])}, version) is not None
     assert ours == raised, f"{cls}({arg}=np.int64) in Keras {version}: Keras refuses {raised}"
+
+
+# ------------------------------------------------------------- any unknown keyword argument
+
+from bnlint.keras.validation import KWARGS_CHECKED, unknown_kwarg  # noqa: E402
+
+_CHECKED_REQUIRED: dict[str, dict[str, Any]] = {
+    "Dense": {"units": 4}, "Conv1D": {"filters": 4, "kernel_size": 3},
+    "Conv2D": {"filters": 4, "kernel_size": 3}, "Conv3D": {"filters": 4, "kernel_size": 3},
+    "Conv2DTranspose": {"filters": 4, "kernel_size": 3},
+    "SeparableConv2D": {"filters": 4, "kernel_size": 3}, "DepthwiseConv2D": {"kernel_size": 3},
+    "MaxPooling1D": {}, "MaxPooling2D": {}, "AveragePooling2D": {"pool_size": 2},
+    "GlobalAveragePooling2D": {}, "GlobalMaxPooling2D": {}, "ZeroPadding2D": {},
+    "UpSampling2D": {}, "Flatten": {}, "Activation": {"activation": "relu"},
+    "Dropout": {"rate": 0.5}, "BatchNormalization": {}, "LayerNormalization": {},
+    "Embedding": {"input_dim": 10, "output_dim": 4}, "LSTM": {"units": 4}, "GRU": {"units": 4},
+    "SimpleRNN": {"units": 4}, "Reshape": {"target_shape": (2, 2)}, "Concatenate": {},
+    "Add": {},
+}
+# typos, other classes' arguments, and names some classes take only through **kwargs
+_PROBES = {"activaton": "relu", "unit": 4, "filters": 4, "rate": 0.5, "kernel_size": 3,
+           "units": 4, "axis": -1, "padding": "same", "return_sequences": True,
+           "input_length": 5, "dynamic": False, "autocast": False, "batch_size": 2}
+KW_CASES = [(c, k, v) for c in sorted(KWARGS_CHECKED) for k in _PROBES for v in (3, 2)]
+
+
+def test_every_checked_class_has_a_probe() -> None:
+    assert set(_CHECKED_REQUIRED) == set(KWARGS_CHECKED)
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize(("cls", "kwarg", "version"), KW_CASES,
+                         ids=[f"{c}-{k}-k{v}" for c, k, v in KW_CASES])
+def test_unknown_kwarg_matches_keras(cls: str, kwarg: str, version: int) -> None:
+    """Any keyword argument given to a checked class: bnlint calls the layer Keras's error
+    exactly when live Keras (3, and tf_keras for Keras 2) refuses it by name."""
+    import warnings
+
+    pkg = importlib.import_module("keras" if version == 3 else "tf_keras")
+    kw = {**_CHECKED_REQUIRED[cls], kwarg: _PROBES[kwarg]}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            getattr(pkg.layers, cls)(**kw)
+        raised = False
+    except (TypeError, ValueError) as exc:
+        raised = kwarg in str(exc) and ("nderstood" in str(exc) or "nrecognized" in str(exc)
+                                        or "unexpected keyword" in str(exc)
+                                        or "multiple values for keyword" in str(exc))
+    ours = unknown_kwarg(cls, list(kw), version) is not None
+    assert ours == raised, f"{cls}({kw}) in Keras {version}: Keras refuses {raised}, bnlint {ours}"

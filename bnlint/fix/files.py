@@ -29,7 +29,8 @@ from bnlint.rules.base import Finding
 from bnlint.rules.config import Settings
 from bnlint.rules.engine import SAVED_SUFFIXES, Task, analyse_file
 
-MAX_PASSES = 4
+# ruff stops after 100 passes too; each pass fixes at least one finding, so fewer run
+MAX_PASSES = 100
 
 
 @dataclass

@@ -75,6 +75,9 @@ class KLayer:
     # A user subclass of a built-in layer (``class MyBN(BatchNormalization)``): the built-in
     # class whose rule applies; ``class_name`` is the subclass's.
     rule: str | None = None
+    # Keras raises in this layer's constructor for what bnlint read in the call (an unknown
+    # keyword argument): the layer is that error, and nothing is computed from it.
+    refused: str | None = None
 
     @property
     def is_model(self) -> bool:
@@ -174,8 +177,8 @@ def call_layer(
         outputs = list(_call_model(layer, [s for s in shapes if s is not None]))
     elif layer.custom is not None:
         outputs = list(layer.custom(layer, list(shapes), node.kwargs, list_input, first_count))
-    elif layer.built is None and not layer.is_op and (
-            refused := rejected(layer.class_name, layer.config, layer.version)) is not None:
+    elif layer.built is None and not layer.is_op and (refused := layer.refused or rejected(
+            layer.class_name, layer.config, layer.version)) is not None:
         layer.unknown = layer.unknown or refused
         outputs = [None] * _n_outputs(layer, n_outputs_hint)
     else:

@@ -8,7 +8,7 @@ is checked against live Keras by ``tests/test_validation_oracle.py``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 _CONV = ("Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose",
@@ -80,14 +80,11 @@ _POPPED: dict[int, dict[str, set[str]]] = {3: {"Embedding": {"input_length"}},
                                            2: {"RNN": {"input_length"}}}
 
 
-def legacy_kwarg(class_name: str, config: dict[str, Any], version: int) -> str | None:
-    """Keras's refusal of a Keras 1 keyword argument this class does not accept, or None
-    (a class bnlint has no signature for is not judged)."""
+def _accepted(class_name: str, version: int) -> set[str] | None:
+    """The keyword arguments a layer class's constructor accepts (its parameters, those its
+    parents take through ``**kwargs``, the base Layer's), or None without a signature."""
     from bnlint.keras.signatures import signature
 
-    if LEGACY_KWARGS.keys().isdisjoint(config):  # the common case, at C speed
-        return None
-    given = [k for k in config if k in LEGACY_KWARGS]
     sig = signature(class_name, version)
     if sig is None:
         return None
@@ -98,15 +95,55 @@ def legacy_kwarg(class_name: str, config: dict[str, Any], version: int) -> str |
     for base, names in _POPPED[version].items():
         if base == class_name or base in sig.get("bases", []):
             accepted |= names
-    bad = [k for k in given if k not in accepted]
+    return accepted
+
+
+def _refusal(class_name: str, k: str, version: int) -> str:
+    return (f"Keras raises TypeError in {class_name}(): keyword argument `{k}` not understood"
+            if version == 2 else
+            f"Keras raises ValueError in {class_name}(): unrecognized keyword argument `{k}`")
+
+
+def legacy_kwarg(class_name: str, config: dict[str, Any], version: int) -> str | None:
+    """Keras's refusal of a Keras 1 keyword argument this class does not accept, or None
+    (a class bnlint has no signature for is not judged)."""
+    if LEGACY_KWARGS.keys().isdisjoint(config):  # the common case, at C speed
+        return None
+    accepted = _accepted(class_name, version)
+    if accepted is None:
+        return None
+    bad = [k for k in config if k in LEGACY_KWARGS and k not in accepted]
     if not bad:
         return None
-    k = bad[0]
-    why = (f"Keras raises TypeError in {class_name}(): keyword argument `{k}` not understood"
-           if version == 2 else
-           f"Keras raises ValueError in {class_name}(): unrecognized keyword argument `{k}`")
-    return (f"{why} (Keras 1 API; Keras 2.0-2.3 converted it to `{LEGACY_KWARGS[k]}=`, "
-            "tf.keras and Keras 3 do not)")
+    return (f"{_refusal(class_name, bad[0], version)} (Keras 1 API; Keras 2.0-2.3 converted "
+            f"it to `{LEGACY_KWARGS[bad[0]]}=`, tf.keras and Keras 3 do not)")
+
+
+#: Classes whose whole set of accepted keyword arguments is checked against live Keras
+#: (tests/test_validation_oracle.py): any other keyword (a typo such as ``activaton=``) is
+#: Keras's error on them.  Other classes may take more through ``**kwargs``: not judged.
+KWARGS_CHECKED = frozenset({
+    "Dense", "Conv1D", "Conv2D", "Conv3D", "Conv2DTranspose", "SeparableConv2D",
+    "DepthwiseConv2D", "MaxPooling1D", "MaxPooling2D", "AveragePooling2D",
+    "GlobalAveragePooling2D", "GlobalMaxPooling2D", "ZeroPadding2D", "UpSampling2D", "Flatten",
+    "Activation", "Dropout", "BatchNormalization", "LayerNormalization", "Embedding", "LSTM",
+    "GRU", "SimpleRNN", "Reshape", "Concatenate", "Add",
+})
+
+
+def unknown_kwarg(class_name: str, keywords: Iterable[str], version: int) -> str | None:
+    """Keras's refusal of a keyword argument a (checked) class does not accept, or None."""
+    if class_name not in KWARGS_CHECKED:
+        return None
+    accepted = _accepted(class_name, version)
+    if accepted is None:
+        return None
+    bad = [k for k in keywords if k not in accepted]
+    if not bad:
+        return None
+    if bad[0] in LEGACY_KWARGS:
+        return legacy_kwarg(class_name, {bad[0]: None}, version)
+    return _refusal(class_name, bad[0], version)
 
 
 #: Keras 3 arguments checked with ``isinstance(v, int)``: a NumPy integer (``np.int64``, an

@@ -628,6 +628,12 @@ class Layers:
             self.counters.layer_name("Dropout")  # its internal dropout layer takes a name
         layer = KLayer(name, cls, config, self.py.version, trainable=self.py.truth(trainable) is not False,
                        location=self.py.loc(node))
+        from bnlint.keras.validation import unknown_kwarg
+
+        refused = unknown_kwarg(cls, [k for k in kwargs if isinstance(k, str)], self.py.version)
+        if refused is not None:  # Keras raises in the constructor (a typo, a Keras 1 name)
+            layer.refused = f"line {self.py.pos(node)[0]}: {refused}"
+            self.py.note(node, f"`{name}`: {refused}")
         for key in ("layer", "backward_layer", "cell"):
             inner = values.get(key)
             if isinstance(inner, Opaque) and layer.unknown is None:
