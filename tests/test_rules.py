@@ -27,7 +27,7 @@ def codes_at(paths: list[str], **settings) -> list[tuple[str, int | None]]:
 
 def test_registry_codes_and_names() -> None:
     rules = all_rules()
-    expected = {f"BN{n:03d}" for n in range(1, 15)} | {f"KR{n:03d}" for n in range(1, 9)} | {
+    expected = {f"BN{n:03d}" for n in range(1, 15)} | {f"KR{n:03d}" for n in range(1, 10)} | {
         "BN998", "BN999"}
     assert set(rules) == expected
     assert len({cls.name for cls in rules.values()}) == len(rules)

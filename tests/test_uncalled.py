@@ -30,8 +30,9 @@ EXPECTED = {
     "uncalled_subclass.py": [("BN004", 11, NEVER_MADE), ("BN001", 12, NEVER_MADE)],
     "main_script.py": [("BN004", 16, MAIN), ("BN001", 17, MAIN)],
     "snippet.py": [("BN004", 5, None), ("BN001", 6, None)],
-    # line 10's Dense(5, init=...) is tf_keras's TypeError (a Keras 1 argument): no BN004 on it
-    "keras2_era.py": [("BN001", 11, None)],
+    # line 10's Dense(5, init=...) is tf_keras's TypeError (a Keras 1 argument): KR009 there,
+    # and no BN004 on a layer that is never made
+    "keras2_era.py": [("KR009", 10, None), ("BN001", 11, None)],
 }
 SILENT = ["library_model_ok.py", "uncalled_subclass_ok.py", "main_script_ok.py",
           "snippet_ok.py", "not_a_snippet.py", "keras2_era_ok.py"]

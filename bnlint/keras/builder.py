@@ -163,10 +163,14 @@ def call_layer(
         if layer.built is None and layer.unknown is None:
             bad = next(t for t in inputs if t.shape is None)
             source = bad.node.layer
-            # a model input says why (a Sequential's input layer is not in model.layers)
-            layer.unknown = (source.unknown if source.unknown and (bad.node.is_input
-                                                                   or source.is_op) else
-                             f"input shape unknown (comes from `{source.name}`)")
+            # Keras's refusal of the layer's own arguments comes first (it raises there);
+            # else a model input says why (a Sequential's input layer is not in model.layers)
+            refused = layer.refused or (None if layer.is_op or layer.custom is not None else
+                                        rejected(layer.class_name, layer.config,
+                                                 layer.version))
+            layer.unknown = refused or (
+                source.unknown if source.unknown and (bad.node.is_input or source.is_op)
+                else f"input shape unknown (comes from `{source.name}`)")
         if isinstance(layer, KModel) and not layer.is_built and layer.unknown is not None:
             # Keras builds an input-less Sequential on this call: its layers get variables
             # whose sizes depend on the unknown input shape (never "0 (unbuilt)").

@@ -171,7 +171,8 @@ def rejected(class_name: str, config: dict[str, Any], version: int) -> str | Non
             continue
         if (version == 3 and arg in NUMPY_INT_REFUSED.get(class_name, ())) or (
                 class_name in NUMPY_INT_REFUSED_BOTH.get(arg, ())):
-            return (f"Keras raises an error in {class_name}(): `{arg}`={v!r} is a NumPy "
+            error = "TypeError" if class_name == "RepeatVector" else "ValueError"
+            return (f"Keras raises {error} in {class_name}(): `{arg}`={v!r} is a NumPy "
                     "integer, not a Python int")
         if arg in _TUPLE_ARGS and class_name not in ("UpSampling1D", "Dense"):
             return (f"Keras raises ValueError in {class_name}(): `{arg}`={v!r} is a NumPy "

@@ -9,7 +9,7 @@ from bnlint.rules.base import Context, Finding, Position, Rule, all_rules
 __all__ = ["Context", "Finding", "Position", "Rule", "all_rules", "load_rules"]
 
 _MODULES = ("bn_output", "bn_layers", "bn_training", "bn_variance", "bn_weights", "losses",
-            "outputs", "bn_axis", "engine")
+            "outputs", "bn_axis", "layer_args", "engine")
 
 
 def load_rules() -> None:
