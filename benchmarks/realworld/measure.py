@@ -203,7 +203,9 @@ def measure_entry(manifest: dict[str, Any], entry: dict[str, Any], mirror: Path,
             from bnlint.readers.notebook import join_cells, notebook_cells
 
             text, _ = join_cells(notebook_cells(json.loads(text)))
-        cut = path.with_name(f"{path.stem}.bnlint-cut.py")
+        # one file per entry: entries sharing a script may run at the same time
+        safe_id = re.sub(r"\W", "_", entry["id"])
+        cut = path.with_name(f"{path.stem}_bnlint_cut_{safe_id}.py")
         cut.write_text(cut_text(entry, text), encoding="utf-8")
         path = cut
     cmd = bnlint_command(entry, path, roots[0])
