@@ -39,7 +39,6 @@ from bnlint.readers.source.values import (
     KRef,
     NTClass,
     NTuple,
-    NumArray,
     Opaque,
     Partial,
     PyMod,
@@ -694,11 +693,13 @@ class Calls:
                 and isinstance(args[2], int) and 0 <= args[2] <= MAX_LOOP:
             lo, hi, n = args[0], args[1], args[2]
             if n == 1:
-                return NumArray([float(lo)])
-            return NumArray([lo + (hi - lo) * i / (n - 1) for i in range(n)])
+                return ArrayValue((1,), [float(lo)])
+            return ArrayValue((n,), [lo + (hi - lo) * i / (n - 1) for i in range(n)])
+        items = a0.data if isinstance(a0, ArrayValue) and len(a0.shape) == 1 else (
+            a0 if isinstance(a0, list) else None)
         if name in ("numpy.split", "numpy.array_split") and len(args) == 2 and not kwargs \
-                and isinstance(a0, list):
-            pieces = _np_split(a0, args[1], name == "numpy.array_split")
+                and items is not None:
+            pieces = _np_split(items, args[1], name == "numpy.array_split")
             if pieces is not None:
                 return pieces
         array = _array_shape(name, args, kwargs)
@@ -827,10 +828,6 @@ class Calls:
                 isinstance(args[0], str) and not kwargs:
             self.setattr_(obj, args[0], args[1], node, node)
             return None
-        if isinstance(obj, NumArray):
-            if name == "tolist" and not args and not kwargs:
-                return list(obj)
-            return Opaque(self.text(node))
         if isinstance(obj, list):
             if name == "append" and len(args) == 1:
                 if len(obj) < MAX_SEQ:
@@ -887,7 +884,7 @@ class Calls:
         return Opaque(self.text(node))
 
 
-def _np_split(items: list[Any], how: Any, uneven: bool) -> list[NumArray] | None:
+def _np_split(items: list[Any], how: Any, uneven: bool) -> list[ArrayValue] | None:
     """``np.split(a, 3)`` (equal sections; ``np.array_split`` allows unequal ones) and
     ``np.split(a, [2, 5])`` (cut indices) of a 1-D array of known values; None when the
     arguments are not known or numpy would raise."""
@@ -908,7 +905,8 @@ def _np_split(items: list[Any], how: Any, uneven: bool) -> list[NumArray] | None
     else:
         return None
     bounds = [0, *cuts, None]  # numpy cuts as Python slices do (negative, past the end)
-    return [NumArray(items[bounds[i]:bounds[i + 1]]) for i in range(len(bounds) - 1)]
+    pieces = [items[bounds[i]:bounds[i + 1]] for i in range(len(bounds) - 1)]
+    return [ArrayValue((len(p),), list(p)) for p in pieces]
 
 
 _ARRAY_SHAPE_FIRST = {"numpy.ones", "numpy.zeros", "numpy.empty", "numpy.full",

@@ -29,7 +29,6 @@ from bnlint.readers.source.values import (
     Instance,
     KRef,
     NTClass,
-    NumArray,
     Opaque,
     Partial,
     PyMod,
@@ -273,8 +272,6 @@ class Expressions:
         t = self.keras.binop(op, a, b, node)
         if t is not _MISSING:
             return t if t is not None else Opaque(text)
-        if isinstance(a, NumArray) or isinstance(b, NumArray):
-            return Opaque(text)  # numpy's element-wise arithmetic is not modelled
         if op == "Modulo" and isinstance(a, str):
             if isinstance(b, (Opaque, Sym)) or (isinstance(b, tuple) and any(
                     isinstance(x, (Opaque, Sym)) for x in b)):
@@ -545,6 +542,8 @@ class Expressions:
                 return sorted(v)
             except TypeError:
                 return list(v)
+        if isinstance(v, ArrayValue) and v.elements() is not None:
+            return v.elements()
         if isinstance(v, ArrayValue) and len(v.shape) >= 2 and isinstance(v.shape[0], int) and (
                 v.shape[0] <= MAX_LOOP):
             return [v.item(i) for i in range(v.shape[0])]

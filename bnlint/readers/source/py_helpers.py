@@ -169,7 +169,7 @@ _PY_TYPES = {t.__name__: t for t in (int, float, str, bool, list, tuple, dict, s
 _ARRAY_ARITH = {"Add", "Subtract", "Multiply", "Divide", "FloorDivide", "Power", "Modulo"}
 _ARRAY_SAME = {"astype", "copy", "clip", "round"}
 ARRAY_METHODS = _ARRAY_SAME | {"reshape", "flatten", "ravel", "transpose", "sum", "mean", "max",
-                               "min", "prod"}  # methods that keep the array's shape
+                               "min", "prod", "tolist"}  # methods bnlint knows on an array
 
 
 def array_binop(op: str, a: Any, b: Any) -> Any:
@@ -250,6 +250,9 @@ def array_method(obj: Any, name: str, args: list[Any], kwargs: dict[str, Any]) -
     from bnlint.readers.source.values import ArrayValue
 
     shape = tuple(obj.shape)
+    if name == "tolist" and not args and not kwargs:
+        # Python numbers (``tolist`` converts NumPy scalars), for a 1-D array of known values
+        return list(obj.data) if obj.data is not None and len(shape) == 1 else None
     if name in _ARRAY_SAME:
         return ArrayValue(shape, obj.data if name == "copy" else None)
     if name == "reshape" and not kwargs and args:

@@ -83,6 +83,14 @@ class ArrayValue:
     shape: tuple
     data: list | None = None
 
+    def elements(self) -> list[Any] | None:
+        """The items of a 1-D array of known values, as NumPy gives them (an integer is a
+        NumPy integer: NpInt); None when they are not known."""
+        if self.data is None or len(self.shape) != 1:
+            return None
+        return [NpInt(x) if isinstance(x, int) and not isinstance(x, bool) else x
+                for x in self.data]
+
     def item(self, key: Any) -> Any:
         """``a[key]`` for an integer key: a row (an array); None for an element (a NumPy
         scalar: ``np.int64``, which Keras 3 rejects where it wants an ``int``) or a key that
@@ -117,12 +125,6 @@ for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__
               "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__neg__", "__pos__",
               "__abs__", "__pow__", "__rpow__"):
     setattr(NpInt, _name, _np_int_op(_name))
-
-
-class NumArray(list):  # type: ignore[type-arg]
-    """A 1-D numpy array of known numbers (``np.linspace(0, 0.1, 16)``, the pieces of
-    ``np.split``): indexed and iterated as a list, ``.tolist()`` is the plain list; arithmetic
-    on it (element-wise in numpy, not a list's) is not modelled."""
 
 
 @dataclass(eq=False)
