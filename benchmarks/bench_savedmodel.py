@@ -23,37 +23,11 @@ wall time of both sides stretches with the load.
 from __future__ import annotations
 
 import argparse
-import statistics
 import subprocess
 import sys
 import time
 
-from common import ENV, OUT, ROOT, compile_bytecode, versions
-
-# As common.fresh_run, plus the child's CPU time (user + system): on a shared machine the
-# wall time of both sides stretches with the load; CPU seconds do much less.
-_TIMER = (
-    "import resource, subprocess, sys, time\n"
-    "t = time.perf_counter()\n"
-    "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n"
-    "dt = time.perf_counter() - t\n"
-    "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
-    "print(dt, u.ru_utime + u.ru_stime, u.ru_maxrss / 1024, r.returncode)\n"
-    "sys.stderr.write(r.stderr.decode()[-2000:] if r.returncode else '')\n"
-)
-
-
-def median_run(cmd: list[str], runs: int) -> tuple[float, float, float]:
-    """Median wall s, CPU s and peak RSS (MB) over ``runs`` fresh processes."""
-    results = []
-    for _ in range(runs):
-        proc = subprocess.run([sys.executable, "-c", _TIMER, *cmd], capture_output=True,
-                              text=True, env=ENV, cwd=ROOT, check=True)
-        wall, cpu, rss, code = proc.stdout.split()
-        if code != "0":
-            raise SystemExit(f"benchmark command failed: {' '.join(cmd)}\n{proc.stderr}")
-        results.append((float(wall), float(cpu), float(rss)))
-    return tuple(statistics.median(r[i] for r in results) for i in range(3))  # type: ignore[return-value]
+from common import ENV, OUT, compile_bytecode, median_run_cpu, versions
 
 MODEL = OUT / "resnet50_savedmodel"
 
@@ -100,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         ("`tf_keras.models.load_model(DIR)` + `summary()`",
          [sys.executable, "-c", KERAS, str(MODEL)]),
     ):
-        rows.append((label, *median_run(cmd, args.runs)))
+        rows.append((label, *median_run_cpu(cmd, args.runs)))
     size = sum(f.stat().st_size for f in MODEL.rglob("*") if f.is_file()) / 1e6
     print(f"Measured by `python benchmarks/bench_savedmodel.py --runs {args.runs}` on "
           f"{time.strftime('%Y-%m-%d')}: {versions()}. ResNet50 SavedModel directory "

@@ -24,14 +24,15 @@ ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow",
        "PYTHONWARNINGS": "ignore"}
 
 # Runs the command in a child of a small timer process, so the peak RSS reported is the
-# command's own (Linux carries ru_maxrss over from a parent across fork+exec).
+# command's own (Linux carries ru_maxrss over from a parent across fork+exec); the child's
+# CPU time (user + system) too: on a shared machine it stretches much less than wall time.
 _TIMER = (
     "import resource, subprocess, sys, time\n"
     "t = time.perf_counter()\n"
     "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n"
     "dt = time.perf_counter() - t\n"
-    "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
-    "print(dt, rss, r.returncode)\n"
+    "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "print(dt, u.ru_utime + u.ru_stime, u.ru_maxrss / 1024, r.returncode)\n"
     "sys.stderr.write(r.stderr.decode()[-2000:] if r.returncode else '')\n"
 )
 
@@ -41,20 +42,32 @@ def compile_bytecode() -> None:
     compileall.compile_dir(str(ROOT / "bnlint"), quiet=1)
 
 
-def fresh_run(cmd: list[str], cwd: Path = ROOT) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one fresh process running ``cmd``."""
+def fresh_run_cpu(cmd: list[str], cwd: Path = ROOT) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds and peak RSS (MB) of one fresh process running ``cmd``."""
     proc = subprocess.run([sys.executable, "-c", _TIMER, *cmd], capture_output=True,
                           text=True, env=ENV, cwd=cwd, check=True)
-    wall, rss, code = proc.stdout.split()
+    wall, cpu, rss, code = proc.stdout.split()
     if code != "0":
         raise SystemExit(f"benchmark command failed: {' '.join(cmd)}\n{proc.stderr}")
-    return float(wall), float(rss)
+    return float(wall), float(cpu), float(rss)
+
+
+def fresh_run(cmd: list[str], cwd: Path = ROOT) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one fresh process running ``cmd``."""
+    wall, _, rss = fresh_run_cpu(cmd, cwd)
+    return wall, rss
+
+
+def median_run_cpu(cmd: list[str], runs: int, cwd: Path = ROOT) -> tuple[float, float, float]:
+    """Median wall seconds, CPU seconds and peak RSS (MB) over ``runs`` fresh processes."""
+    results = [fresh_run_cpu(cmd, cwd) for _ in range(runs)]
+    return tuple(statistics.median(r[i] for r in results) for i in range(3))  # type: ignore[return-value]
 
 
 def median_run(cmd: list[str], runs: int, cwd: Path = ROOT) -> tuple[float, float]:
     """Median wall seconds and median peak RSS (MB) over ``runs`` fresh processes."""
-    results = [fresh_run(cmd, cwd) for _ in range(runs)]
-    return statistics.median(r[0] for r in results), statistics.median(r[1] for r in results)
+    wall, _, rss = median_run_cpu(cmd, runs, cwd)
+    return wall, rss
 
 
 def cpu_model() -> str:
