@@ -509,15 +509,24 @@ class Imports:
             self.unresolved[top] = f"line {self.pos(st)[0]}: `{self.text(st)}`"
 
     # -------------------------------------------------------------- helper modules
+    def _relative_base(self, level: int) -> Path | None:
+        """The directory a relative import of ``level`` dots starts from (``.``: the current
+        file's); None when the file has no path."""
+        cur = self.ctx.path
+        if cur is None:
+            return None
+        base = cur.parent
+        for _ in range(level - 1):
+            base = base.parent
+        return base
+
     def _import_relative_names(self, level: int, st: Any, scope: Scope) -> bool:
         """``from . import a, b as c``: each name is the package's attribute or its
         submodule ``a.py`` / ``a/``, read from disk; False when the file has no path."""
         cur = self.ctx.path
-        if cur is None:
+        base = self._relative_base(level)
+        if cur is None or base is None:
             return False
-        base = cur.parent
-        for _ in range(level - 1):
-            base = base.parent
         init = (base / "__init__.py").resolve()
         pkg = self.modules.get(init)
         if pkg is None and init.is_file() and init != cur.resolve():
@@ -603,13 +612,10 @@ class Imports:
                 _NEVER_READ)):
             return None
         if level:
-            cur = self.ctx.path
-            if cur is None:
+            rel = self._relative_base(level)
+            if rel is None:
                 return None
-            base = cur.parent
-            for _ in range(level - 1):
-                base = base.parent
-            bases = [base]
+            bases = [rel]
         else:
             bases = list(self.roots)
         for base in bases:
