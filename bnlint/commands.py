@@ -444,7 +444,7 @@ def check(
     if statistics:
         sys.stdout.write(render.render_statistics(findings))
     elif output_format == "json":
-        sys.stdout.write(render.render_json(findings, _previews(findings, result, fixing)))
+        sys.stdout.write(render.render_json(findings, show_fixes=fixing is None))
     elif output_format == "sarif":
         from bnlint import __version__
 
@@ -453,8 +453,7 @@ def check(
         sys.stdout.write(render.render_github(findings))
     else:
         text = render.render_text(findings, concise=output_format == "concise",
-                                  fixes=_previews(findings, result, fixing),
-                                  unsafe=bool(unsafe_fixes))
+                                  fixable=_fixable(findings, result, fixing))
         if fixing is not None and (fixing.fixed or fixing.hidden):
             text = text.rpartition("Found ")[0] if findings else ""
             text += fixing.found_line(len(findings)) + "\n"
@@ -465,11 +464,19 @@ def check(
     return 0 if exit_zero or not counted else 1
 
 
-def _previews(findings: list[Any], result: Any, fixing: Any) -> dict[int, dict[str, Any]]:
-    """Each finding's fix, as ruff prints it (none after --fix: what is left was not fixed)."""
+def _fixable(findings: list[Any], result: Any, fixing: Any) -> set[int] | None:
+    """The findings ``--fix`` would fix: a safe fix, or an unsafe one where the file's
+    settings (command line or ``[tool.bnlint]``) allow unsafe fixes; None after ``--fix``
+    (what is left was not fixed: no markers)."""
     if fixing is not None:
-        return {}
-    return {id(f): f.edits for f in findings if f.edits is not None}
+        return None
+    out = set()
+    for f in findings:
+        task = result.tasks.get(f.path)
+        if f.edits is not None and (f.edits["applicability"] == "safe" or (
+                task is not None and task.settings.unsafe_fixes)):
+            out.add(id(f))
+    return out
 
 
 def _plural(n: int, word: str) -> str:

@@ -155,6 +155,10 @@ def test_seed000_plain_check_counts_fixes(tmp_path: Path) -> None:
     r = bnlint("check", "seed.py", "--output-format", "concise", "--unsafe-fixes",
                cwd=tmp_path)
     assert r.stdout.splitlines()[-1] == "[*] 4 fixable with the `--fix` option.", r.stdout
+    (tmp_path / "pyproject.toml").write_text("[tool.bnlint]\nunsafe-fixes = true\n")
+    r = bnlint("check", "seed.py", "--output-format", "concise", cwd=tmp_path)  # the config
+    assert r.stdout.splitlines()[-1] == "[*] 4 fixable with the `--fix` option.", r.stdout
+    (tmp_path / "pyproject.toml").unlink()
     r = bnlint("check", "seed.py", "--output-format", "concise", "--unfixable", "BN",
                cwd=tmp_path)
     assert "[*]" not in r.stdout and r.stdout.splitlines()[-1] == "Found 4 findings."

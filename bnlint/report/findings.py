@@ -13,30 +13,28 @@ _SARIF_LEVEL = {"error": "error", "warning": "warning", "note": "note"}
 
 
 def render_text(findings: list[Finding], concise: bool = False,
-                fixes: dict[int, dict[str, Any]] | None = None, unsafe: bool = False) -> str:
-    """ruff's text output; ``fixes`` (:func:`bnlint.fix.files.fix_previews`) marks each
-    finding ``--fix`` would fix with ``[*]`` and adds ruff's count of them."""
-    fixes = fixes or {}
-
-    def applies(f: Finding) -> bool:
-        fx = fixes.get(id(f))
-        return fx is not None and (fx["applicability"] == "safe" or unsafe)
-
+                fixable: set[int] | None = None) -> str:
+    """ruff's text output; ``fixable`` (ids of findings ``--fix`` would fix under their file's
+    settings) marks those ``[*]`` and adds ruff's count of them and of the hidden fixes (the
+    other findings that carry a fix, ``Finding.edits``)."""
+    marked = fixable or set()
     out = []
     for f in findings:
-        out.append(f"{f.where()}: {f.code} {'[*] ' if applies(f) else ''}{f.message}")
+        out.append(f"{f.where()}: {f.code} {'[*] ' if id(f) in marked else ''}{f.message}")
         if not concise:
             if f.why:
                 out.append(f"  why: {f.why}")
             if f.fix:
                 out.append(f"  help: {f.fix}")
     n = len(findings)
-    if n:
+    if n and fixable is not None:
         out.append(f"Found {n} finding{'s' if n != 1 else ''}.")
-        line = fixable_line(sum(map(applies, findings)), sum(
-            1 for f in findings if id(f) in fixes and not applies(f)))
+        line = fixable_line(sum(id(f) in marked for f in findings), sum(
+            1 for f in findings if f.edits is not None and id(f) not in marked))
         if line:
             out.append(line)
+    elif n:
+        out.append(f"Found {n} finding{'s' if n != 1 else ''}.")
     return "\n".join(out) + ("\n" if out else "")
 
 
@@ -63,7 +61,7 @@ def _loc(row: int | None, col: int | None) -> dict[str, int] | None:
     return {"row": row, "column": col or 1}
 
 
-def as_json(f: Finding, fix: dict[str, Any] | None = None) -> dict[str, Any]:
+def as_json(f: Finding, show_fix: bool = True) -> dict[str, Any]:
     end = _loc(f.end_line, f.end_column) if f.end_line is not None else _loc(f.line, f.column)
     return {
         "cell": f.cell,
@@ -77,15 +75,14 @@ def as_json(f: Finding, fix: dict[str, Any] | None = None) -> dict[str, Any]:
         "config_path": f.config_path,
         "noqa_row": f.line,
         "why": f.why,
-        "fix": fix,
+        "fix": f.edits if show_fix else None,
         "help": f.fix,
         "url": None,
     }
 
 
-def render_json(findings: list[Finding], fixes: dict[int, dict[str, Any]] | None = None) -> str:
-    fixes = fixes or {}
-    return json.dumps([as_json(f, fixes.get(id(f))) for f in findings], indent=2) + "\n"
+def render_json(findings: list[Finding], show_fixes: bool = True) -> str:
+    return json.dumps([as_json(f, show_fixes) for f in findings], indent=2) + "\n"
 
 
 def _rule_descriptor(code: str, cls: Any) -> dict[str, Any]:
