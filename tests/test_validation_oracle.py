@@ -144,7 +144,7 @@ def test_numpy_integer_argument_matches_keras(cls: str, arg: str, version: int) 
     Keras's error exactly when live Keras refuses it."""
     import numpy as np
 
-    from bnlint.readers.source.values import NpInt
+    from bnlint.keras.validation import NpInt
 
     base = {**_args(cls), **({} if arg in _args(cls) else {arg: 2})}
     raised = _keras_refusal(cls, {**base, arg: np.int64(base[arg])}, version) is not None

@@ -9,6 +9,7 @@ is checked against live Keras by ``tests/test_validation_oracle.py``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import cache
 from typing import Any
 
 _CONV = ("Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose",
@@ -80,7 +81,8 @@ _POPPED: dict[int, dict[str, set[str]]] = {3: {"Embedding": {"input_length"}},
                                            2: {"RNN": {"input_length"}}}
 
 
-def _accepted(class_name: str, version: int) -> set[str] | None:
+@cache
+def _accepted(class_name: str, version: int) -> frozenset[str] | None:
     """The keyword arguments a layer class's constructor accepts (its parameters, those its
     parents take through ``**kwargs``, the base Layer's), or None without a signature."""
     from bnlint.keras.signatures import signature
@@ -95,7 +97,7 @@ def _accepted(class_name: str, version: int) -> set[str] | None:
     for base, names in _POPPED[version].items():
         if base == class_name or base in sig.get("bases", []):
             accepted |= names
-    return accepted
+    return frozenset(accepted)
 
 
 def _refusal(class_name: str, k: str, version: int) -> str:
@@ -146,6 +148,32 @@ def unknown_kwarg(class_name: str, keywords: Iterable[str], version: int) -> str
     return _refusal(class_name, bad[0], version)
 
 
+class NpInt(int):
+    """A NumPy integer scalar (``np.array([2, 2])[0]`` is ``np.int64(2)``): its value is
+    known and arithmetic keeps the type, as NumPy does, but it is no Python ``int``: Keras 3
+    refuses it where it checks ``isinstance(v, int)`` (``Dense(units)``; see
+    NUMPY_INT_REFUSED below)."""
+
+    def __repr__(self) -> str:
+        return f"np.int64({int(self)})"
+
+
+def _np_int_op(name: str) -> Any:
+    base = getattr(int, name)
+
+    def op(self: NpInt, *other: Any) -> Any:
+        r = base(self, *other)
+        return NpInt(r) if isinstance(r, int) and not isinstance(r, bool) else r
+
+    return op
+
+
+for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
+              "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__neg__", "__pos__",
+              "__abs__", "__pow__", "__rpow__"):
+    setattr(NpInt, _name, _np_int_op(_name))
+
+
 #: Keras 3 arguments checked with ``isinstance(v, int)``: a NumPy integer (``np.int64``, an
 #: element of an array) is refused there (read from keras/src/layers; tf_keras converts).
 NUMPY_INT_REFUSED: dict[str, tuple[str, ...]] = {
@@ -167,7 +195,7 @@ def rejected(class_name: str, config: dict[str, Any], version: int) -> str | Non
     if legacy is not None:
         return legacy
     for arg, v in config.items():
-        if type(v).__name__ != "NpInt":
+        if not isinstance(v, NpInt):
             continue
         if (version == 3 and arg in NUMPY_INT_REFUSED.get(class_name, ())) or (
                 class_name in NUMPY_INT_REFUSED_BOTH.get(arg, ())):

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bnlint import graph
+from bnlint.keras.validation import NpInt
 
 MAX_STEPS = 200_000
 
@@ -99,32 +100,6 @@ class ArrayValue:
                 isinstance(self.shape[0], int) and -self.shape[0] <= key < self.shape[0]):
             return None
         return ArrayValue(self.shape[1:])
-
-
-class NpInt(int):
-    """A NumPy integer scalar (``np.array([2, 2])[0]`` is ``np.int64(2)``): its value is
-    known and arithmetic keeps the type, as NumPy does, but it is no Python ``int``: Keras 3
-    refuses it where it checks ``isinstance(v, int)`` (``Dense(units)``; see
-    bnlint.keras.validation.NUMPY_INT_REFUSED)."""
-
-    def __repr__(self) -> str:
-        return f"np.int64({int(self)})"
-
-
-def _np_int_op(name: str) -> Any:
-    base = getattr(int, name)
-
-    def op(self: NpInt, *other: Any) -> Any:
-        r = base(self, *other)
-        return NpInt(r) if isinstance(r, int) and not isinstance(r, bool) else r
-
-    return op
-
-
-for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
-              "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__neg__", "__pos__",
-              "__abs__", "__pow__", "__rpow__"):
-    setattr(NpInt, _name, _np_int_op(_name))
 
 
 @dataclass(eq=False)
