@@ -155,6 +155,7 @@ class Context:
     keras_version: int = 3
     saved_config: dict[str, Any] | None = None  # the raw architecture JSON of a saved model
     weights: Callable[[graph.Model], list[Any] | None] | None = None  # get_weights() arrays
+    raw: bytes | None = None  # source/notebook: the bytes read (fix previews work on them)
 
 
 def all_rules() -> dict[str, type[Rule]]:

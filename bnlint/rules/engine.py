@@ -299,7 +299,8 @@ def read_context(path: Path, display: str, s: Settings, raw: bytes | None = None
             raise Unreadable(str(exc)) from None
         ctx = Context(path=display, kind="notebook" if mapping is not None else "source",
                       models=result.models, facts=result.facts,
-                      source=SourceText(text, mapping), keras_version=result.keras_version)
+                      source=SourceText(text, mapping), keras_version=result.keras_version,
+                      raw=raw)
         ctx.reader_notes = list(result.notes)  # type: ignore[attr-defined]
         ctx.uncalled = list(result.uncalled)  # type: ignore[attr-defined]
         if weights_file is not None:
@@ -465,15 +466,11 @@ def analyse_file(task: Task, raw: bytes | None = None) -> Outcome:
         if _keep(f, ctx, ignored):
             unique.setdefault((f.code, f.line, f.column, f.cell, f.config_path, f.message), f)
     out.findings.extend(unique.values())
-    if raw is None and ctx.kind != "saved" and any(f.fix_args for f in out.findings):
+    if raw is None and ctx.raw is not None and any(f.fix_args for f in out.findings):
         # ruff's fix of each finding, cached with it (not while --fix re-checks a text)
         from bnlint.fix.files import fix_previews
 
-        try:
-            fix_previews(out.findings, task.settings, Path(task.path).read_bytes(),
-                         ctx.kind == "notebook")
-        except OSError:
-            pass
+        fix_previews(out.findings, task.settings, ctx.raw, ctx.kind == "notebook")
     return out
 
 
